@@ -1,0 +1,1 @@
+"""Benchmarks. Each module prints one JSON document; run `python -m bench NAME [args]`."""
