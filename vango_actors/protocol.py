@@ -124,7 +124,8 @@ class Welcome:
     """s->c: the connection is live; ``resumed`` is False for a fresh or remounted session."""
 
     version: int
-    seq: int
+    seq: int  # seq of the last PATCHES frame sent before this WELCOME
+    ack: int  # highest event seq handled: the client re-sends its unacked events above it
     heartbeat_ms: int
     resumed: bool
 
