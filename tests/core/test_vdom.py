@@ -1,0 +1,64 @@
+"""The `h` builder: children normalisation, attributes, event bindings, components."""
+
+from __future__ import annotations
+
+import pytest
+
+from vango_actors.vdom import Binding, ComponentNode, Element, Raw, Text, h
+
+
+def handler() -> None:
+    pass
+
+
+def test_builder_normalises_children() -> None:
+    el = h.p("a", "b", None, False, True, "", 3, [h.br(), ["c", "d"]], h.text("e"))
+    assert el.children == (Text("ab3"), Element("br"), Text("cde"))
+
+
+def test_attribute_names_are_pythonic() -> None:
+    el = h.label("x", class_="big", for_="email", data_row_id=3, aria_label="L")
+    assert dict(el.attrs) == {"class": "big", "for": "email", "data-row-id": 3, "aria-label": "L"}
+
+
+def test_event_bindings_stay_on_server_and_list_types() -> None:
+    el = h.input(on_input=h.debounce(300, handler), on_keydown=h.on_keys(["Enter"], handler))
+    assert dict(el.attrs) == {"data-on": "input keydown", "data-debounce": 300, "data-keys": "Enter"}
+    assert el.events["input"] == Binding(handler, debounce=300)
+    assert not any(name.startswith("on") for name in el.attrs)
+
+
+def test_unknown_event_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^unknown event 'hover' in on_hover=: expected one of"):
+        h.div(on_hover=handler)
+
+
+def test_invalid_tag_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^invalid tag name 'a b'"):
+        h("a b")
+
+
+def test_raw_must_be_the_only_child() -> None:
+    assert h.div(h.raw("<b>x</b>")).children == (Raw("<b>x</b>"),)
+    with pytest.raises(ValueError, match=r"^<div>: a Raw node must be the only child"):
+        h.div("text", h.raw("<b>x</b>"))
+
+
+def test_component_placeholder_and_key() -> None:
+    class Row:
+        pass
+
+    node = h(Row, key=7, label="x")
+    assert node == ComponentNode(Row, {"label": "x"}, 7)
+    assert h.li("x", key="k").key == "k"
+    with pytest.raises(TypeError, match="pass component inputs as keyword props"):
+        h(Row, "child")
+
+
+def test_hid_is_not_part_of_equality() -> None:
+    assert Element("p", hid=1) == Element("p", hid=2)
+
+
+def test_bad_child_type_names_it() -> None:
+    with pytest.raises(TypeError, match=r"^cannot use object as a child node"):
+        h.div(object())
