@@ -7,11 +7,13 @@ Every WebSocket message is one binary msgpack array ``[frame_type, ...fields]``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, TypeAlias
 
 import attrs
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
 from .errors import VangoError
 
@@ -59,6 +61,7 @@ class ErrorCode(IntEnum):
     COMPONENT_CRASHED = 8  # a component raised and was restarted
     INTERNAL = 9
     BUSY = 10  # session already has a live connection / server full
+    UNSUPPORTED_VERSION = 11  # HELLO speaks another protocol version (client reloads)
 
 
 class CloseCode(IntEnum):
@@ -190,7 +193,7 @@ _TYPE_OF: dict[type, FrameType] = {
 }
 _CLASS_OF: dict[int, type] = {int(v): k for k, v in _TYPE_OF.items()}
 
-_packb = msgpack.Packer(use_bin_type=True, autoreset=True).pack
+_packb: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 
 def encode(frame: Frame) -> bytes:
@@ -205,3 +208,471 @@ def encode_patches(seq: int, ack: int, ops: list[Any]) -> bytes:
 
 def encode_event(seq: int, hid: int, type: str, payload: dict[str, Any]) -> bytes:
     return _packb([3, seq, hid, type, payload])
+
+
+# --------------------------------------------------------------------------------- decoding
+
+#: Largest int a field may carry: JavaScript numbers hold ints exactly up to 2**53 - 1.
+MAX_SAFE_INT = 2**53 - 1
+
+#: Limits for frames the *server* sent (Python test client, benchmarks): the peer is trusted,
+#: so only sanity bounds apply (a full resync may carry a large page).
+SERVER_FRAME_LIMITS = Limits(
+    max_frame_bytes=64 * 1024 * 1024,
+    max_str_len=64 * 1024 * 1024,
+    max_items=1024 * 1024,
+    max_depth=8,
+)
+
+ClientFrame: TypeAlias = Hello | Event | Ping | Pong
+
+_UINT = "a non-negative int"
+_KIND_NAMES: dict[type, str] = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    bytes: "bin",
+    list: "array",
+    dict: "map",
+    type(None): "nil",
+}
+
+
+def _kind(value: object) -> str:
+    """The msgpack name of a decoded value's type, for error messages."""
+    return _KIND_NAMES.get(type(value), type(value).__name__)
+
+
+def _got(value: object) -> str:
+    """What arrived: the type, plus the value for ints (so range errors show it)."""
+    return f"int {value}" if type(value) is int else _kind(value)
+
+
+def _field_error(frame: str, field: str, expected: str, value: object) -> ProtocolError:
+    return ProtocolError(f"{frame} field {field!r}: expected {expected}, got {_got(value)}")
+
+
+def _arity_error(frame: str, shape: str, array: list[Any]) -> ProtocolError:
+    return ProtocolError(f"{frame}: expected {shape}, got {_items(len(array))}")
+
+
+def _items(n: int) -> str:
+    return "1 item" if n == 1 else f"{n} items"
+
+
+def _uint(frame: str, field: str, value: Any) -> int:
+    if type(value) is int and 0 <= value <= MAX_SAFE_INT:
+        return value
+    expected = f"{_UINT} up to 2**53-1" if type(value) is int and value > 0 else _UINT
+    raise _field_error(frame, field, expected, value)
+
+
+def _str(frame: str, field: str, value: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _field_error(frame, field, "str", value)
+
+
+def _bool(frame: str, field: str, value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _field_error(frame, field, "bool", value)
+
+
+def _reject_ext(code: int, data: bytes) -> object:
+    raise ProtocolError(f"invalid msgpack: ext type {code} is not allowed in frames")
+
+
+def _as_bytes(data: object) -> bytes:
+    if type(data) is bytes:
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    if isinstance(data, str):
+        raise ProtocolError(
+            "expected a binary message, got a text message", close_code=CloseCode.UNSUPPORTED_DATA
+        )
+    raise ProtocolError(f"expected a binary message (bytes), got {type(data).__name__}")
+
+
+def _unpack(data: object, limits: Limits) -> list[Any]:
+    """Bytes to the frame array; every msgpack failure becomes a ProtocolError here."""
+    raw = _as_bytes(data)
+    if len(raw) > limits.max_frame_bytes:
+        raise ProtocolError(
+            f"frame of {len(raw)} bytes exceeds the limit of {limits.max_frame_bytes} bytes",
+            ErrorCode.TOO_BIG,
+            CloseCode.TOO_BIG,
+        )
+    if not raw:
+        raise ProtocolError("empty message: expected a msgpack array [frame_type, ...]")
+    try:
+        array = msgpack.unpackb(
+            raw,
+            raw=False,
+            strict_map_key=True,
+            ext_hook=_reject_ext,
+            max_str_len=limits.max_str_len,
+            max_bin_len=limits.max_str_len,
+            max_array_len=limits.max_items,
+            max_map_len=limits.max_items,
+            max_ext_len=0,
+        )
+    except ProtocolError:
+        raise
+    except msgpack.ExtraData as exc:
+        raise ProtocolError(
+            f"invalid msgpack: {len(exc.extra)} bytes of trailing data after the frame"
+        ) from None
+    except Exception as exc:  # msgpack raises many types; each means "malformed frame"
+        raise ProtocolError(f"invalid msgpack: {_msgpack_reason(exc)}") from None
+    if type(array) is not list or not array:
+        got = "an empty array" if array == [] else _kind(array)
+        raise ProtocolError(f"expected a msgpack array [frame_type, ...], got {got}")
+    return array
+
+
+def _msgpack_reason(exc: Exception) -> str:
+    if isinstance(exc, msgpack.StackError):
+        return "nested too deeply"
+    if isinstance(exc, msgpack.FormatError):
+        return "malformed data (reserved type byte 0xc1?)"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"str is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+    text = str(exc)
+    if "incomplete input" in text:
+        return "truncated (incomplete input)"
+    if "max_ext_len" in text:
+        return "ext types are not allowed in frames"
+    if "exceeds max_" in text:
+        return f"limit exceeded ({text})"
+    if "map key" in text:
+        return "map keys must be str"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _type_error(ftype: object) -> ProtocolError:
+    if type(ftype) is int:
+        return ProtocolError(f"unknown frame type {ftype}: expected 1..9")
+    return ProtocolError(f"frame type: expected an int 1..9, got {_kind(ftype)}")
+
+
+def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Frame:
+    """Decode one WebSocket message into a frame; any malformed input raises ProtocolError."""
+    array = _unpack(data, limits)
+    ftype = array[0]
+    decoder = _DECODERS.get(ftype) if type(ftype) is int else None
+    if decoder is None:
+        raise _type_error(ftype)
+    return decoder(array, limits)
+
+
+def decode_client(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ClientFrame:
+    """Decode a message a client sent: only HELLO, EVENT, PING and PONG are accepted."""
+    array = _unpack(data, limits)
+    ftype = array[0]
+    decoder = _CLIENT_DECODERS.get(ftype) if type(ftype) is int else None
+    if decoder is None:
+        if type(ftype) is int and ftype in _DECODERS:
+            raise ProtocolError(
+                f"unexpected frame type {FrameType(ftype).name} ({ftype}) from a client:"
+                " expected HELLO, EVENT, PING or PONG"
+            )
+        raise _type_error(ftype)
+    return decoder(array, limits)  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------------- one decoder per frame type
+
+
+def _decode_hello(a: list[Any], limits: Limits) -> Hello:
+    if len(a) >= 2 and type(a[1]) is int and a[1] != VERSION:
+        raise ProtocolError(
+            f"HELLO: unsupported protocol version {a[1]}, this server speaks version {VERSION}",
+            ErrorCode.UNSUPPORTED_VERSION,
+            CloseCode.SESSION_GONE,
+        )
+    if len(a) != 7:
+        shape = "7 items [1, version, session_id, token, last_seq, last_event, url]"
+        raise _arity_error("HELLO", shape, a)
+    _, version, session_id, token, last_seq, last_event, url = a
+    return Hello(
+        _uint("HELLO", "version", version),
+        _str("HELLO", "session_id", session_id),
+        _str("HELLO", "token", token),
+        _uint("HELLO", "last_seq", last_seq),
+        _uint("HELLO", "last_event", last_event),
+        _str("HELLO", "url", url),
+    )
+
+
+def _decode_welcome(a: list[Any], limits: Limits) -> Welcome:
+    if len(a) != 6:
+        raise _arity_error("WELCOME", "6 items [2, version, seq, ack, heartbeat_ms, resumed]", a)
+    _, version, seq, ack, heartbeat_ms, resumed = a
+    return Welcome(
+        _uint("WELCOME", "version", version),
+        _uint("WELCOME", "seq", seq),
+        _uint("WELCOME", "ack", ack),
+        _uint("WELCOME", "heartbeat_ms", heartbeat_ms),
+        _bool("WELCOME", "resumed", resumed),
+    )
+
+
+def _decode_event(a: list[Any], limits: Limits) -> Event:
+    if len(a) != 5:
+        raise _arity_error("EVENT", "5 items [3, seq, hid, type, payload]", a)
+    _, seq, hid, etype, payload = a
+    _uint("EVENT", "seq", seq)
+    _uint("EVENT", "hid", hid)
+    _str("EVENT", "type", etype)
+    if type(payload) is not dict:
+        raise _field_error("EVENT", "payload", "a map", payload)
+    _check_map(payload, 1, limits.max_depth, "payload")
+    return Event(seq, hid, etype, payload)
+
+
+def _check_map(value: dict[Any, Any], depth: int, max_depth: int, path: str) -> None:
+    """An event payload map at nesting level ``depth`` (the payload itself is level 1)."""
+    for key, item in value.items():
+        if type(key) is not str:
+            raise ProtocolError(f"EVENT field {path!r}: expected str map keys, got {_kind(key)}")
+        if type(item) is not str:
+            _check_value(item, depth, max_depth, f'{path}["{key}"]')
+
+
+def _check_value(item: Any, depth: int, max_depth: int, path: str) -> None:
+    t = type(item)
+    if t is str or t is bool or item is None:
+        return
+    if t is int:
+        if -MAX_SAFE_INT <= item <= MAX_SAFE_INT:
+            return
+        raise _field_error("EVENT", path, "an int within +-(2**53-1)", item)
+    if t is float:
+        if math.isfinite(item):
+            return
+        raise ProtocolError(f"EVENT field {path!r}: expected a finite float, got {item}")
+    if t is not dict and t is not list:
+        raise _field_error("EVENT", path, "str, int, float, bool, nil, array or map", item)
+    if depth >= max_depth:
+        raise ProtocolError(
+            f"EVENT field {path!r}: expected a payload nested at most {max_depth} levels deep,"
+            f" got {'a map' if t is dict else 'an array'} at level {depth + 1}"
+        )
+    if t is dict:
+        _check_map(item, depth + 1, max_depth, path)
+    else:
+        for i, element in enumerate(item):
+            _check_value(element, depth + 1, max_depth, f"{path}[{i}]")
+
+
+def _decode_patches(a: list[Any], limits: Limits) -> Patches:
+    if len(a) != 4:
+        raise _arity_error("PATCHES", "4 items [4, seq, ack, ops]", a)
+    _, seq, ack, ops = a
+    _uint("PATCHES", "seq", seq)
+    _uint("PATCHES", "ack", ack)
+    if type(ops) is not list:
+        raise _field_error("PATCHES", "ops", "an array of ops", ops)
+    for i, op in enumerate(ops):
+        if type(op) is not list or not op:
+            got = "an empty array" if op == [] else _got(op)
+            raise ProtocolError(f"PATCHES op {i}: expected an array [opcode, ...], got {got}")
+        check = _OP_CHECKS.get(op[0]) if type(op[0]) is int else None
+        if check is None:
+            raise ProtocolError(
+                f"PATCHES op {i}: expected an opcode 0..{len(_OP_CHECKS) - 1}, got {_got(op[0])}"
+            )
+        check(op, i)
+    return Patches(seq, ack, ops)
+
+
+def _decode_ping(a: list[Any], limits: Limits) -> Ping:
+    if len(a) != 2:
+        raise _arity_error("PING", "2 items [5, n]", a)
+    return Ping(_uint("PING", "n", a[1]))
+
+
+def _decode_pong(a: list[Any], limits: Limits) -> Pong:
+    if len(a) != 2:
+        raise _arity_error("PONG", "2 items [6, n]", a)
+    return Pong(_uint("PONG", "n", a[1]))
+
+
+def _decode_error(a: list[Any], limits: Limits) -> Error:
+    if len(a) != 3:
+        raise _arity_error("ERROR", "3 items [7, code, message]", a)
+    return Error(_uint("ERROR", "code", a[1]), _str("ERROR", "message", a[2]))
+
+
+def _decode_reload(a: list[Any], limits: Limits) -> Reload:
+    if len(a) != 2:
+        raise _arity_error("RELOAD", "2 items [8, reason]", a)
+    return Reload(_str("RELOAD", "reason", a[1]))
+
+
+def _decode_goaway(a: list[Any], limits: Limits) -> GoAway:
+    if len(a) != 2:
+        raise _arity_error("GOAWAY", "2 items [9, reason]", a)
+    return GoAway(_str("GOAWAY", "reason", a[1]))
+
+
+_DECODERS: dict[int, Callable[[list[Any], Limits], Frame]] = {
+    FrameType.HELLO: _decode_hello,
+    FrameType.WELCOME: _decode_welcome,
+    FrameType.EVENT: _decode_event,
+    FrameType.PATCHES: _decode_patches,
+    FrameType.PING: _decode_ping,
+    FrameType.PONG: _decode_pong,
+    FrameType.ERROR: _decode_error,
+    FrameType.RELOAD: _decode_reload,
+    FrameType.GOAWAY: _decode_goaway,
+}
+_CLIENT_DECODERS = {t: _DECODERS[t] for t in (1, 3, 5, 6)}
+
+
+# ------------------------------------------------------------------- one check per patch op
+
+
+def _op_error(i: int, op: list[Any], field: str, expected: str, value: object) -> ProtocolError:
+    name = Op(op[0]).name
+    return ProtocolError(
+        f"PATCHES op {i} ({name}) field {field!r}: expected {expected}, got {_got(value)}"
+    )
+
+
+def _op_arity(i: int, op: list[Any]) -> ProtocolError:
+    shape = _OP_SHAPES[op[0]]
+    return ProtocolError(
+        f"PATCHES op {i} ({Op(op[0]).name}): expected {shape.count(',') + 1} items {shape},"
+        f" got {_items(len(op))}"
+    )
+
+
+def _op_uint(i: int, op: list[Any], at: int, field: str) -> None:
+    value = op[at]
+    if type(value) is not int or not 0 <= value <= MAX_SAFE_INT:
+        raise _op_error(i, op, field, _UINT, value)
+
+
+def _op_str(i: int, op: list[Any], at: int, field: str) -> None:
+    if type(op[at]) is not str:
+        raise _op_error(i, op, field, "str", op[at])
+
+
+def _check_text(op: list[Any], i: int) -> None:
+    if len(op) != 4:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "parent")
+    _op_uint(i, op, 2, "index")
+    _op_str(i, op, 3, "text")
+
+
+def _check_set_attr(op: list[Any], i: int) -> None:
+    if len(op) != 4:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "hid")
+    _op_str(i, op, 2, "name")
+    _op_str(i, op, 3, "value")
+
+
+def _check_remove_attr(op: list[Any], i: int) -> None:
+    if len(op) != 3:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "hid")
+    _op_str(i, op, 2, "name")
+
+
+_PROP_KINDS: dict[str, type] = {"value": str, "checked": bool, "selected": bool}
+
+
+def _check_set_prop(op: list[Any], i: int) -> None:
+    if len(op) != 4:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "hid")
+    kind = _PROP_KINDS.get(op[2]) if type(op[2]) is str else None
+    if kind is None:
+        raise _op_error(i, op, "name", "'value', 'checked' or 'selected'", op[2])
+    if type(op[3]) is not kind:
+        raise _op_error(i, op, "value", f"{_KIND_NAMES[kind]} for {op[2]!r}", op[3])
+
+
+def _check_insert(op: list[Any], i: int) -> None:
+    if len(op) != 4:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "parent")
+    _op_uint(i, op, 2, "index")
+    _op_str(i, op, 3, "html")
+
+
+def _check_remove(op: list[Any], i: int) -> None:
+    if len(op) != 3:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "parent")
+    _op_uint(i, op, 2, "index")
+
+
+def _check_move(op: list[Any], i: int) -> None:
+    if len(op) != 4:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "parent")
+    _op_uint(i, op, 2, "child")
+    _op_uint(i, op, 3, "index")
+
+
+def _check_replace(op: list[Any], i: int) -> None:
+    if len(op) != 3:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "hid")
+    _op_str(i, op, 2, "html")
+
+
+def _check_push_url(op: list[Any], i: int) -> None:
+    if len(op) != 3:
+        raise _op_arity(i, op)
+    _op_str(i, op, 1, "url")
+    if type(op[2]) is not bool:
+        raise _op_error(i, op, "replace", "bool", op[2])
+
+
+def _check_title(op: list[Any], i: int) -> None:
+    if len(op) != 2:
+        raise _op_arity(i, op)
+    _op_str(i, op, 1, "title")
+
+
+def _check_focus(op: list[Any], i: int) -> None:
+    if len(op) != 2:
+        raise _op_arity(i, op)
+    _op_uint(i, op, 1, "hid")
+
+
+_OP_CHECKS: dict[int, Callable[[list[Any], int], None]] = {
+    Op.TEXT: _check_text,
+    Op.SET_ATTR: _check_set_attr,
+    Op.REMOVE_ATTR: _check_remove_attr,
+    Op.SET_PROP: _check_set_prop,
+    Op.INSERT: _check_insert,
+    Op.REMOVE: _check_remove,
+    Op.MOVE: _check_move,
+    Op.REPLACE: _check_replace,
+    Op.PUSH_URL: _check_push_url,
+    Op.TITLE: _check_title,
+    Op.FOCUS: _check_focus,
+}
+#: Each op's wire shape, as written in docs/PROTOCOL.md (used in arity errors).
+_OP_SHAPES: dict[int, str] = {
+    Op.TEXT: "[0, parent, index, text]",
+    Op.SET_ATTR: "[1, hid, name, value]",
+    Op.REMOVE_ATTR: "[2, hid, name]",
+    Op.SET_PROP: "[3, hid, name, value]",
+    Op.INSERT: "[4, parent, index, html]",
+    Op.REMOVE: "[5, parent, index]",
+    Op.MOVE: "[6, parent, child, index]",
+    Op.REPLACE: "[7, hid, html]",
+    Op.PUSH_URL: "[8, url, replace]",
+    Op.TITLE: "[9, title]",
+    Op.FOCUS: "[10, hid]",
+}
