@@ -1,0 +1,130 @@
+"""Application settings read from ``VANGO_*`` environment variables (see docs/CONFIGURATION.md).
+
+One frozen :class:`Settings` value per app, built once by :meth:`Settings.from_env`; a bad
+value fails at start-up with a message naming the variable, what was expected and what arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .errors import VangoError
+
+log = logging.getLogger("vango_actors.config")
+
+
+class ConfigError(VangoError):
+    """A ``VANGO_*`` variable (or an override) holds a value that cannot be used."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}: expected 1/0 (or true/false), got {raw!r}")
+
+
+def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected a{'n integer' if kind is int else ' number'}, "
+                          f"got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name}: expected a value >= 0, got {raw!r}")
+    return value
+
+
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@attrs.frozen
+class Settings:
+    """Everything the HTTP front and the runtime need to start; frozen once built.
+
+    ``secret_keys[0]`` signs live-page tokens, every key verifies (rotate by prepending).
+    ``secret_key_generated`` is True when dev mode made up a per-process key.
+    """
+
+    routes: str = "app_routes"
+    secret_keys: tuple[str, ...] = ()
+    dev: bool = False
+    allowed_origins: tuple[str, ...] = ()  # empty: same origin as the page only
+    live_port: int | None = None  # reserved for the fast door
+    pubsub: str = "memory"  # "memory" or a redis:// URL (later)
+    max_sessions: int = 10_000
+    unclaimed_ttl: float = 30.0  # s a rendered page waits for its live connection
+    disconnect_grace: float = 60.0  # s a session survives without a connection
+    token_max_age: float = 24 * 60 * 60.0
+    secret_key_generated: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Read ``VANGO_*`` variables; keyword ``overrides`` (field names) win over the env."""
+        values: dict[str, Any] = {}
+        env = {k: v for k, v in environ.items() if k.startswith("VANGO_")}
+        if "VANGO_ROUTES" in env:
+            values["routes"] = env["VANGO_ROUTES"].strip()
+        if "VANGO_DEV" in env:
+            values["dev"] = _parse_bool("VANGO_DEV", env["VANGO_DEV"])
+        if "VANGO_SECRET_KEY" in env:
+            values["secret_keys"] = _parse_list(env["VANGO_SECRET_KEY"])
+        if "VANGO_ALLOWED_ORIGINS" in env:
+            values["allowed_origins"] = _parse_list(env["VANGO_ALLOWED_ORIGINS"])
+        if env.get("VANGO_LIVE_PORT", "").strip():
+            values["live_port"] = _parse_number("VANGO_LIVE_PORT", env["VANGO_LIVE_PORT"], int)
+        if env.get("VANGO_PUBSUB", "").strip():
+            values["pubsub"] = env["VANGO_PUBSUB"].strip()
+        for field, kind in _NUMBERS.items():
+            name = "VANGO_" + field.upper()
+            if env.get(name, "").strip():
+                values[field] = _parse_number(name, env[name], kind)
+        unknown = set(overrides) - set(attrs.fields_dict(cls))
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {sorted(unknown)}: expected field names of "
+                              f"Settings ({', '.join(sorted(attrs.fields_dict(cls)))})")
+        values.update(overrides)
+        if isinstance(values.get("secret_keys"), str):
+            values["secret_keys"] = _parse_list(values["secret_keys"])
+        return cls(**values).with_secret()
+
+    def with_secret(self) -> Settings:
+        """Return settings with a signing key: the configured ones, or a random per-process key.
+
+        A random key works for one process only: tokens do not survive a restart and do not
+        verify in another worker, so a remount there answers RELOAD. Hence the warning.
+        """
+        if self.secret_keys:
+            return self
+        log.warning(
+            "VANGO_SECRET_KEY is not set: using a random per-process key%s; live tokens will "
+            "not survive a restart or verify in another worker",
+            "" if self.dev else " (set VANGO_SECRET_KEY in production)",
+        )
+        return attrs.evolve(
+            self, secret_keys=(secrets.token_urlsafe(32),), secret_key_generated=True
+        )
+
+    def runtime_config(self) -> dict[str, Any]:
+        """Keyword arguments for ``open_runtime`` (session limits and timers)."""
+        return {
+            "max_sessions": self.max_sessions,
+            "unclaimed_ttl": self.unclaimed_ttl,
+            "disconnect_grace": self.disconnect_grace,
+        }
+
+
+_NUMBERS: dict[str, type[int] | type[float]] = {
+    "max_sessions": int,
+    "unclaimed_ttl": float,
+    "disconnect_grace": float,
+    "token_max_age": float,
+}
