@@ -1,0 +1,483 @@
+"""The live connection: Origin, HELLO, claim, reader -> mailbox, writer, heartbeat.
+
+Written once against the small :class:`Transport` interface so both doors share it: the ASGI
+door (:func:`asgi_endpoint`, served under the app at ``/vango/live/<session_id>``) and the
+fast wsproto door (later). Per connection: the connection's own task reads frames and hands
+each EVENT straight to the session mailbox (one hop), a writer task drains the attachment's
+outbox into the transport, and a heartbeat task sends PING and closes a silent socket.
+
+Rules, in order:
+1. Origin must be the page's own origin or in ``LiveSettings.allowed_origins``; else
+   ERROR BAD_ORIGIN, close 1008.
+2. The first frame must be a valid HELLO within ``hello_timeout``; else ERROR, close with the
+   ProtocolError's close code (1002 by default).
+3. The HELLO token must verify for this session; else ERROR BAD_TOKEN, close 1008.
+4. ``manager.attach`` claims the session; an unknown session gets RELOAD, close 4001.
+5. Live: EVENT -> mailbox, PING -> PONG, PONG -> nothing; any frame proves the peer alive.
+   A protocol error sends ERROR and closes with its close code; the session stays alive
+   (detached) for a correct reconnect. The runtime ending the outbox closes with its code.
+6. However the connection ends, both helper tasks end and the attachment is detached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import attrs
+import trio
+
+from .errors import VangoError
+from .protocol import (
+    DEFAULT_LIMITS,
+    CloseCode,
+    Error,
+    ErrorCode,
+    Event,
+    Hello,
+    Limits,
+    Ping,
+    Pong,
+    ProtocolError,
+    Reload,
+    decode_client,
+    encode,
+)
+from .tokens import BadToken, TokenClaims, TokenSigner
+
+log = logging.getLogger("vango_actors.live")
+
+LIVE_PATH = "/vango/live/"
+"""The live socket's path prefix; the session id follows it."""
+
+
+class ConnectionClosed(VangoError):
+    """The peer closed the socket or it broke; ``code`` is the close code when one arrived."""
+
+    def __init__(self, code: int | None = None, reason: str = "") -> None:
+        super().__init__(f"connection closed (code {code}{': ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+def text_message_error() -> ProtocolError:
+    """What a transport raises for a text message: the protocol is binary only (close 1003)."""
+    return ProtocolError(
+        "expected a binary message, got a text message", close_code=CloseCode.UNSUPPORTED_DATA
+    )
+
+
+class Transport(Protocol):
+    """One accepted WebSocket, as the connection logic sees it.
+
+    ``send`` and ``close`` may be called from concurrent tasks: the transport keeps each
+    message whole and in call order, and ignores sends after ``close``.
+    """
+
+    async def receive(self) -> bytes:
+        """The next binary message; raises ConnectionClosed, or ProtocolError for text."""
+        ...
+
+    async def send(self, data: bytes) -> None:
+        """Send one binary message; raises ConnectionClosed if the socket is gone."""
+        ...
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket with ``code``; raises ConnectionClosed if it is already gone."""
+        ...
+
+
+class Attachment(Protocol):
+    """What ``manager.attach`` returns: one connection's link to its session actor."""
+
+    @property
+    def outbox(self) -> trio.MemoryReceiveChannel[bytes]: ...
+
+    @property
+    def close_code(self) -> int: ...
+
+    @property
+    def close_reason(self) -> str: ...
+
+    async def deliver(self, event: Event) -> None: ...
+
+    def detach(self) -> None: ...
+
+
+class SessionManager(Protocol):
+    """The part of the runtime's SessionManager the live connection uses."""
+
+    async def attach(self, session_id: str, hello: Hello) -> Attachment: ...
+
+
+# ------------------------------------------------------------------------- settings, stats
+
+
+@attrs.frozen
+class LiveSettings:
+    """Live-connection settings; ``heartbeat_ms`` must match what WELCOME announces."""
+
+    allowed_origins: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    hello_timeout: float = 10.0  # s from accept to a valid HELLO
+    heartbeat_ms: int = 15_000  # PING period; 2.5 periods of silence close with 4003
+    limits: Limits = DEFAULT_LIMITS
+    close_timeout: float = 5.0  # s to spend sending ERROR + close to a peer that may be stuck
+
+
+@attrs.define
+class LiveStats:
+    """Plain counters for the live door; the front exports them as metrics."""
+
+    connections_open: int = 0
+    connections_total: int = 0
+    refused_origins: int = 0
+    bad_tokens: int = 0
+    protocol_errors: int = 0
+    heartbeat_timeouts: int = 0
+    sessions_gone: int = 0  # RELOAD sent: the session was unknown or expired
+
+
+# ----------------------------------------------------------------------------- Origin check
+
+
+def _origin_key(origin: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin with default ports filled in; None if unparsable."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def page_origin(host: str, scheme: str) -> str:
+    """The origin of a page served to ``Host: host`` over ``scheme`` (http/https/ws/wss)."""
+    page_scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    return f"{page_scheme}://{host}"
+
+
+def check_origin(
+    origin: str | None, host: str, scheme: str, allowed: Iterable[str] = ()
+) -> str | None:
+    """None if ``origin`` may open a live socket, else the reason it may not.
+
+    Allowed: the page's own origin (from the Host header and scheme) and every origin in
+    ``allowed`` (``"*"`` allows any). A missing Origin is refused: browsers always send one.
+    """
+    expected = page_origin(host, scheme)
+    allowed = frozenset(allowed)
+    if not origin:
+        return f"missing Origin header: expected {expected!r}"
+    if "*" in allowed:
+        return None
+    key = _origin_key(origin)
+    if key is not None and (
+        key == _origin_key(expected) or key in {_origin_key(a) for a in allowed}
+    ):
+        return None
+    also = f" or one of {sorted(allowed)}" if allowed else ""
+    return f"Origin {origin!r} is not allowed: expected {expected!r}{also}"
+
+
+# ------------------------------------------------------------------------------ the logic
+
+
+async def serve_connection(
+    transport: Transport,
+    *,
+    session_id: str,
+    origin: str | None,
+    host: str,
+    scheme: str,
+    manager: SessionManager,
+    signer: TokenSigner,
+    settings: LiveSettings,
+    stats: LiveStats,
+) -> None:
+    """Serve one accepted live socket until either side ends it; the transport is closed."""
+    stats.connections_open += 1
+    stats.connections_total += 1
+    try:
+        refusal = check_origin(origin, host, scheme, settings.allowed_origins)
+        if refusal is not None:
+            stats.refused_origins += 1
+            await _refuse(transport, settings, Error(ErrorCode.BAD_ORIGIN, refusal), 1008)
+            return
+        attachment = await _handshake(transport, session_id, manager, signer, settings, stats)
+        if attachment is not None:
+            await _serve_attached(transport, attachment, settings, stats)
+    finally:
+        stats.connections_open -= 1
+
+
+async def _handshake(
+    transport: Transport,
+    session_id: str,
+    manager: SessionManager,
+    signer: TokenSigner,
+    settings: LiveSettings,
+    stats: LiveStats,
+) -> Attachment | None:
+    """HELLO, token, claim; on failure tell the client why, close, and return None."""
+    from .manager import SessionNotFound  # the runtime layer; imported here to keep live light
+
+    try:
+        hello = await _receive_hello(transport, session_id, settings)
+        claims = signer.verify(hello.token, session_id)
+        return await _claim(manager, session_id, hello, claims)
+    except ConnectionClosed:
+        return None
+    except ProtocolError as exc:
+        stats.protocol_errors += 1
+        await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
+    except BadToken as exc:
+        stats.bad_tokens += 1
+        await _refuse(transport, settings, Error(ErrorCode.BAD_TOKEN, exc.reason), 1008)
+    except SessionNotFound:
+        stats.sessions_gone += 1
+        reason = "session unknown or expired: reload the page"
+        await _refuse(transport, settings, Reload(reason), CloseCode.SESSION_GONE)
+    return None
+
+
+async def _claim(
+    manager: SessionManager, session_id: str, hello: Hello, claims: TokenClaims
+) -> Attachment:
+    """Claim the session the page rendered; raises SessionNotFound if it is gone.
+
+    Remount hook (issue #5): when ``attach`` raises SessionNotFound, mount ``claims.route``
+    with ``claims.params`` / ``claims.data`` under ``session_id`` and attach to that instead.
+    """
+    return await manager.attach(session_id, hello)
+
+
+async def _receive_hello(transport: Transport, session_id: str, settings: LiveSettings) -> Hello:
+    with trio.move_on_after(settings.hello_timeout):
+        frame = decode_client(await transport.receive(), settings.limits)
+        if not isinstance(frame, Hello):
+            kind = type(frame).__name__.upper()
+            raise ProtocolError(f"expected HELLO as the first frame, got {kind}")
+        if frame.session_id != session_id:
+            raise ProtocolError(
+                f"HELLO names session {frame.session_id!r}, the socket URL names {session_id!r}"
+            )
+        return frame
+    raise ProtocolError(f"expected HELLO within {settings.hello_timeout:g} s, got nothing")
+
+
+async def _refuse(
+    transport: Transport, settings: LiveSettings, frame: Error | Reload, code: int
+) -> None:
+    """Send one last frame and close; a peer that is gone or stuck is given up on."""
+    with trio.move_on_after(settings.close_timeout):
+        try:
+            await transport.send(encode(frame))
+            await transport.close(code, frame.message if isinstance(frame, Error) else frame.reason)
+        except ConnectionClosed:
+            pass
+
+
+async def _serve_attached(
+    transport: Transport, attachment: Attachment, settings: LiveSettings, stats: LiveStats
+) -> None:
+    connection = _Connection(transport, attachment, settings, stats)
+    try:
+        await connection.run()
+    except trio.Cancelled:
+        with trio.CancelScope(shield=True):
+            await connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        raise
+    finally:
+        attachment.detach()
+
+
+class _Connection:
+    """One attached live socket: the reader (caller's task), a writer and a heartbeat."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        attachment: Attachment,
+        settings: LiveSettings,
+        stats: LiveStats,
+    ) -> None:
+        self._transport = transport
+        self._attachment = attachment
+        self._settings = settings
+        self._stats = stats
+        self._closed = False
+        self._last_seen = trio.current_time()  # when the last frame arrived
+        self._delivering = False  # waiting on a full mailbox is not peer silence
+
+    async def run(self) -> None:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._write_outbox, nursery.cancel_scope)
+            nursery.start_soon(self._heartbeat, nursery.cancel_scope)
+            await self._read_frames()
+            nursery.cancel_scope.cancel()
+
+    async def close(self, code: int, reason: str, error: Error | None = None) -> None:
+        """Send ``error`` (if any) and close, once; later sends are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        with trio.move_on_after(self._settings.close_timeout):
+            try:
+                if error is not None:
+                    await self._transport.send(encode(error))
+                await self._transport.close(code, reason)
+            except ConnectionClosed:
+                pass
+
+    async def _read_frames(self) -> None:
+        try:
+            while True:
+                data = await self._transport.receive()
+                self._last_seen = trio.current_time()
+                await self._handle(decode_client(data, self._settings.limits))
+        except ConnectionClosed:
+            return
+        except ProtocolError as exc:
+            self._stats.protocol_errors += 1
+            await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))
+
+    async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
+        if type(frame) is Event:
+            self._delivering = True
+            try:
+                await self._attachment.deliver(frame)
+            finally:
+                self._delivering = False
+        elif type(frame) is Ping:
+            await self._send(encode(Pong(frame.n)))
+        elif type(frame) is Hello:
+            raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+
+    async def _send(self, data: bytes) -> None:
+        if not self._closed:
+            await self._transport.send(data)
+
+    async def _write_outbox(self, done: trio.CancelScope) -> None:
+        """Drain the outbox; when the runtime ends it, close with the runtime's code."""
+        try:
+            async for data in self._attachment.outbox:
+                await self._send(data)
+            await self.close(self._attachment.close_code, self._attachment.close_reason)
+        except ConnectionClosed:
+            pass
+        done.cancel()
+
+    async def _heartbeat(self, done: trio.CancelScope) -> None:
+        """PING every period; close with 4003 after 2.5 periods without any frame."""
+        period = self._settings.heartbeat_ms / 1000
+        timeout = 2.5 * period
+        next_ping, n = trio.current_time() + period, 0
+        while True:
+            await trio.sleep_until(min(next_ping, self._last_seen + timeout))
+            now = trio.current_time()
+            if self._delivering:
+                self._last_seen = now
+            if now >= self._last_seen + timeout:
+                self._stats.heartbeat_timeouts += 1
+                await self.close(CloseCode.IDLE_TIMEOUT, f"no frame for {timeout:g} s")
+                break
+            if now >= next_ping:
+                n, next_ping = n + 1, next_ping + period
+                try:
+                    await self._send(encode(Ping(n)))
+                except ConnectionClosed:
+                    break
+        done.cancel()
+
+
+# ------------------------------------------------------------------------------- ASGI door
+
+AsgiReceive = Callable[[], Awaitable[Any]]
+AsgiSend = Callable[[Any], Awaitable[None]]
+
+
+class AsgiTransport:
+    """:class:`Transport` over an accepted ASGI websocket (``receive`` / ``send`` callables)."""
+
+    def __init__(self, receive: AsgiReceive, send: AsgiSend) -> None:
+        self._receive = receive
+        self._send = send
+
+    async def receive(self) -> bytes:
+        message = await self._receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            data = message.get("bytes")
+            if data is None:
+                raise text_message_error()
+            return bytes(data)
+        if kind == "websocket.disconnect":
+            raise ConnectionClosed(message.get("code"), message.get("reason") or "")
+        raise ConnectionClosed(None, f"unexpected ASGI message {kind!r}")
+
+    async def send(self, data: bytes) -> None:
+        try:
+            await self._send({"type": "websocket.send", "bytes": data})
+        except OSError as exc:  # ASGI 2.4: sending on a closed socket raises an OSError
+            raise ConnectionClosed(None, str(exc)) from None
+
+    async def close(self, code: int, reason: str) -> None:
+        try:
+            await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+        except OSError as exc:
+            raise ConnectionClosed(None, str(exc)) from None
+
+
+def session_id_from_path(path: str) -> str | None:
+    """The session id in ``/vango/live/<session_id>``, or None if the path is not a live URL."""
+    if not path.startswith(LIVE_PATH):
+        return None
+    session_id = path[len(LIVE_PATH) :]
+    return session_id if session_id and "/" not in session_id else None
+
+
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def asgi_endpoint(
+    scope: Mapping[str, Any],
+    receive: AsgiReceive,
+    send: AsgiSend,
+    *,
+    manager: SessionManager,
+    signer: TokenSigner,
+    settings: LiveSettings,
+    stats: LiveStats,
+) -> None:
+    """Serve an ASGI ``websocket`` scope for ``/vango/live/<session_id>`` to its end.
+
+    Not a live URL: the handshake is refused (HTTP 403). Otherwise the socket is accepted,
+    so every refusal after it reaches the client as an ERROR/RELOAD frame and a close code.
+    """
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    session_id = session_id_from_path(scope["path"])
+    if session_id is None:
+        await send({"type": "websocket.close", "code": CloseCode.POLICY_VIOLATION})
+        return
+    await send({"type": "websocket.accept"})
+    await serve_connection(
+        AsgiTransport(receive, send),
+        session_id=session_id,
+        origin=_header(scope, b"origin"),
+        host=_header(scope, b"host") or "",
+        scheme=scope.get("scheme", "ws"),
+        manager=manager,
+        signer=signer,
+        settings=settings,
+        stats=stats,
+    )
