@@ -1,0 +1,520 @@
+/* vango-actors browser runtime. Hand-written, no dependencies, no build step (ES2017).
+ *
+ * One binary msgpack WebSocket per tab: DOM events go out as EVENT frames, PATCHES frames
+ * come back and change the DOM by hydration id (data-hid="h12"). The wire format is
+ * docs/PROTOCOL.md; the constants below must equal vango_actors/protocol.py (a test parses
+ * them). Served unminified in dev mode, minified (rjsmin) in production.
+ */
+(() => {
+  'use strict';
+  if (window.vango) return; // loaded twice: keep the first runtime
+
+  // ------------------------------------------------------------------ wire constants
+  const F = {HELLO: 1, WELCOME: 2, EVENT: 3, PATCHES: 4, PING: 5, PONG: 6, ERROR: 7, RELOAD: 8, GOAWAY: 9};
+  const O = {TEXT: 0, SET_ATTR: 1, REMOVE_ATTR: 2, SET_PROP: 3, INSERT: 4, REMOVE: 5, MOVE: 6, REPLACE: 7, PUSH_URL: 8, TITLE: 9, FOCUS: 10};
+  const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11};
+  const C = {NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011, SESSION_GONE: 4001, REPLACED: 4002, IDLE_TIMEOUT: 4003};
+  const VERSION = 1;
+  // Op arity including the op code: a shape check runs over a whole batch before any op applies.
+  const ARITY = [4, 4, 3, 4, 4, 3, 4, 3, 3, 2, 2];
+  const PROPS = ['value', 'checked', 'selected'];
+  const MAX_QUEUE = 1000; // unacknowledged events kept; past it new events are dropped (warned)
+  const BACKOFF_MIN = 100, BACKOFF_MAX = 5000;
+
+  // ------------------------------------------------------------------ msgpack (subset)
+  const te = new TextEncoder(), td = new TextDecoder();
+
+  /** Decode one msgpack value from bytes; throws on truncated or unsupported input. */
+  function decode(u8) {
+    const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    let i = 0;
+    const need = (n) => { if (i + n > u8.length) throw Error('msgpack: truncated'); i += n; return i - n; };
+    // big-endian integer of n bytes; signed ones are read as -(~x) - 1 to stay exact up to 2^53
+    const num = (n, signed) => {
+      let j = need(n), x = 0;
+      const m = signed && u8[j] > 127 ? 255 : 0;
+      while (n--) x = x * 256 + (u8[j++] ^ m);
+      if (x > Number.MAX_SAFE_INTEGER) throw Error('msgpack: int > 2^53');
+      return m ? -x - 1 : x;
+    };
+    const str = (n) => td.decode(u8.subarray(need(n), i));
+    const arr = (n) => { const a = []; while (n--) a.push(val()); return a; };
+    const map = (n) => { const o = {}; while (n--) { const k = val(); o[k] = val(); } return o; };
+    function val() {
+      const b = u8[need(1)];
+      const at = (lo, hi) => b >= lo && b <= hi;
+      if (b < 0x80) return b; // positive fixint
+      if (b < 0x90) return map(b & 15);
+      if (b < 0xa0) return arr(b & 15);
+      if (b < 0xc0) return str(b & 31);
+      if (b >= 0xe0) return b - 256; // negative fixint
+      if (b === 0xc0) return null;
+      if (at(0xc2, 0xc3)) return b === 0xc3;
+      if (at(0xc4, 0xc6)) { const n = num(1 << (b - 0xc4)); return u8.slice(need(n), i); } // bin
+      if (b === 0xca) return dv.getFloat32(need(4));
+      if (b === 0xcb) return dv.getFloat64(need(8));
+      if (at(0xcc, 0xcf)) return num(1 << (b - 0xcc)); // uint 8..64
+      if (at(0xd0, 0xd3)) return num(1 << (b - 0xd0), 1); // int 8..64
+      if (at(0xd9, 0xdb)) return str(num(1 << (b - 0xd9)));
+      if (at(0xdc, 0xdd)) return arr(num(2 << (b - 0xdc)));
+      if (at(0xde, 0xdf)) return map(num(2 << (b - 0xde)));
+      throw Error('msgpack: bad byte ' + b);
+    }
+    const v = val();
+    if (i !== u8.length) throw Error('msgpack: trailing bytes');
+    return v;
+  }
+
+  /** Encode a value to msgpack, choosing the same (smallest) formats as msgpack-python. */
+  function encode(v) {
+    const out = [];
+    // n bytes of x, big-endian two's complement (exact for safe integers)
+    const put = (n, x) => { while (n--) out.push(Math.floor(x / 2 ** (8 * n)) & 255); };
+    const bytes = (b) => { for (const c of b) out.push(c); };
+    // length header: fix form below lim, else tag t8 (1 byte, if any), t16 (2) or t16 + 1 (4)
+    const head = (n, fix, lim, t8, t16) => {
+      if (n < lim) out.push(fix | n);
+      else if (t8 && n < 256) out.push(t8, n);
+      else if (n < 65536) { out.push(t16); put(2, n); } else { out.push(t16 + 1); put(4, n); }
+    };
+    const int = (n) => {
+      if (n >= -32 && n < 128) return out.push(n & 255); // fixint
+      const k = n > 0 ? (n < 256 ? 0 : n < 65536 ? 1 : n < 2 ** 32 ? 2 : 3) : (n >= -128 ? 0 : n >= -32768 ? 1 : n >= -(2 ** 31) ? 2 : 3);
+      out.push((n > 0 ? 0xcc : 0xd0) + k);
+      put(1 << k, n);
+    };
+    function val(x) {
+      if (x == null) out.push(0xc0);
+      else if (x === false || x === true) out.push(0xc2 + x);
+      else if (Number.isSafeInteger(x)) int(x);
+      else if (typeof x === 'number') { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, x); out.push(0xcb); bytes(b); }
+      else if (typeof x === 'string') { const b = te.encode(x); head(b.length, 0xa0, 32, 0xd9, 0xda); bytes(b); }
+      else if (x instanceof Uint8Array) { head(x.length, 0, 0, 0xc4, 0xc5); bytes(x); }
+      else if (Array.isArray(x)) { head(x.length, 0x90, 16, 0, 0xdc); x.forEach((y) => val(y)); }
+      else if (typeof x === 'object') {
+        const ks = Object.keys(x);
+        head(ks.length, 0x80, 16, 0, 0xde);
+        for (const k of ks) { val(k); val(x[k]); }
+      } else throw Error('msgpack: cannot encode ' + typeof x);
+    }
+    val(v);
+    return new Uint8Array(out);
+  }
+
+  // ------------------------------------------------------------------ state
+  const doc = document, html = doc.documentElement;
+  let root = null, sid = '', token = '', liveUrl = '', dev = false;
+  let ws = null;          // current transport: a WebSocket, or a test transport from _attach
+  let connected = false;  // WELCOME received on ws
+  let stopped = false;    // the server refused us for good (replaced, policy): no reconnect
+  let lastSeq = 0;        // last PATCHES seq applied
+  let fresh = false;      // after a non-resumed WELCOME the resync frame may carry WELCOME's seq
+  let eventSeq = 0;       // last event seq handed out (kept in sessionStorage per session)
+  let sentSeq = 0;        // highest event seq written to any socket
+  let heartbeat = 4000;   // ms, from WELCOME; liveness timeout is 2.5x
+  let tries = 0, retryTimer = 0, liveTimer = 0;
+  let broken = false;     // a batch failed to apply once: the next failure reloads the page
+  let latency = 0;        // simulated one-way delay (ms), see enableLatencySim
+  const Q = [];           // unacknowledged events {s: seq, h: hid, t: type, p: payload, e: element, sent}
+  const pend = new Set(); // debounced / throttled events waiting {e, t, p, timer}
+  const lastFire = new WeakMap(); // element -> {type: ms} for throttle
+  const waiters = [];     // _whenIdle resolvers
+
+  const store = (k, v) => { try { if (v === undefined) return sessionStorage.getItem(k); sessionStorage.setItem(k, v); } catch (_) { /* storage off */ } };
+
+  // ------------------------------------------------------------------ patch applier
+  const HID = 'data-hid', SVG = 'http://www.w3.org/2000/svg';
+  let byHid = new Map();
+
+  const hidOf = (e) => +e.getAttribute(HID).slice(1);
+  function index(n) { // add an inserted node and its descendants to the hid map
+    if (n.nodeType !== 1) return;
+    if (n.hasAttribute(HID)) byHid.set(hidOf(n), n);
+    for (const e of n.querySelectorAll('[data-hid]')) byHid.set(hidOf(e), e);
+  }
+  function reindex() { byHid = new Map(); index(root); byHid.set(0, root); }
+  /** The live element with hydration id h; the map is rebuilt when it misses or is stale. */
+  function node(h) {
+    if (typeof h !== 'number') throw Error('hid ' + h + ' is not an int');
+    let e = byHid.get(h);
+    if (!e || !e.isConnected) { reindex(); e = byHid.get(h); }
+    if (!e) throw Error('no element with hid ' + h);
+    return e;
+  }
+  /** Parse server HTML into a fragment fit for parent p (SVG children parse inside <svg>). */
+  function parse(p, markup) {
+    const t = doc.createElement('template');
+    const svg = p.namespaceURI === SVG && p.localName !== 'foreignObject';
+    t.innerHTML = svg ? '<svg>' + markup + '</svg>' : markup;
+    if (!svg) return t.content;
+    const f = doc.createDocumentFragment();
+    f.append(...t.content.firstChild.childNodes);
+    return f;
+  }
+  function insert(p, f, before) {
+    const nodes = [...f.childNodes];
+    p.insertBefore(f, before);
+    nodes.forEach(index);
+  }
+  const child = (p, i, end) => {
+    if (!Number.isInteger(i) || i < 0 || i > p.childNodes.length - (end ? 0 : 1)) throw Error('index ' + i + ' out of range');
+    return p.childNodes[i] || null;
+  };
+  // An input whose own input event the server has not acknowledged yet: its value echo is stale.
+  const typing = (e) => Q.some((q) => q.e === e && q.t === 'input') || [...pend].some((q) => q.e === e && q.t === 'input');
+
+  function setProp(e, k, v) {
+    if (!PROPS.includes(k)) throw Error('SET_PROP ' + k + ': expected ' + PROPS);
+    if (k !== 'value' || e !== doc.activeElement) { e[k] = v; return; }
+    if (typing(e)) return;
+    const a = e.selectionStart, b = e.selectionEnd, d = e.selectionDirection;
+    e.value = v;
+    if (a != null) { const n = e.value.length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n), d); } catch (_) { /* type without selection */ } }
+  }
+
+  function op(o) {
+    let p, e;
+    switch (o[0]) {
+      case O.TEXT:
+        e = child(node(o[1]), o[2]);
+        if (e.nodeType !== 3) throw Error('TEXT: node ' + o[2] + ' is not text');
+        e.data = o[3];
+        break;
+      case O.SET_ATTR: node(o[1]).setAttribute(o[2], o[3]); break;
+      case O.REMOVE_ATTR: node(o[1]).removeAttribute(o[2]); break;
+      case O.SET_PROP: setProp(node(o[1]), o[2], o[3]); break;
+      case O.INSERT: p = node(o[1]); insert(p, parse(p, o[3]), child(p, o[2], 1)); break;
+      case O.REMOVE: child(node(o[1]), o[2]).remove(); break;
+      case O.MOVE:
+        p = node(o[1]); e = node(o[2]);
+        if (e.parentNode !== p) throw Error('MOVE: ' + o[2] + ' not in ' + o[1]);
+        e.remove();
+        p.insertBefore(e, child(p, o[3], 1));
+        break;
+      case O.REPLACE:
+        if (o[1] === 0) { root.replaceChildren(parse(root, o[2])); reindex(); break; }
+        e = node(o[1]); p = e.parentNode;
+        insert(p, parse(p, o[2]), e);
+        e.remove();
+        break;
+      case O.PUSH_URL: history[o[2] ? 'replaceState' : 'pushState'](null, '', o[1]); break;
+      case O.TITLE: doc.title = o[1]; break;
+      case O.FOCUS: node(o[1]).focus(); break;
+    }
+  }
+
+  /** Apply a batch of ops in order; throws (before touching the DOM) on a malformed op. */
+  function apply(ops) {
+    if (!Array.isArray(ops)) throw Error('ops must be a list');
+    for (const o of ops) {
+      if (!Array.isArray(o) || ARITY[o[0]] !== o.length) throw Error('malformed op ' + JSON.stringify(o));
+    }
+    const f = doc.activeElement, keep = f && f !== doc.body && root && root.contains(f);
+    const fh = keep && f.getAttribute(HID), fid = keep && f.id;
+    const a = keep && f.selectionStart, b = keep && f.selectionEnd;
+    ops.forEach(op);
+    // A REPLACE or MOVE that detached the focused element: focus its successor (same hid / id).
+    if (keep && (doc.activeElement === doc.body || !doc.activeElement)) {
+      const g = (fh && root.querySelector('[data-hid="' + fh + '"]')) || (fid && doc.getElementById(fid));
+      if (g) {
+        g.focus();
+        if (a != null && g.setSelectionRange) { const n = (g.value || '').length; try { g.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* no selection */ } }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ connection
+  function classes() {
+    for (const e of [root, html]) {
+      if (!e) continue;
+      e.classList.toggle('vango-connected', connected);
+      e.classList.toggle('vango-disconnected', !connected && !stopped);
+      e.classList.toggle('vango-error', stopped);
+    }
+  }
+
+  function send(s, frame) {
+    const bytes = encode(frame);
+    const go = () => { try { s.send(bytes); } catch (_) { /* closing: unacked events are re-sent */ } };
+    if (latency) setTimeout(go, latency); else go();
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (stopped || !sid) return; // no session on this page (tests, static pages): stay offline
+    const url = liveUrl || (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/vango/live/' + sid;
+    let s;
+    try { s = new WebSocket(url); } catch (err) { console.error('vango: cannot open', url, err); return retry(); }
+    s.binaryType = 'arraybuffer';
+    ws = s;
+    s.onopen = () => opened(s);
+    s.onmessage = (m) => receive(s, new Uint8Array(m.data));
+    s.onclose = (c) => closed(s, c.code);
+  }
+
+  function opened(s) {
+    if (s !== ws) return;
+    alive();
+    send(s, [F.HELLO, VERSION, sid, token, lastSeq, sentSeq, location.href]);
+  }
+
+  function closed(s, code) {
+    if (s !== ws) return;
+    ws = null;
+    connected = false;
+    for (const q of Q) q.sent = false;
+    clearTimeout(liveTimer);
+    if (code === C.SESSION_GONE) return location.reload();
+    if (code === C.REPLACED || code === C.POLICY_VIOLATION) { stopped = true; console.warn('vango: refused, close code', code); }
+    classes();
+    retry();
+  }
+
+  function retry(ms) {
+    clearTimeout(retryTimer);
+    if (stopped) return;
+    // exponential backoff 100 ms .. 5 s, +-50% jitter
+    const base = ms || Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** tries++);
+    retryTimer = setTimeout(connect, base * (0.5 + Math.random()));
+  }
+
+  /** Drop the current socket (gap, liveness, GOAWAY, bad frame) and reconnect after ms. */
+  function drop(ms) {
+    const s = ws;
+    closed(s, 0);
+    if (ms) retry(ms);
+    try { s.close(); } catch (_) { /* already closed */ }
+  }
+
+  function alive() { // no frame for 2.5 heartbeats: the link is dead even if TCP has not noticed
+    clearTimeout(liveTimer);
+    if (heartbeat > 0) liveTimer = setTimeout(() => {  drop(); }, 2.5 * heartbeat);
+  }
+
+  function receive(s, u8) {
+    if (latency) return setTimeout(() => handle(s, u8), latency);
+    handle(s, u8);
+  }
+
+  function handle(s, u8) {
+    if (s !== ws) return; // frame from a socket we already gave up on
+    let f;
+    try {
+      f = decode(u8);
+      if (!Array.isArray(f)) throw Error('frame is not a list');
+    } catch (err) { console.error('vango: bad frame', err); return drop(); }
+    alive();
+    switch (f[0]) {
+      case F.WELCOME: welcome(f); break;
+      case F.PATCHES: patches(f); break;
+      case F.PING: send(s, [F.PONG, f[1]]); break;
+      case F.ERROR: error(f[1], f[2]); break;
+      case F.RELOAD: location.reload(); break;
+      case F.GOAWAY: drop(100 + Math.random() * 900); break;
+    }
+    idle();
+  }
+
+  function welcome(f) { // [2, version, seq, ack, heartbeat_ms, resumed]
+    connected = true;
+    tries = 0;
+    heartbeat = f[4];
+    if (!f[5]) { lastSeq = f[2]; fresh = true; } // fresh or remounted: a resync follows
+    ack(f[3]);
+    for (const q of Q) emit(q);
+    classes();
+    alive();
+  }
+
+  function patches(f) { // [4, seq, ack, ops]
+    const seq = f[1];
+    if (seq <= lastSeq && !(fresh && seq === lastSeq)) return; // duplicate of a replay
+    if (seq > lastSeq + 1) { return drop(); }
+    ack(f[2]); // first: an input echo answering the last acked event is not stale
+    try { apply(f[3]); } catch (err) {
+      console.error('vango: bad patches', seq, err);
+      if (broken) return location.reload(); // the resync after the first failure did not help
+      broken = true;
+      lastSeq = 0; // our DOM is not trustworthy: ask for everything (the server resyncs)
+      return drop();
+    }
+    fresh = false;
+    lastSeq = seq;
+  }
+
+  function error(code, msg) {
+    console.warn('vango: server error', code, msg);
+    if (!dev) return;
+    let o = doc.getElementById('vango-overlay');
+    if (!o) {
+      o = doc.createElement('div');
+      o.id = 'vango-overlay';
+      o.style.cssText = 'position:fixed;bottom:0;right:0;z-index:99999;padding:8px;background:#b00020;color:#fff;font:13px monospace;white-space:pre-wrap';
+      o.onclick = () => o.remove();
+      doc.body.append(o);
+    }
+    o.textContent = 'vango error ' + code + ': ' + msg;
+  }
+
+  // ------------------------------------------------------------------ events out
+  function emit(q) {
+    q.sent = true;
+    if (q.s > sentSeq) sentSeq = q.s;
+    send(ws, [F.EVENT, q.s, q.h, q.t, q.p]);
+  }
+
+  /** Queue an event (it gets the next seq) and send it now when connected. */
+  function push(e, t, p) {
+    const last = Q[Q.length - 1];
+    if (!connected && last && !last.sent && last.e === e && last.t === 'input' && t === 'input') { last.p = p; return; }
+    if (Q.length >= MAX_QUEUE) { console.warn('vango: queue full, dropped', t); return; }
+    const q = {s: ++eventSeq, h: hidOf(e), t, p, e, sent: false};
+    store('vango.seq.' + sid, eventSeq);
+    Q.push(q);
+    e.classList.add('vango-loading', 'vango-' + t + '-loading');
+    if (connected) emit(q);
+  }
+
+  /** The server handled every event up to seq n: forget them, clear loading classes. */
+  function ack(n) {
+    while (Q.length && Q[0].s <= n) {
+      const q = Q.shift();
+      if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
+      if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
+    }
+  }
+
+  /** Send waiting debounced/throttled events now (matching element, or all). */
+  function flush(e) {
+    for (const q of pend) {
+      if (e && q.e !== e) continue;
+      clearTimeout(q.timer);
+      pend.delete(q);
+      push(q.e, q.t, q.p);
+    }
+  }
+
+  function later(e, t, p, ms) {
+    let q = [...pend].find((r) => r.e === e && r.t === t);
+    if (!q) pend.add(q = {e, t});
+    q.p = p;
+    clearTimeout(q.timer);
+    q.timer = setTimeout(() => { pend.delete(q); stamp(e, t); push(e, t, q.p); idle(); }, ms);
+  }
+
+  function stamp(e, t) { let m = lastFire.get(e); if (!m) lastFire.set(e, m = {}); m[t] = Date.now(); }
+
+  /** Route an event through the element's data-debounce / data-throttle, then queue it. */
+  function fire(e, t, p) {
+    const d = +e.getAttribute('data-debounce'), th = +e.getAttribute('data-throttle');
+    const instant = t === 'submit' || t === 'focus' || t === 'blur';
+    if (d > 0 && !instant) return later(e, t, p, d);
+    if (th > 0 && !instant) {
+      const wait = ((lastFire.get(e) || {})[t] || 0) + th - Date.now();
+      if (wait > 0 || [...pend].some((r) => r.e === e && r.t === t)) return later(e, t, p, Math.max(wait, 0));
+      stamp(e, t);
+    }
+    push(e, t, p);
+  }
+
+  const isControl = (e) => /^(INPUT|SELECT|TEXTAREA)$/.test(e.tagName);
+
+  /** Form values by name; names of multi-selects and checkbox groups are always lists. */
+  function formValues(form, submitter) {
+    const o = {}, boxes = {};
+    for (const c of form.elements) {
+      if (!c.name) continue;
+      if (c.type === 'select-multiple') o[c.name] = [];
+      if (c.type === 'checkbox') boxes[c.name] = (boxes[c.name] || 0) + 1;
+    }
+    for (const k in boxes) if (boxes[k] > 1) o[k] = [];
+    let fd;
+    try { fd = new FormData(form, submitter); } catch (_) { fd = new FormData(form); }
+    for (const [k, v] of fd) {
+      const s = typeof v === 'string' ? v : v.name;
+      if (Array.isArray(o[k])) o[k].push(s);
+      else if (k in o) o[k] = [o[k], s];
+      else o[k] = s;
+    }
+    return o;
+  }
+
+  function payload(ev, b, t) {
+    const src = isControl(b) ? b : ev.target; // container bindings report the control that fired
+    const p = {};
+    if (t === 'submit') { p.form = formValues(ev.target, ev.submitter); return p; }
+    if (t === 'keydown' || t === 'keyup') p.key = ev.key;
+    if (t === 'input' || t === 'change') {
+      p.value = src.value == null ? '' : String(src.value);
+      if (src.type === 'checkbox' || src.type === 'radio') p.checked = src.checked;
+    } else if (isControl(src) && (src === b || t !== 'click')) p.value = src.value;
+    return p;
+  }
+
+  /** Nearest ancestor-or-self with a hydration id whose data-on lists type t. */
+  function bound(x, t) {
+    for (; x && x.getAttribute; x = x.parentElement) {
+      const on = x.getAttribute('data-on');
+      if (on && x.hasAttribute(HID) && on.split(/\s+/).includes(t)) return x;
+    }
+    return null;
+  }
+
+  const SUBMITS = 'a[href],button:not([type]),button[type=submit],input[type=submit],input[type=image]';
+  const DOM_TYPES = 'click dblclick input change submit keydown keyup focusin focusout'.split(' ');
+  const ALIAS = {focusin: 'focus', focusout: 'blur'};
+
+  function onEvent(ev, t) {
+    let x = ev.target;
+    if (x && x.nodeType !== 1) x = x.parentElement;
+    if (!x) return;
+    // typing is over: debounced events of this element (or all, on submit) go out first, in order
+    if (t === 'submit') flush();
+    else if (t === 'blur' || (t === 'keydown' && ev.key === 'Enter')) flush(x);
+    const b = bound(x, t);
+    if (!b) return;
+    if (t === 'submit' || (t === 'click' && b.matches(SUBMITS))) ev.preventDefault();
+    const keys = b.getAttribute('data-keys');
+    if (keys && (t === 'keydown' || t === 'keyup') && !keys.split(' ').includes(ev.key)) return;
+    fire(b, t, payload(ev, b, t));
+    idle();
+  }
+
+  // ------------------------------------------------------------------ test hooks and boot
+  const isIdle = () => connected && !Q.length && !pend.size;
+  function idle() { if (isIdle()) waiters.splice(0).forEach((r) => r()); }
+
+  function enableLatencySim(ms) {
+    latency = Math.max(0, +ms || 0);
+    store('vango.latency', latency);
+  }
+
+  window.vango = {
+    get state() { return {connected, lastSeq, eventSeq, pending: Q.length + pend.size}; },
+    enableLatencySim,
+    _decode: decode,
+    _encode: encode,
+    _apply: apply,
+    _whenIdle: () => new Promise((r) => { waiters.push(r); idle(); }),
+    /** Test transport: frames this client sends go to fn(Uint8Array); feed replies with _recv. */
+    _attach(fn) { const s = {send: fn, close() { closed(s, 1000); }}; ws = s; opened(s); return s; },
+    _recv: (u8) => handle(ws, u8),
+  };
+
+  function boot() {
+    root = doc.querySelector('[data-vango-root]');
+    for (const k of DOM_TYPES) doc.addEventListener(k, (ev) => onEvent(ev, ALIAS[k] || k), true);
+    latency = +store('vango.latency') || 0;
+    if (!root) return;
+    const d = root.dataset;
+    sid = d.vangoSession || '';
+    token = d.vangoToken || '';
+    liveUrl = d.vangoLive || '';
+    dev = 'vangoDev' in d;
+    eventSeq = +store('vango.seq.' + sid) || 0;
+    sentSeq = eventSeq;
+    reindex();
+    connect();
+  }
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', boot); else boot();
+})();
