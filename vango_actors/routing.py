@@ -153,7 +153,7 @@ def split_path(path: str) -> list[str] | None:
     """Path segments of ``path`` (a trailing slash is ignored); None if it is malformed."""
     if not path.startswith("/"):
         return None
-    trimmed = path.strip("/")
+    trimmed = path[1:].removesuffix("/")
     if not trimmed:
         return []
     parts = trimmed.split("/")
