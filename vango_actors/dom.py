@@ -1,0 +1,529 @@
+"""A tiny DOM and the reference patch applier: the oracle the diff and the harness test against.
+
+:func:`parse` turns HTML into :class:`DomElement`/:class:`DomText` nodes (stdlib
+``html.parser``: void elements, entities decoded, ``<script>``/``<style>`` kept verbatim).
+A :class:`Document` indexes its elements by hid and :func:`apply` runs patch ops on it exactly
+as ``docs/ARCHITECTURE.md`` specifies; any op that cannot apply raises :class:`PatchError`.
+
+Form controls keep *live* state apart from their markup, like a browser: SET_PROP writes
+``props`` (``value``/``checked``/``selected``), not attributes. :meth:`DomElement.prop` reads
+the live value, :func:`snapshot` compares what a user would see, and :meth:`DomElement.to_html`
+serialises the live state (props written back as attributes / textarea text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from html.parser import HTMLParser
+from typing import Any, TypeAlias
+
+from attrs import define, field, frozen
+
+from .errors import VangoError
+from .html import VOID_ELEMENTS, escape_attr, escape_text
+
+PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
+PROP_NAMES = ("value", "checked", "selected")
+_RAW_TEXT = frozenset({"script", "style"})
+_HID_RE = re.compile(r"^h(0|[1-9][0-9]*)$")
+
+
+class PatchError(VangoError):
+    """A patch op could not be applied: malformed op, unknown hid, index out of range."""
+
+
+@define(eq=False)
+class DomText:
+    """A text node (entities already decoded)."""
+
+    text: str
+    parent: DomElement | None = field(default=None, repr=False)
+
+
+@define(eq=False)
+class DomElement:
+    """An element: markup ``attrs`` (bare attributes hold ``""``) and live ``props``."""
+
+    tag: str
+    attrs: dict[str, str] = field(factory=dict)
+    children: list[DomNode] = field(factory=list, repr=False)
+    props: dict[str, str | bool] = field(factory=dict)
+    parent: DomElement | None = field(default=None, repr=False)
+
+    @property
+    def hid(self) -> int | None:
+        """The hydration id from ``data-hid="h<n>"``, or None."""
+        match = _HID_RE.match(self.attrs.get("data-hid", ""))
+        return int(match.group(1)) if match else None
+
+    @property
+    def text_content(self) -> str:
+        return text_content(self)
+
+    def prop(self, name: str) -> str | bool:
+        """Live ``value`` (str) / ``checked`` / ``selected`` (bool), as a browser reports it."""
+        if name in self.props:
+            return self.props[name]
+        if name == "value":
+            return text_content(self) if self.tag == "textarea" else self.attrs.get("value", "")
+        if name in ("checked", "selected"):
+            return name in self.attrs
+        raise ValueError(f"unknown property {name!r}: expected one of {PROP_NAMES}")
+
+    def iter(self) -> Iterator[DomElement]:
+        """Descendant elements in document order (not ``self``)."""
+        for child in self.children:
+            if isinstance(child, DomElement):
+                yield child
+                yield from child.iter()
+
+    def select(self, selector: str) -> list[DomElement]:
+        """Descendants matching a small CSS subset: ``tag #id .class [attr] [attr=v]`` and
+        the descendant combinator (space), e.g. ``"#todo-list li.done input[type=checkbox]"``.
+        """
+        compounds = _parse_selector(selector)
+        return [el for el in self.iter() if _matches(el, compounds)]
+
+    def to_html(self) -> str:
+        """This element's HTML with its live state (props written back into the markup)."""
+        out: list[str] = []
+        _serialise(self, out)
+        return "".join(out)
+
+    def inner_html(self) -> str:
+        out: list[str] = []
+        for child in self.children:
+            _serialise(child, out)
+        return "".join(out)
+
+
+DomNode: TypeAlias = DomElement | DomText
+
+
+def text_content(node: DomNode) -> str:
+    """The concatenated text of ``node`` and its descendants."""
+    if isinstance(node, DomText):
+        return node.text
+    return "".join(text_content(child) for child in node.children)
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = DomElement("#fragment")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        element = DomElement(tag, {name: value or "" for name, value in attributes})
+        _adopt(self.stack[-1], element)
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attributes)
+        if tag not in VOID_ELEMENTS:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return  # an end tag with no open element is ignored, as browsers do
+
+    def handle_data(self, data: str) -> None:
+        parent = self.stack[-1]
+        if parent.children and isinstance(parent.children[-1], DomText):
+            parent.children[-1].text += data
+        else:
+            _adopt(parent, DomText(data))
+
+
+def _adopt(parent: DomElement, node: DomNode) -> None:
+    node.parent = parent
+    parent.children.append(node)
+
+
+def parse(html: str) -> list[DomNode]:
+    """Parse an HTML fragment into top-level nodes (parent None)."""
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    nodes = builder.root.children
+    for node in nodes:
+        node.parent = None
+    return nodes
+
+
+# ------------------------------------------------------------------------------ document
+
+
+class Document:
+    """A page root addressed by hid; the root container is itself an element with a hid."""
+
+    def __init__(self, root: DomElement) -> None:
+        self.root = root
+        self.url: str | None = None
+        self.history: list[str] = []
+        self.title: str | None = None
+        self.focused: int | None = None
+        self._by_hid: dict[int, DomElement] = {}
+        self._index(root)
+
+    @classmethod
+    def from_html(cls, html: str, root_hid: int = 0) -> Document:
+        """A document whose root container (``data-hid="h<root_hid>"``) holds ``html``."""
+        root = DomElement("div", {"data-hid": f"h{root_hid}", "data-vango-root": ""})
+        for node in parse(html):
+            _adopt(root, node)
+        return cls(root)
+
+    def __contains__(self, hid: int) -> bool:
+        return hid in self._by_hid
+
+    def by_hid(self, hid: int) -> DomElement:
+        try:
+            return self._by_hid[hid]
+        except KeyError:
+            raise PatchError(f"no element with hid {hid} on the page") from None
+
+    def hids(self) -> set[int]:
+        return set(self._by_hid)
+
+    def select(self, selector: str) -> list[DomElement]:
+        return self.root.select(selector)
+
+    def to_html(self) -> str:
+        """The root container's contents, with live state."""
+        return self.root.inner_html()
+
+    def apply(self, ops: Sequence[Sequence[Any]]) -> None:
+        apply(self, ops)
+
+    def _index(self, node: DomNode) -> None:
+        if isinstance(node, DomText):
+            return
+        hid = node.hid
+        if hid is not None:
+            if self._by_hid.get(hid, node) is not node:
+                raise PatchError(f"hid {hid} is already on the page")
+            self._by_hid[hid] = node
+        for child in node.children:
+            self._index(child)
+
+    def _unindex(self, node: DomNode) -> None:
+        if isinstance(node, DomText):
+            return
+        hid = node.hid
+        if hid is not None and self._by_hid.get(hid) is node:
+            del self._by_hid[hid]
+        for child in node.children:
+            self._unindex(child)
+
+    def _insert(self, parent: DomElement, index: int, nodes: list[DomNode]) -> None:
+        for offset, node in enumerate(nodes):
+            node.parent = parent
+            parent.children.insert(index + offset, node)
+        for node in nodes:
+            self._index(node)
+
+    def _detach(self, node: DomNode) -> int:
+        parent = node.parent
+        assert parent is not None
+        index = next(i for i, child in enumerate(parent.children) if child is node)
+        del parent.children[index]
+        node.parent = None
+        return index
+
+
+# ------------------------------------------------------------------------------ ops
+
+
+def apply(document: Document, ops: Sequence[Sequence[Any]]) -> None:
+    """Apply ``ops`` in order; raise :class:`PatchError` naming the first op that cannot apply.
+
+    Ops before the failing one stay applied (as in a browser).
+    """
+    for number, op in enumerate(ops):
+        try:
+            _apply_one(document, op)
+        except PatchError as error:
+            raise PatchError(f"op #{number} {_short(op)}: {error}") from None
+
+
+def _short(op: object) -> str:
+    text = repr(op)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _apply_one(document: Document, op: Sequence[Any]) -> None:
+    if not isinstance(op, (list, tuple)) or not op or type(op[0]) is not int:
+        raise PatchError("expected a list [opcode, ...] with an int opcode")
+    handler = _HANDLERS.get(op[0])
+    if handler is None:
+        raise PatchError(f"unknown opcode {op[0]}: expected 0..{len(_HANDLERS) - 1}")
+    arity, function, types = handler
+    if len(op) != arity:
+        raise PatchError(f"expected {arity} items, got {len(op)}")
+    for position, (value, expected) in enumerate(zip(op[1:], types, strict=True), start=1):
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise PatchError(
+                f"item {position}: expected {_type_names(expected)}, got {type(value).__name__}"
+            )
+    function(document, *op[1:])
+
+
+def _type_names(expected: type | tuple[type, ...]) -> str:
+    if isinstance(expected, tuple):
+        return " or ".join(t.__name__ for t in expected)
+    return expected.__name__
+
+
+def _child_at(parent: DomElement, index: int, *, end_ok: bool = False) -> None:
+    limit = len(parent.children) + (1 if end_ok else 0)
+    if not 0 <= index < limit:
+        raise PatchError(
+            f"index {index} out of range for hid {parent.hid} with {len(parent.children)} children"
+        )
+
+
+def _op_text(document: Document, parent_hid: int, index: int, text: str) -> None:
+    parent = document.by_hid(parent_hid)
+    _child_at(parent, index)
+    child = parent.children[index]
+    if not isinstance(child, DomText):
+        raise PatchError(f"child {index} of hid {parent_hid} is <{child.tag}>, not a text node")
+    child.text = text
+
+
+def _op_set_attr(document: Document, hid: int, name: str, value: str) -> None:
+    if name.lower() == "data-hid":
+        raise PatchError("data-hid cannot be changed by SET_ATTR")
+    document.by_hid(hid).attrs[name.lower()] = value
+
+
+def _op_remove_attr(document: Document, hid: int, name: str) -> None:
+    document.by_hid(hid).attrs.pop(name.lower(), None)
+
+
+def _op_set_prop(document: Document, hid: int, name: str, value: str | bool) -> None:
+    element = document.by_hid(hid)
+    if element.tag not in PROP_TAGS:
+        raise PatchError(f"SET_PROP on <{element.tag}>: expected one of {sorted(PROP_TAGS)}")
+    expected = str if name == "value" else bool if name in PROP_NAMES else None
+    if expected is None:
+        raise PatchError(f"unknown property {name!r}: expected one of {PROP_NAMES}")
+    if type(value) is not expected:
+        raise PatchError(f"property {name!r} takes {expected.__name__}, got {type(value).__name__}")
+    element.props[name] = value
+
+
+def _op_insert(document: Document, parent_hid: int, index: int, html: str) -> None:
+    parent = document.by_hid(parent_hid)
+    _child_at(parent, index, end_ok=True)
+    document._insert(parent, index, parse(html))
+
+
+def _op_remove(document: Document, parent_hid: int, index: int) -> None:
+    parent = document.by_hid(parent_hid)
+    _child_at(parent, index)
+    child = parent.children[index]
+    document._detach(child)
+    document._unindex(child)
+
+
+def _op_move(document: Document, parent_hid: int, child_hid: int, index: int) -> None:
+    parent = document.by_hid(parent_hid)
+    child = document.by_hid(child_hid)
+    if child.parent is not parent:
+        raise PatchError(f"hid {child_hid} is not a child of hid {parent_hid}")
+    document._detach(child)
+    if not 0 <= index <= len(parent.children):
+        document._insert(parent, len(parent.children), [child])  # undo, then report
+        raise PatchError(
+            f"index {index} out of range for hid {parent_hid} with {len(parent.children) - 1}"
+            f" other children"
+        )
+    child.parent = parent
+    parent.children.insert(index, child)
+
+
+def _op_replace(document: Document, hid: int, html: str) -> None:
+    element = document.by_hid(hid)
+    nodes = parse(html)
+    if element is document.root:  # the root container: replace its contents (full resync)
+        for child in list(element.children):
+            document._detach(child)
+            document._unindex(child)
+        document._insert(element, 0, nodes)
+        return
+    parent = element.parent
+    assert parent is not None
+    index = document._detach(element)
+    document._unindex(element)
+    document._insert(parent, index, nodes)
+
+
+def _op_push_url(document: Document, url: str, replace: bool) -> None:
+    if not replace and document.url is not None:
+        document.history.append(document.url)
+    document.url = url
+
+
+def _op_title(document: Document, title: str) -> None:
+    document.title = title
+
+
+def _op_focus(document: Document, hid: int) -> None:
+    document.by_hid(hid)
+    document.focused = hid
+
+
+_HANDLERS: dict[int, tuple[int, Any, tuple[type | tuple[type, ...], ...]]] = {
+    0: (4, _op_text, (int, int, str)),
+    1: (4, _op_set_attr, (int, str, str)),
+    2: (3, _op_remove_attr, (int, str)),
+    3: (4, _op_set_prop, (int, str, (str, bool))),
+    4: (4, _op_insert, (int, int, str)),
+    5: (3, _op_remove, (int, int)),
+    6: (4, _op_move, (int, int, int)),
+    7: (3, _op_replace, (int, str)),
+    8: (3, _op_push_url, (str, bool)),
+    9: (2, _op_title, (str,)),
+    10: (2, _op_focus, (int,)),
+}
+
+
+# ------------------------------------------------------------------------------ views
+
+
+def snapshot(node: DomNode) -> tuple[Any, ...]:
+    """A comparable value for what a user sees: tag, attributes, live control state, children.
+
+    Markup ``value``/``checked``/``selected`` of form controls are replaced by their live
+    values; a textarea's children are represented by its live value.
+    """
+    if isinstance(node, DomText):
+        return ("#text", node.text)
+    attributes = dict(node.attrs)
+    live: tuple[Any, ...] = ()
+    children: tuple[Any, ...]
+    if node.tag in PROP_TAGS:
+        for name in PROP_NAMES:
+            attributes.pop(name, None)
+        live = tuple(node.prop(name) for name in PROP_NAMES)
+    if node.tag == "textarea":
+        children = ()
+    else:
+        children = tuple(snapshot(child) for child in node.children)
+    return (node.tag, tuple(sorted(attributes.items())), live, children)
+
+
+def _serialise(node: DomNode, out: list[str]) -> None:
+    if isinstance(node, DomText):
+        raw = node.parent is not None and node.parent.tag in _RAW_TEXT
+        out.append(node.text if raw else escape_text(node.text))
+        return
+    attributes = dict(node.attrs)
+    for name, value in node.props.items():
+        if name == "value" and node.tag != "textarea":
+            attributes["value"] = str(value)
+        elif name in ("checked", "selected"):
+            if value:
+                attributes[name] = ""
+            else:
+                attributes.pop(name, None)
+    out.append(f"<{node.tag}")
+    for name, text in attributes.items():
+        out.append(f' {name}="{escape_attr(text)}"' if text else f" {name}")
+    out.append(">")
+    if node.tag in VOID_ELEMENTS:
+        return
+    if node.tag == "textarea" and "value" in node.props:
+        out.append(escape_text(str(node.props["value"])))
+    else:
+        for child in node.children:
+            _serialise(child, out)
+    out.append(f"</{node.tag}>")
+
+
+# ------------------------------------------------------------------------------ selectors
+
+_COMPOUND_RE = re.compile(r"^(\*|[a-zA-Z][a-zA-Z0-9-]*)?((?:#[\w-]+|\.[\w-]+|\[[^\]]*\])*)$")
+_PART_RE = re.compile(
+    r"#(?P<id>[\w-]+)|\.(?P<cls>[\w-]+)"
+    r"|\[\s*(?P<attr>[^\s=\]]+)\s*(?:=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\]\s]*)))?\s*\]"
+)
+
+
+@frozen
+class _Compound:
+    tag: str | None
+    ids: tuple[str, ...]
+    classes: tuple[str, ...]
+    attributes: tuple[tuple[str, str | None], ...]  # (name, value or None: presence)
+
+    def matches(self, element: DomElement) -> bool:
+        if self.tag is not None and element.tag != self.tag:
+            return False
+        found = element.attrs
+        if any(found.get("id") != wanted for wanted in self.ids):
+            return False
+        if self.classes and not set(self.classes) <= set(found.get("class", "").split()):
+            return False
+        for name, value in self.attributes:
+            if name not in found or (value is not None and found[name] != value):
+                return False
+        return True
+
+
+_selector_cache: dict[str, tuple[_Compound, ...]] = {}
+
+
+def _parse_selector(selector: str) -> tuple[_Compound, ...]:
+    cached = _selector_cache.get(selector)
+    if cached is None:
+        cached = tuple(_parse_compound(selector, part) for part in selector.split())
+        if not cached:
+            raise ValueError("empty selector: expected e.g. 'li.done' or '#count'")
+        _selector_cache[selector] = cached
+    return cached
+
+
+def _parse_compound(selector: str, text: str) -> _Compound:
+    match = _COMPOUND_RE.match(text)
+    parts = list(_PART_RE.finditer(match.group(2))) if match else []
+    if match is None or sum(len(p.group(0)) for p in parts) != len(match.group(2)):
+        raise ValueError(
+            f"unsupported selector {selector!r} at {text!r}: supported are tag, #id, .class, "
+            f"[attr], [attr=value] and the descendant combinator (space)"
+        )
+    tag = match.group(1)
+    ids = tuple(p.group("id") for p in parts if p.group("id"))
+    classes = tuple(p.group("cls") for p in parts if p.group("cls"))
+    attributes = tuple(
+        (p.group("attr").lower(), _first_not_none(p.group("dq"), p.group("sq"), p.group("bare")))
+        for p in parts
+        if p.group("attr")
+    )
+    return _Compound(None if tag in (None, "*") else tag.lower(), ids, classes, attributes)
+
+
+def _first_not_none(*values: str | None) -> str | None:
+    return next((value for value in values if value is not None), None)
+
+
+def _matches(element: DomElement, compounds: tuple[_Compound, ...]) -> bool:
+    if not compounds[-1].matches(element):
+        return False
+    ancestor = element.parent
+    for compound in reversed(compounds[:-1]):  # nearest matching ancestor, greedily
+        while ancestor is not None and not compound.matches(ancestor):
+            ancestor = ancestor.parent
+        if ancestor is None:
+            return False
+        ancestor = ancestor.parent
+    return True

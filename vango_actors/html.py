@@ -1,0 +1,246 @@
+"""VNode tree -> HTML string: escaping, hydration ids, URL and attribute-name safety (sans-IO).
+
+Rendering is XSS-safe by construction:
+
+- text is escaped (``& < >``), attribute values are escaped (``& < > "``) and always
+  double-quoted;
+- attribute names must match :data:`ATTR_NAME_PATTERN`; ``on*`` names (any case), ``srcdoc``
+  (its value is parsed as HTML) and the reserved ``data-hid`` are refused with ``ValueError``:
+  handlers are bound with ``on_click=`` in :mod:`vango_actors.vdom` and never rendered;
+- URL attributes (:data:`URL_ATTRS`) whose scheme is ``javascript:`` or ``vbscript:``, or
+  ``data:`` (except ``data:image/...`` in ``src``), are replaced by :data:`REFUSED_URL`. The
+  scheme is read after decoding HTML entities and deleting ASCII whitespace and control
+  characters, the way a browser would see it if the value reached it unescaped. We replace
+  rather than raise so one hostile value from user data cannot break a whole page;
+- ``<script>``/``<style>`` text is emitted verbatim (the browser does not decode entities
+  there), so a ``Text`` containing ``</`` or ``<!--`` inside them is refused with
+  ``ValueError``: it could close the element early. Trusted code goes through ``Raw``;
+- ``Raw`` is the only node rendered verbatim.
+"""
+
+from __future__ import annotations
+
+import html as _stdlib_html
+import re
+from collections.abc import Callable
+
+from .vdom import AttrValue, ComponentNode, Element, Node, Raw, Slot, Text
+
+VOID_ELEMENTS = frozenset(
+    {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source"}
+    | {"track", "wbr"}
+)
+#: Attributes whose value is a URL the browser may navigate to or load.
+URL_ATTRS = frozenset(
+    {"href", "src", "action", "formaction", "xlink:href", "poster", "cite", "background", "data"}
+)
+#: What a refused URL becomes: a URL that is valid, inert and says why in the markup.
+REFUSED_URL = "about:invalid#refused"
+ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"
+HID_ATTR = "data-hid"
+_RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
+
+_ATTR_NAME_RE = re.compile(ATTR_NAME_PATTERN)
+_TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
+_URL_IGNORED_RE = re.compile(r"[\x00-\x20\x7f]+")
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_CACHE_LIMIT = 4096
+
+# name -> None when valid, else the error message template ({tag} is filled in).
+_attr_name_errors: dict[str, str | None] = {}
+_valid_tags: set[str] = set()
+
+
+def escape_text(text: str) -> str:
+    """Escape ``& < >`` for a text node."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attr(value: str) -> str:
+    """Escape ``& < > "`` for a double-quoted attribute value."""
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _attr_name_error(name: str) -> str | None:
+    if not _ATTR_NAME_RE.match(name):
+        return f"invalid attribute name {name!r} on <{{tag}}>: expected a name matching {ATTR_NAME_PATTERN}"
+    lowered = name.lower()
+    if lowered.startswith("on"):
+        return (
+            f"refused attribute {name!r} on <{{tag}}>: event handlers are bound with "
+            f"on_<event>= and never rendered as on* attributes"
+        )
+    if lowered == "srcdoc":
+        return f"refused attribute {name!r} on <{{tag}}>: its value would be parsed as HTML"
+    if lowered == HID_ATTR:
+        return f"refused attribute {name!r} on <{{tag}}>: data-hid is reserved for hydration ids"
+    return None
+
+
+def check_attr_name(tag: str, name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` may be rendered as an attribute (cached per name)."""
+    try:
+        error = _attr_name_errors[name]
+    except KeyError:
+        error = _attr_name_error(name)
+        if len(_attr_name_errors) < _CACHE_LIMIT:
+            _attr_name_errors[name] = error
+    if error is not None:
+        raise ValueError(error.format(tag=tag))
+
+
+def check_tag(tag: str) -> None:
+    """Raise ``ValueError`` unless ``tag`` is a safe tag name (cached)."""
+    if tag in _valid_tags:
+        return
+    if not isinstance(tag, str) or not _TAG_RE.match(tag):
+        raise ValueError(f"invalid tag name {tag!r}: expected letters, digits and '-'")
+    if len(_valid_tags) < _CACHE_LIMIT:
+        _valid_tags.add(tag)
+
+
+def safe_url(name: str, value: str) -> str:
+    """``value``, or :data:`REFUSED_URL` when its scheme could run script or embed a document."""
+    if ":" not in value and "&" not in value:
+        return value  # no scheme possible, not even an entity-encoded colon
+    seen = _URL_IGNORED_RE.sub("", _stdlib_html.unescape(value))
+    match = _SCHEME_RE.match(seen)
+    if match is None:
+        return value
+    scheme = match.group(1).lower()
+    if scheme == "javascript" or scheme == "vbscript":
+        return REFUSED_URL
+    if scheme == "data":
+        if name == "src" and seen[5:].lower().startswith("image/"):
+            return value
+        return REFUSED_URL
+    return value
+
+
+def attr_value(tag: str, name: str, value: AttrValue) -> str | None:
+    """The string an attribute carries on the page; ``None`` when it is omitted.
+
+    ``True`` -> ``""`` (a bare boolean attribute), ``False``/``None`` -> omitted, numbers ->
+    ``str``; URL attributes pass through :func:`safe_url`. Validates the name.
+    """
+    check_attr_name(tag, name)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return ""
+    if type(value) is not str:
+        value = _stringify(tag, name, value)
+    if name in URL_ATTRS:
+        return safe_url(name, value)
+    return value
+
+
+def _stringify(tag: str, name: str, value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(
+        f"attribute {name!r} on <{tag}>: expected str, int, float, bool or None, "
+        f"got {type(value).__name__}"
+    )
+
+
+def render(node: Node) -> str:
+    """HTML for a tree. Elements with a ``hid`` carry ``data-hid="h<hid>"`` first.
+
+    Deterministic: the same tree always gives the same string.
+    """
+    out: list[str] = []
+    _render(node, out.append)
+    return "".join(out)
+
+
+def _render(node: Node, out: Callable[[str], None]) -> None:
+    kind = type(node)
+    if kind is Element:
+        _render_element(node, out)  # type: ignore[arg-type]
+    elif kind is Text:
+        out(escape_text(node.text))  # type: ignore[union-attr]
+    elif kind is Slot:
+        _render_element(node.tree, out)  # type: ignore[union-attr]
+    elif kind is Raw:
+        out(node.html)  # type: ignore[union-attr]
+    else:
+        _render_other(node, out)
+
+
+def _render_other(node: object, out: Callable[[str], None]) -> None:
+    if isinstance(node, ComponentNode):
+        raise TypeError(
+            f"cannot render component {node.component.__name__} directly: the runtime "
+            f"resolves a ComponentNode to a Slot before rendering"
+        )
+    if isinstance(node, Element):
+        _render_element(node, out)
+    elif isinstance(node, Text):
+        out(escape_text(node.text))
+    elif isinstance(node, Slot):
+        _render_element(node.tree, out)
+    elif isinstance(node, Raw):
+        out(node.html)
+    else:
+        raise TypeError(f"cannot render {type(node).__name__}: expected a vdom node, got {node!r}")
+
+
+def _render_element(node: Element, out: Callable[[str], None]) -> None:
+    tag = node.tag
+    if tag not in _valid_tags:
+        check_tag(tag)
+    out(f'<{tag} data-hid="h{node.hid}"' if node.hid is not None else f"<{tag}")
+    textarea_value: str | None = None
+    for name, value in node.attrs.items():
+        if tag == "textarea" and name == "value":
+            textarea_value = attr_value(tag, name, value)
+            continue
+        text = attr_value(tag, name, value)
+        if text is None:
+            continue
+        if text == "" and value is True:
+            out(f" {name}")
+        else:
+            out(f' {name}="{escape_attr(text)}"')
+    out(">")
+    if tag in VOID_ELEMENTS:
+        if node.children:
+            raise ValueError(
+                f"<{tag}> is a void element and cannot have children (got {len(node.children)})"
+            )
+        return
+    if textarea_value is not None:
+        if node.children:
+            raise ValueError("<textarea> takes its text from value= or from children, not both")
+        out(escape_text(textarea_value))
+    elif tag in _RAW_TEXT_ELEMENTS or tag == "textarea":
+        _render_text_only(tag, node.children, out)
+    else:
+        for child in node.children:
+            _render(child, out)
+    out(f"</{tag}>")
+
+
+def _render_text_only(tag: str, children: tuple[Node, ...], out: Callable[[str], None]) -> None:
+    raw_text = tag in _RAW_TEXT_ELEMENTS
+    for child in children:
+        if type(child) is Raw and raw_text:
+            out(child.html)
+        elif isinstance(child, Text):
+            out(_raw_text(tag, child.text) if raw_text else escape_text(child.text))
+        else:
+            raise ValueError(f"<{tag}> takes text only, got {type(child).__name__}")
+
+
+def _raw_text(tag: str, text: str) -> str:
+    if "</" in text or "<!--" in text:
+        raise ValueError(
+            f"text inside <{tag}> must not contain '</' or '<!--' (it could end the element "
+            f"early); got {text[:60]!r}; use h.raw(...) for trusted code"
+        )
+    return text
