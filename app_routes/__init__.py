@@ -1,0 +1,1 @@
+"""The demo application: one module per page (file-based routing, see vango_actors.routing)."""
