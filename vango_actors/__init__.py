@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+from .actor import Attachment as Attachment
+from .actor import SessionStatistics as SessionStatistics
+from .component import Component as Component
+from .component import RenderError as RenderError
+from .component import SessionInfo as SessionInfo
 from .errors import VangoError as VangoError
+from .lifecycle import SessionState as SessionState
+from .manager import CreatedSession as CreatedSession
+from .manager import ManagerStatistics as ManagerStatistics
+from .manager import RuntimeClosed as RuntimeClosed
+from .manager import RuntimeConfig as RuntimeConfig
+from .manager import SessionLimitReached as SessionLimitReached
+from .manager import SessionManager as SessionManager
+from .manager import SessionNotFound as SessionNotFound
+from .manager import open_runtime as open_runtime
+from .scheduler import TaskHandle as TaskHandle
+from .supervisor import Escalation as Escalation
+from .supervisor import MountError as MountError
+from .supervisor import RestartPolicy as RestartPolicy
 from .vdom import Element as Element
 from .vdom import Raw as Raw
 from .vdom import Text as Text

@@ -1,0 +1,770 @@
+"""SessionActor: one session's state, mailbox and render loop, as one trio task tree.
+
+The actor handles one message at a time (an EVENT, a timer tick, a background result, a
+posted call): dispatch, then re-render the dirty components (parents before children), diff
+each against its last tree, and send ONE PATCHES frame. Attach and detach are plain method
+calls from the connection's task: trio is single-threaded, so they are atomic with respect to
+the loop and keep frame order without a mailbox hop.
+
+Acknowledgement rule: every handled EVENT (including duplicates and dropped ones) is answered
+by a PATCHES frame whose ``ack`` covers it; when the event changed nothing that frame has no
+ops. Every PATCHES frame, ack-only or not, takes the next ``seq`` and enters the replay buffer.
+Messages that are not events send nothing when nothing changed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import math
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from . import diff as _diff
+from . import html as _html
+from .component import Component, Host, SessionInfo, check_rendered, child_path, takes_argument
+from .lifecycle import EXPIRES_AFTER, SessionState, Trigger, next_state
+from .protocol import (
+    VERSION,
+    CloseCode,
+    Error,
+    ErrorCode,
+    Event,
+    GoAway,
+    Hello,
+    Reload,
+    Welcome,
+    encode,
+    encode_patches,
+)
+from .scheduler import Call, Crash
+from .supervisor import (
+    Escalation,
+    MountError,
+    RestartTracker,
+    crash_message,
+    describe,
+    handleable,
+    logger,
+)
+from .vdom import ComponentNode, Element, HidCounter, Node, Slot
+
+if TYPE_CHECKING:
+    from .manager import RuntimeConfig
+
+_INF = math.inf
+
+
+@attrs.frozen(slots=True)
+class SessionStatistics:
+    """A snapshot of one session's queues and counters."""
+
+    state: str
+    mailbox_size: int  # messages waiting
+    outbox_size: int  # frames waiting for the attached connection (0 if none)
+    seq: int  # last PATCHES seq
+    ack: int  # highest event seq handled
+    events_handled: int
+    dropped_events: int
+    restarts: int
+    patches_sent: int
+    bytes_sent: int
+    resyncs: int
+
+
+class _Incoming:
+    """An EVENT frame from one attachment."""
+
+    __slots__ = ("att", "event")
+
+    def __init__(self, att: Attachment, event: Event) -> None:
+        self.att = att
+        self.event = event
+
+
+Message = _Incoming | Call | Crash
+
+
+class Attachment:
+    """One connection's link to its session: an outbox to drain, a mailbox to deliver to.
+
+    ``outbox`` ends when the runtime ends the connection; ``close_code`` / ``close_reason``
+    then say why (``REPLACED``, ``SESSION_GONE``, ``GOING_AWAY``...).
+    """
+
+    __slots__ = ("_actor", "_send", "close_code", "close_reason", "outbox", "resyncs")
+
+    def __init__(self, actor: SessionActor, size: int) -> None:
+        self._actor = actor
+        self._send, self.outbox = trio.open_memory_channel[bytes](size)
+        self.close_code: int = CloseCode.NORMAL
+        self.close_reason = ""
+        self.resyncs = 0
+
+    @property
+    def session_id(self) -> str:
+        return self._actor.id
+
+    @property
+    def closed(self) -> bool:
+        return self._actor.attachment is not self
+
+    async def deliver(self, event: Event) -> None:
+        """Queue ``event`` in the session mailbox; waits while the mailbox is full.
+
+        Events from a connection that was replaced or detached are ignored: the client
+        re-sends its unacknowledged events on its new connection.
+        """
+        if self._actor.attachment is not self:
+            return
+        try:
+            await self._actor.mailbox.send(_Incoming(self, event))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the session ended meanwhile; its outbox has ended too
+
+    def detach(self) -> None:
+        """The connection is gone: the session keeps its state for the grace period."""
+        self._actor.detach(self)
+
+    def _close(self, code: int, reason: str) -> None:
+        self.close_code = code
+        self.close_reason = reason
+        self._send.close()
+
+
+@attrs.define
+class _End:
+    """Why and how the session ends."""
+
+    reason: str  # "expired", "ended", "shutdown"
+    detail: str
+    frame: bytes | None = None  # RELOAD or GOAWAY for an attached client
+    close_code: int = CloseCode.NORMAL
+
+
+class SessionActor:
+    """One live session: the component tree, hid counter, mailbox, replay buffer, attachment."""
+
+    def __init__(
+        self,
+        session_id: str,
+        root: type[Component],
+        props: Mapping[str, Any],
+        meta: Mapping[str, Any],
+        config: RuntimeConfig,
+        counts: dict[SessionState, int],
+    ) -> None:
+        self.id = session_id
+        self.info = SessionInfo(session_id, meta)
+        self.config = config
+        self.state = SessionState.PARKED
+        self._counts = counts
+        counts[SessionState.PARKED] += 1
+        self.ids = HidCounter()
+        self.seq = 0
+        self.ack = 0
+        self.replay: deque[tuple[int, bytes]] = deque(maxlen=config.replay_size)
+        self.attachment: Attachment | None = None
+        self.mailbox, self._inbox = trio.open_memory_channel[Message](config.mailbox_size)
+        self.root = Host(self, root, props, None, None, root.__name__)
+        self.title: str | None = None
+        self.end: _End | None = None
+        self.done = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self._deadline = trio.current_time() + config.unclaimed_ttl
+        self._wait_scope: trio.CancelScope | None = None
+        self._dirty: list[tuple[int, int, Host]] = []
+        self._dirty_n = 0
+        self._ops: list[list[Any]] = []
+        self._focus: list[tuple[Host, int | None]] = []
+        self._errors: list[bytes] = []
+        self._bound: dict[int, Host] = {}
+        self._host_bound: dict[Host, dict[int, Element]] = {}
+        self.started = False
+        self.events_handled = 0
+        self.dropped_events = 0
+        self.restarts = 0
+        self.patches_sent = 0
+        self.bytes_sent = 0
+        self.resyncs = 0
+
+    # ------------------------------------------------------------------ Runtime protocol
+
+    def mark_dirty(self, host: Host) -> None:
+        self._dirty_n += 1
+        heapq.heappush(self._dirty, (host.depth, self._dirty_n, host))
+
+    def page_op(self, op: list[Any]) -> None:
+        if op[0] == 9:
+            self.title = op[1]
+        self._ops.append(op)
+
+    def focus(self, host: Host, hid: int | None) -> None:
+        self._focus.append((host, hid))
+
+    def task_nursery(self) -> trio.Nursery:
+        if self._nursery is None or self.end is not None:
+            raise trio.ClosedResourceError(f"session {self.id} is not running")
+        return self._nursery
+
+    async def send(self, message: Call | Crash) -> None:
+        await self.mailbox.send(message)
+
+    # ------------------------------------------------------------------ task
+
+    async def run(self, *, task_status: trio.TaskStatus[str]) -> None:
+        """Mount and render the root, report its HTML, then serve the mailbox until the end.
+
+        Raises MountError (before reporting) if the root fails to mount or render.
+        """
+        failure: Exception | None = None
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            try:
+                await self._start_instance(self.root)
+            except Exception as exc:
+                failure = exc
+                nursery.cancel_scope.cancel()
+            else:
+                self.started = True
+                self._ops.clear()
+                self._errors.clear()
+                task_status.started(_html.render(self.root.tree))
+                try:
+                    await self._loop()
+                finally:
+                    await self._shutdown()
+                    nursery.cancel_scope.cancel()
+        if failure is not None:
+            raise MountError(self.root.path, failure) from failure
+
+    async def _loop(self) -> None:
+        receive = self._inbox.receive
+        while self.end is None:
+            with trio.CancelScope(deadline=self._deadline) as scope:
+                self._wait_scope = scope
+                message = await receive()
+            self._wait_scope = None
+            if scope.cancelled_caught:
+                self._maybe_expire()
+                continue
+            try:
+                await self._handle(message)
+            except Escalation as exc:
+                logger.error("session %s ends: %s", self.id, exc)
+                self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
+
+    def _maybe_expire(self) -> None:
+        if self.end is None and trio.current_time() >= self._deadline:
+            field = EXPIRES_AFTER[self.state]
+            seconds = getattr(self.config, field)
+            what = "not claimed" if self.state is SessionState.PARKED else "no connection"
+            self._finish("expired", f"{what} within {seconds} s ({field})")
+
+    def stop(self, reason: str = "server shutting down") -> None:
+        """Ask the session to end (GOAWAY to a live client, then unmount everything)."""
+        self._finish("shutdown", reason, encode(GoAway(reason)), CloseCode.GOING_AWAY)
+
+    def _finish(
+        self, reason: str, detail: str, frame: bytes | None = None, code: int = CloseCode.NORMAL
+    ) -> None:
+        if self.end is None:
+            self.end = _End(reason, detail, frame, code)
+            if self._wait_scope is not None:
+                self._wait_scope.cancel()
+
+    async def _shutdown(self) -> None:
+        if self.end is None:  # the loop raised: a runtime bug, logged by the manager
+            reason = "internal error: reload the page"
+            self.end = _End("ended", reason, encode(Reload(reason)), CloseCode.INTERNAL_ERROR)
+        att = self.attachment
+        if att is not None:
+            if self.end.frame is not None:
+                self._emit(self.end.frame)
+            self.attachment = None
+            att._close(self.end.close_code, self.end.detail)
+        self._move(Trigger.END)
+        self._inbox.close()
+        try:
+            await self._unmount_subtree(self.root)
+        finally:
+            self.done.set()
+
+    def _move(self, trigger: Trigger) -> None:
+        new = next_state(self.state, trigger)
+        self._counts[self.state] -= 1
+        self._counts[new] += 1
+        self.state = new
+
+    def _set_deadline(self, deadline: float) -> None:
+        self._deadline = deadline
+        if self._wait_scope is not None:
+            self._wait_scope.deadline = deadline
+
+    # ------------------------------------------------------------------ attach / detach
+
+    def attach(self, hello: Hello) -> Attachment:
+        """Make ``hello``'s connection the session's one connection; queue WELCOME + catch-up."""
+        old = self.attachment
+        if old is not None:
+            self.attachment = None
+            old._close(CloseCode.REPLACED, "another connection claimed the session")
+        resumed = self.state is not SessionState.PARKED
+        self._move(Trigger.ATTACH)
+        att = Attachment(self, self.config.outbox_size)
+        self.attachment = att
+        self._set_deadline(_INF)
+        hb = self.config.heartbeat_ms
+        self._emit(encode(Welcome(VERSION, self.seq, self.ack, hb, resumed)))
+        self._catch_up(hello.last_seq)
+        return att
+
+    def _catch_up(self, last_seq: int) -> None:
+        if last_seq == self.seq:
+            return
+        missing = self.seq - last_seq
+        replay = self.replay
+        if 0 < missing < self.config.outbox_size and replay and replay[0][0] <= last_seq + 1:
+            for seq, frame in replay:
+                if seq > last_seq:
+                    self._emit(frame)
+        else:
+            self._emit(self._resync_frame())
+
+    def detach(self, att: Attachment) -> None:
+        if att is not self.attachment:
+            return
+        self.attachment = None
+        att._close(CloseCode.NORMAL, "detached")
+        self._move(Trigger.DETACH)
+        self._set_deadline(trio.current_time() + self.config.grace_period)
+
+    # ------------------------------------------------------------------ output
+
+    def _emit(self, frame: bytes) -> None:
+        att = self.attachment
+        if att is None:
+            return
+        try:
+            att._send.send_nowait(frame)
+        except trio.WouldBlock:
+            self._overflow(att)
+            return
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.detach(att)  # the connection stopped reading its outbox
+            return
+        self.bytes_sent += len(frame)
+
+    def _overflow(self, att: Attachment) -> None:
+        """The client reads too slowly: drop queued patches, resync, or detach at the limit."""
+        kept: list[bytes] = []
+        while True:
+            try:
+                frame = att.outbox.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                break
+            if frame[1] != 4:  # not PATCHES (WELCOME, ERROR): keep it
+                kept.append(frame)
+        att.resyncs += 1
+        self.resyncs += 1
+        if att.resyncs > self.config.max_resyncs:
+            self.attachment = None
+            att._close(
+                CloseCode.INTERNAL_ERROR,
+                f"outbox overflow: the client read too slowly ({self.config.max_resyncs} resyncs)",
+            )
+            self._move(Trigger.DETACH)
+            self._set_deadline(trio.current_time() + self.config.grace_period)
+            return
+        for frame in [*kept, self._resync_frame()]:
+            self._emit(frame)
+
+    def _resync_frame(self) -> bytes:
+        ops: list[list[Any]] = [[7, 0, _html.render(self.root.tree)]]
+        if self.title is not None:
+            ops.append([9, self.title])
+        return self._patches(ops)
+
+    def _patches(self, ops: list[list[Any]]) -> bytes:
+        self.seq += 1
+        frame = encode_patches(self.seq, self.ack, ops)
+        self.replay.append((self.seq, frame))
+        self.patches_sent += 1
+        return frame
+
+    def _send_output(self, answer_event: bool) -> None:
+        if self._errors:
+            errors, self._errors = self._errors, []
+            for frame in errors:
+                self._emit(frame)
+        if self._focus:
+            self._flush_focus()
+        if self._ops or answer_event:
+            ops, self._ops = self._ops, []
+            self._emit(self._patches(ops))
+
+    def _flush_focus(self) -> None:
+        for host, hid in self._focus:
+            if host.alive:
+                self._ops.append([10, host.tree.hid if hid is None else hid])
+        self._focus.clear()
+
+    # ------------------------------------------------------------------ messages
+
+    async def _handle(self, message: Message) -> None:
+        if type(message) is _Incoming:
+            if message.att is not self.attachment:
+                return
+            await self._on_event(message.event)
+            await self._flush()
+            self._send_output(True)
+            return
+        assert not isinstance(message, _Incoming)
+        host = message.host
+        if host is not None and (not host.alive or host.generation != message.generation):
+            return  # addressed to an instance that has been unmounted or restarted
+        if isinstance(message, Crash):
+            await self._crash(message.host, message.exc, message.where)
+        else:
+            await self._on_call(message)
+        await self._flush()
+        self._send_output(False)
+
+    async def _on_call(self, call: Call) -> None:
+        host = call.host
+        try:
+            result = call.fn(*call.args)
+            if inspect.isawaitable(result):
+                await result
+        except BaseException as exc:
+            error = handleable(exc)
+            if host is None:
+                logger.error("session %s: %s failed: %s", self.id, call.where, describe(error))
+                return
+            await self._crash(host, error, call.where)
+            return
+        if host is not None:
+            host.mark_dirty()
+
+    async def _on_event(self, event: Event) -> None:
+        if event.seq <= self.ack:
+            return  # a duplicate (re-sent across a reconnect): acknowledged, not applied
+        self.ack = event.seq
+        self.events_handled += 1
+        host = self._bound.get(event.hid)
+        element = None if host is None else self._host_bound[host].get(event.hid)
+        binding = None if element is None else element.events.get(event.type)
+        if binding is None:
+            self._drop(event, host is not None)
+            return
+        assert host is not None
+        handler = binding.handler
+        owner = _owner(handler, host)
+        try:
+            result = handler(event) if takes_argument(handler) else handler()
+            if inspect.isawaitable(result):
+                await result
+        except BaseException as exc:
+            await self._crash(owner, handleable(exc), f"on_{event.type} handler")
+            return
+        owner.mark_dirty()
+
+    def _drop(self, event: Event, known_hid: bool) -> None:
+        self.dropped_events += 1
+        if known_hid:
+            message = f"event {event.type!r} on h{event.hid}: the element does not bind it"
+        else:
+            message = f"event {event.type!r} on h{event.hid}: no element with that hid is bound"
+        self._errors.append(encode(Error(ErrorCode.UNKNOWN_TARGET, message)))
+
+    # ------------------------------------------------------------------ rendering
+
+    async def _flush(self) -> None:
+        """Re-render dirty components, parents before children, collecting their ops."""
+        dirty = self._dirty
+        while dirty:
+            host = heapq.heappop(dirty)[2]
+            if not host.dirty or not host.alive:
+                continue
+            try:
+                await self._rerender(host)  # host.dirty stays set: assignments in render are no-ops
+            except Escalation:
+                raise
+            except BaseException as exc:
+                await self._crash(host, handleable(exc), "render")
+            host.dirty = False
+
+    async def _rerender(self, host: Host) -> None:
+        resolved, removed = await self._render(host)
+        try:
+            ops, tree = _diff.diff(host.tree, resolved, self.ids)
+            host.tree = tree  # type: ignore[assignment]  # an Element root stays an Element
+            self._index(host)
+            self._ops.extend(ops)
+        finally:
+            for child in removed:
+                await self._unmount_subtree(child)
+
+    async def _render(self, host: Host) -> tuple[Element, list[Host]]:
+        """Render ``host``'s instance; resolve its child components (start new ones)."""
+        assert host.instance is not None
+        raw = check_rendered(host, host.instance.render())
+        old = host.children
+        new: dict[tuple[type, object, int], Host] = {}
+        fresh: list[Host] = []
+        updated: list[Host] = []
+        resolver = _Resolver(self, host, old, new, fresh, updated)
+        resolved = resolver.node(raw)
+        assert type(resolved) is Element
+        host.children = new
+        removed = [child for key, child in old.items() if new.get(key) is not child]
+        for child in fresh:
+            await self._start_instance(child)
+        for child in updated:
+            await self._update(child)
+        return resolved, removed
+
+    async def _update(self, child: Host) -> None:
+        instance = child.instance
+        if instance is None:
+            return
+        try:
+            result = instance.update(child.props)
+            if inspect.isawaitable(result):
+                await result
+        except BaseException as exc:
+            await self._crash(child, handleable(exc), "update")
+            return
+        child.mark_dirty()
+
+    async def _start_instance(self, host: Host) -> None:
+        """Mount a fresh instance and render it with fresh hids; restart on failure."""
+        while True:
+            host.dirty = True  # no re-render requests while mounting and rendering
+            instance = host.new_instance()
+            try:
+                result = instance.mount(host.props)
+                if inspect.isawaitable(result):
+                    await result
+                resolved, _ = await self._render(host)
+                host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
+                host.dirty = False
+                self._index(host)
+                return
+            except Escalation:
+                raise
+            except BaseException as exc:
+                error = handleable(exc)
+                if host is self.root and not self.started:
+                    raise
+                self._record_crash(host, error, "mount")
+                await self._teardown(host)
+
+    async def _crash(self, host: Host, exc: Exception, where: str) -> None:
+        """Supervise: log, tell the client, restart ``host`` (or escalate past its budget)."""
+        if not host.alive:
+            logger.error(
+                "session %s: %s (already unmounted) raised in %s: %s",
+                self.id,
+                host.path,
+                where,
+                describe(exc),
+                exc_info=exc,
+            )
+            return
+        self._record_crash(host, exc, where)
+        old_hid = host.tree.hid
+        await self._teardown(host)
+        await self._start_instance(host)
+        if old_hid is not None:
+            self._ops.append([7, old_hid, _html.render(host.tree)])
+
+    def _record_crash(self, host: Host, exc: Exception, where: str) -> None:
+        tracker = host.restarts
+        if tracker is None:
+            policy = host.cls.restart_policy or self.config.restart_policy
+            tracker = host.restarts = RestartTracker(policy)
+        if not tracker.allow_restart(trio.current_time()):
+            raise Escalation(host.path, tracker.policy, exc) from exc
+        self.restarts += 1
+        logger.error(
+            "session %s: %s crashed in %s, restarting: %s",
+            self.id,
+            host.path,
+            where,
+            describe(exc),
+            exc_info=exc,
+        )
+        message = crash_message(host.path, where, exc, dev=self.config.dev)
+        self._errors.append(encode(Error(ErrorCode.COMPONENT_CRASHED, message)))
+
+    async def _teardown(self, host: Host) -> None:
+        """Unmount ``host``'s children and instance; the host itself stays for a fresh one."""
+        children, host.children = list(host.children.values()), {}
+        for child in children:
+            await self._unmount_subtree(child)
+        await self._unmount_instance(host)
+        host.generation += 1
+        host.dirty = False
+
+    async def _unmount_subtree(self, host: Host) -> None:
+        """Unmount children first, then ``host``; it leaves the page for good."""
+        for child in list(host.children.values()):
+            await self._unmount_subtree(child)
+        host.alive = False
+        await self._unmount_instance(host)
+
+    async def _unmount_instance(self, host: Host) -> None:
+        host.cancel_tasks()
+        for hid in self._host_bound.pop(host, ()):
+            if self._bound.get(hid) is host:
+                del self._bound[hid]
+        instance, host.instance = host.instance, None
+        if instance is None:
+            return
+        object.__setattr__(instance, "_vango_host", None)
+        try:
+            result = instance.unmount()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            logger.error(
+                "session %s: %s raised in unmount (ignored): %s",
+                self.id,
+                host.path,
+                describe(exc),
+                exc_info=exc,
+            )
+
+    def _index(self, host: Host) -> None:
+        """Record which hids of ``host``'s own tree bind events (slots are not descended)."""
+        bound: dict[int, Element] = {}
+        _collect_bound(host.tree, bound)
+        old = self._host_bound.get(host)
+        if old:
+            for hid in old:
+                if hid not in bound and self._bound.get(hid) is host:
+                    del self._bound[hid]
+        self._host_bound[host] = bound
+        for hid in bound:
+            self._bound[hid] = host
+
+    # ------------------------------------------------------------------ statistics
+
+    def statistics(self) -> SessionStatistics:
+        att = self.attachment
+        return SessionStatistics(
+            state=self.state.value,
+            mailbox_size=self._inbox.statistics().current_buffer_used,
+            outbox_size=0 if att is None else att.outbox.statistics().current_buffer_used,
+            seq=self.seq,
+            ack=self.ack,
+            events_handled=self.events_handled,
+            dropped_events=self.dropped_events,
+            restarts=self.restarts,
+            patches_sent=self.patches_sent,
+            bytes_sent=self.bytes_sent,
+            resyncs=self.resyncs,
+        )
+
+
+def _owner(handler: Any, host: Host) -> Host:
+    """The host to mark dirty (or restart) for ``handler``: its component's, else ``host``."""
+    target = getattr(handler, "__self__", None)
+    if isinstance(target, Component):
+        owner = target._vango_host
+        if owner is not None and owner.alive:
+            return owner
+    return host
+
+
+def _collect_bound(node: Element, out: dict[int, Element]) -> None:
+    if node.events and node.hid is not None:
+        out[node.hid] = node
+    for child in node.children:
+        if type(child) is Element:
+            _collect_bound(child, out)
+
+
+class _Resolver:
+    """Turns a render's ComponentNodes into Slots, matching existing children by class+key."""
+
+    __slots__ = ("actor", "fresh", "host", "new", "old", "positions", "updated")
+
+    def __init__(
+        self,
+        actor: SessionActor,
+        host: Host,
+        old: dict[tuple[type, object, int], Host],
+        new: dict[tuple[type, object, int], Host],
+        fresh: list[Host],
+        updated: list[Host],
+    ) -> None:
+        self.actor = actor
+        self.host = host
+        self.old = old
+        self.new = new
+        self.fresh = fresh
+        self.updated = updated
+        self.positions: dict[type, int] = {}
+
+    def node(self, node: Node) -> Node:
+        kind = type(node)
+        if kind is Element:
+            return self.element(node)  # type: ignore[arg-type]
+        if kind is ComponentNode:
+            return self.component(node)  # type: ignore[arg-type]
+        return node
+
+    def element(self, node: Element) -> Element:
+        children = node.children
+        out: list[Node] | None = None
+        for i, child in enumerate(children):
+            kind = type(child)
+            if kind is Element and child.children:  # type: ignore[union-attr]
+                resolved: Node = self.element(child)  # type: ignore[arg-type]
+            elif kind is ComponentNode:
+                resolved = self.component(child)  # type: ignore[arg-type]
+            else:
+                resolved = child
+            if resolved is not child and out is None:
+                out = list(children[:i])
+            if out is not None:
+                out.append(resolved)
+        if out is None:
+            return node
+        return Element(node.tag, node.attrs, tuple(out), node.key, node.events)
+
+    def component(self, node: ComponentNode) -> Slot:
+        cls = node.component
+        if not (isinstance(cls, type) and issubclass(cls, Component)):
+            raise TypeError(
+                f"{self.host.path}: h({cls!r}, ...) needs a Component subclass, "
+                f"got {type(cls).__name__}"
+            )
+        key = node.key
+        if key is None:
+            position = self.positions.get(cls, 0)
+            self.positions[cls] = position + 1
+        else:
+            position = -1
+        ident = (cls, key, position)
+        if ident in self.new:
+            raise ValueError(
+                f"{self.host.path}: two {cls.__name__} children with key={key!r}; "
+                "keys must be unique among siblings of one class"
+            )
+        child = self.old.get(ident)
+        if child is None:
+            path = child_path(self.host, cls, key, max(position, 0))
+            child = Host(self.actor, cls, node.props, key, self.host, path)
+            self.fresh.append(child)
+        elif child.props != node.props:
+            child.props = node.props
+            self.updated.append(child)
+        self.new[ident] = child
+        return Slot(child, key)

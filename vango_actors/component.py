@@ -1,0 +1,281 @@
+"""Components: the unit of state, rendering and supervision in a live session.
+
+Users subclass :class:`Component`; the runtime wraps every instance in a :class:`Host` (the
+instance holder that a parent's tree references through a :class:`~vango_actors.vdom.Slot`).
+A host outlives restarts: the supervisor swaps the instance inside it, so parents never notice.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import attrs
+
+from .errors import VangoError
+from .vdom import Element
+
+if TYPE_CHECKING:
+    import trio
+
+    from .scheduler import Call, Crash, InstanceScheduler, TaskHandle
+    from .supervisor import RestartPolicy, RestartTracker
+
+EMPTY_PROPS: Mapping[str, Any] = MappingProxyType({})
+
+
+class RenderError(VangoError):
+    """A component's ``render()`` broke its contract (it must return exactly one Element)."""
+
+
+@attrs.frozen(slots=True)
+class SessionInfo:
+    """What a component may know about its session: the id and the front's signed ``data``."""
+
+    id: str
+    data: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+class Runtime(Protocol):
+    """The session services a host needs (implemented by the SessionActor)."""
+
+    info: SessionInfo
+
+    def mark_dirty(self, host: Host) -> None: ...
+    def page_op(self, op: list[Any]) -> None: ...
+    def focus(self, host: Host, hid: int | None) -> None: ...
+    def task_nursery(self) -> trio.Nursery: ...
+    async def send(self, message: Call | Crash) -> None: ...
+
+
+class Component:
+    """Base class for live components.
+
+    Override ``render`` (required), and optionally ``mount``, ``update`` and ``unmount``; any of
+    them except ``render`` may be ``async``. Assigning a public attribute marks the component
+    for re-render, and so does running one of its event handlers (for in-place mutations).
+    """
+
+    #: Restart budget for instances of this class; None uses the runtime's policy.
+    restart_policy: ClassVar[RestartPolicy | None] = None
+
+    props: Mapping[str, Any]
+    session: SessionInfo
+    _vango_host: Host | None = None
+
+    def mount(self, props: Mapping[str, Any]) -> Awaitable[None] | None:
+        """Called once with the initial props (also available as ``self.props``)."""
+        return None
+
+    def update(self, props: Mapping[str, Any]) -> Awaitable[None] | None:
+        """Called when a parent re-renders this child with different props (``!=``)."""
+        self.props = props
+        return None
+
+    def render(self) -> Element:
+        """Return exactly one Element: this component's root."""
+        raise NotImplementedError(f"{type(self).__name__} must implement render()")
+
+    def unmount(self) -> Awaitable[None] | None:
+        """Called when the component leaves the page, is restarted or the session ends."""
+        return None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name[0] != "_":
+            host = self._vango_host
+            if host is not None:
+                host.mark_dirty()
+
+    # ------------------------------------------------------------------ page-level ops
+
+    def set_title(self, title: str) -> None:
+        """Set ``document.title`` on the client (sent as a TITLE op with the next patches)."""
+        self._runtime().page_op([9, str(title)])
+
+    def push_url(self, url: str, *, replace: bool = False) -> None:
+        """Change the browser URL (history push, or replace) without a navigation."""
+        self._runtime().page_op([8, str(url), bool(replace)])
+
+    def focus(self, hid: int | None = None) -> None:
+        """Focus element ``hid`` (default: this component's root) after the next render."""
+        host = self._require_host()
+        host.runtime.focus(host, hid)
+
+    # ------------------------------------------------------------------ scheduler bridge
+
+    def every(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
+        """Call ``fn()`` every ``seconds`` as a session message, until unmount."""
+        return self._scheduler().every(seconds, fn)
+
+    def after(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
+        """Call ``fn()`` once after ``seconds`` as a session message, unless unmounted first."""
+        return self._scheduler().after(seconds, fn)
+
+    def spawn(
+        self,
+        async_fn: Callable[..., Awaitable[Any]],
+        *args: Any,
+        on_done: Callable[[Any], Any] | None = None,
+    ) -> TaskHandle:
+        """Run ``async_fn(*args)`` in the background; ``on_done(result)`` runs as a message."""
+        return self._scheduler().spawn(async_fn, args, on_done)
+
+    async def post(self, fn: Callable[..., Any], *args: Any) -> None:
+        """From any task of this trio run: run ``fn(*args)`` in the session, like an event."""
+        from .scheduler import Call
+
+        host = self._require_host()
+        await host.runtime.send(Call(host, host.generation, fn, args, "post"))
+
+    # ------------------------------------------------------------------ internals
+
+    def _require_host(self) -> Host:
+        host = self._vango_host
+        if host is None:
+            raise VangoError(
+                f"{type(self).__name__} is not mounted in a session: "
+                "page-level ops and timers are available from mount() on"
+            )
+        return host
+
+    def _runtime(self) -> Runtime:
+        return self._require_host().runtime
+
+    def _scheduler(self) -> InstanceScheduler:
+        return self._require_host().scheduler()
+
+
+class Host:
+    """Holds one component position in the page: class, props, live instance and its tree.
+
+    This is the ``Slot.ref`` the diff sees. ``generation`` grows at every restart so messages
+    (timer ticks, background results) addressed to a dead instance are dropped.
+    """
+
+    __slots__ = (
+        "_scheduler",
+        "alive",
+        "children",
+        "cls",
+        "depth",
+        "dirty",
+        "generation",
+        "instance",
+        "key",
+        "parent",
+        "path",
+        "props",
+        "restarts",
+        "runtime",
+        "tree",
+    )
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        cls: type[Component],
+        props: Mapping[str, Any],
+        key: str | int | None,
+        parent: Host | None,
+        path: str,
+    ) -> None:
+        self.runtime = runtime
+        self.cls = cls
+        self.props = props
+        self.key = key
+        self.parent = parent
+        self.depth: int = 0 if parent is None else parent.depth + 1
+        self.path = path
+        self.instance: Component | None = None
+        self.tree: Element = _PLACEHOLDER
+        self.children: dict[tuple[type, object, int], Host] = {}
+        self.dirty = False
+        self.alive = True
+        self.generation: int = 0
+        self.restarts: RestartTracker | None = None
+        self._scheduler: InstanceScheduler | None = None
+
+    def mark_dirty(self) -> None:
+        if not self.dirty and self.alive:
+            self.dirty = True
+            self.runtime.mark_dirty(self)
+
+    def scheduler(self) -> InstanceScheduler:
+        if self._scheduler is None:
+            from .scheduler import InstanceScheduler
+
+            self._scheduler = InstanceScheduler(self)
+        return self._scheduler
+
+    def cancel_tasks(self) -> None:
+        """Cancel every timer and background task of the current instance."""
+        if self._scheduler is not None:
+            self._scheduler.cancel_all()
+            self._scheduler = None
+
+    def new_instance(self) -> Component:
+        """Create a fresh, unmounted instance wired to this host."""
+        instance = self.cls.__new__(self.cls)
+        object.__setattr__(instance, "props", self.props)
+        object.__setattr__(instance, "session", self.runtime.info)
+        instance.__init__()  # type: ignore[misc]
+        object.__setattr__(instance, "_vango_host", self)
+        self.instance = instance
+        return instance
+
+    def __repr__(self) -> str:
+        return f"<Host {self.path} gen={self.generation}>"
+
+
+_PLACEHOLDER = Element("template")
+
+
+def child_path(parent: Host, cls: type, key: str | int | None, position: int) -> str:
+    """``Page/TodoList/Row[key=3]``; unkeyed siblings of one class: ``Row``, ``Row[1]``..."""
+    if key is not None:
+        return f"{parent.path}/{cls.__name__}[key={key}]"
+    if position:
+        return f"{parent.path}/{cls.__name__}[{position}]"
+    return f"{parent.path}/{cls.__name__}"
+
+
+def check_rendered(host: Host, result: object) -> Element:
+    """Return ``result`` if it is one Element, else raise a RenderError that says what came."""
+    if type(result) is Element:
+        return result
+    if isinstance(result, Element):
+        return result
+    got = type(result).__name__
+    raise RenderError(f"{host.path}.render() must return exactly one Element, got {got}")
+
+
+# ---------------------------------------------------------------------- calling user code
+
+_TAKES_EVENT: dict[tuple[object, bool], bool] = {}
+
+
+def takes_argument(fn: Callable[..., Any]) -> bool:
+    """True if ``fn`` accepts one positional argument (the event); cached per function."""
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    key = (code if code is not None else fn, hasattr(fn, "__self__"))
+    cached = _TAKES_EVENT.get(key)
+    if cached is None:
+        cached = _accepts_one(fn)
+        if code is not None:
+            _TAKES_EVENT[key] = cached
+    return cached
+
+
+def _accepts_one(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL or p.kind in positional:
+            return True
+    return False

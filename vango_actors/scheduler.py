@@ -1,0 +1,148 @@
+"""Scheduler bridge: timers and background work owned by one component instance.
+
+Tasks run in the session's nursery, each under its own cancel scope that belongs to the
+instance, so unmount, restart and session end cancel them all. Nothing a task produces
+touches the component directly: callbacks travel through the session mailbox as
+:class:`Call` messages and run like events (one at a time, then render, diff, send), so
+component code never needs locks. A failing background function arrives as :class:`Crash`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from .supervisor import handleable
+
+if TYPE_CHECKING:
+    from .component import Host
+
+
+@attrs.frozen(slots=True)
+class Call:
+    """Run ``fn(*args)`` in the session on behalf of ``host`` (if still that generation)."""
+
+    host: Host | None
+    generation: int
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    where: str = "callback"
+
+
+@attrs.frozen(slots=True)
+class Crash:
+    """Background work of ``host`` raised ``exc``: the supervisor handles it in the session."""
+
+    host: Host
+    generation: int
+    exc: Exception
+    where: str = "background task"
+
+
+class TaskHandle:
+    """Cancels one timer or background task; cancelling twice or after it ended is a no-op."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: trio.CancelScope) -> None:
+        self._scope = scope
+
+    def cancel(self) -> None:
+        self._scope.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._scope.cancel_called
+
+
+class InstanceScheduler:
+    """The timers and background tasks of one component instance."""
+
+    __slots__ = ("generation", "host", "scopes")
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.generation = host.generation
+        self.scopes: set[trio.CancelScope] = set()
+
+    def every(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
+        _check_interval("every", seconds)
+        return self._start(self._every, seconds, fn)
+
+    def after(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
+        if not seconds >= 0:
+            raise ValueError(f"after(seconds={seconds!r}): expected a delay >= 0")
+        return self._start(self._after, seconds, fn)
+
+    def spawn(
+        self,
+        async_fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        on_done: Callable[[Any], Any] | None,
+    ) -> TaskHandle:
+        return self._start(self._background, async_fn, args, on_done)
+
+    def cancel_all(self) -> None:
+        for scope in self.scopes:
+            scope.cancel()
+        self.scopes.clear()
+
+    # ------------------------------------------------------------------ tasks
+
+    def _start(self, body: Callable[..., Awaitable[None]], *args: Any) -> TaskHandle:
+        scope = trio.CancelScope()
+        self.scopes.add(scope)
+        self.host.runtime.task_nursery().start_soon(self._run, scope, body, *args)
+        return TaskHandle(scope)
+
+    async def _run(
+        self, scope: trio.CancelScope, body: Callable[..., Awaitable[None]], *args: Any
+    ) -> None:
+        try:
+            with scope:
+                await body(*args)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the session's mailbox is closed: the session is ending
+        finally:
+            self.scopes.discard(scope)
+
+    async def _send(self, message: Call | Crash) -> None:
+        await self.host.runtime.send(message)
+
+    async def _every(self, seconds: float, fn: Callable[[], Any]) -> None:
+        due = trio.current_time() + seconds
+        while True:
+            await trio.sleep_until(due)
+            await self._send(Call(self.host, self.generation, fn, (), "timer"))
+            due += seconds
+            now = trio.current_time()
+            if due <= now:  # the mailbox held us up: skip the missed ticks
+                due += math.ceil((now - due) / seconds) * seconds
+
+    async def _after(self, seconds: float, fn: Callable[[], Any]) -> None:
+        await trio.sleep(seconds)
+        await self._send(Call(self.host, self.generation, fn, (), "timer"))
+
+    async def _background(
+        self,
+        async_fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        on_done: Callable[[Any], Any] | None,
+    ) -> None:
+        try:
+            result = await async_fn(*args)
+        except BaseException as exc:
+            error = handleable(exc)
+            await self._send(Crash(self.host, self.generation, error))
+            return
+        if on_done is not None:
+            await self._send(Call(self.host, self.generation, on_done, (result,), "on_done"))
+
+
+def _check_interval(name: str, seconds: float) -> None:
+    if not seconds > 0:
+        raise ValueError(f"{name}(seconds={seconds!r}): expected an interval > 0")

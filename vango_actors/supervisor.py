@@ -1,0 +1,99 @@
+"""Supervision: restart budgets for component instances and crash containment rules.
+
+A component that raises (in mount, render, update, a handler, a timer callback or background
+work) is restarted: best-effort unmount, fresh instance, mount with the same props, fresh
+render that REPLACEs its old root. Siblings and parents keep their state. More than
+``max_restarts`` crashes within ``within`` seconds escalates: the session ends and the client
+is told to reload. ``trio.Cancelled`` and other BaseExceptions are never swallowed.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import deque
+
+import attrs
+
+from .errors import VangoError
+
+logger = logging.getLogger("vango_actors")
+
+
+@attrs.frozen(slots=True)
+class RestartPolicy:
+    """At most ``max_restarts`` restarts of one component within ``within`` seconds."""
+
+    max_restarts: int = attrs.field(default=3, validator=attrs.validators.ge(0))
+    within: float = attrs.field(default=5.0, validator=attrs.validators.gt(0))
+
+
+class Escalation(VangoError):
+    """A component spent its restart budget; the session must end."""
+
+    def __init__(self, path: str, policy: RestartPolicy, cause: BaseException) -> None:
+        super().__init__(
+            f"{path} crashed {policy.max_restarts + 1} times within {policy.within} s "
+            f"(restart budget {policy.max_restarts}); last error: {describe(cause)}"
+        )
+        self.path = path
+        self.policy = policy
+
+
+class MountError(VangoError):
+    """The root component of a new session failed to mount or render."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        super().__init__(f"cannot create session: {path} failed to mount: {describe(cause)}")
+        self.path = path
+
+
+class RestartTracker:
+    """Crash times of one component position inside the policy window."""
+
+    __slots__ = ("policy", "times")
+
+    def __init__(self, policy: RestartPolicy) -> None:
+        self.policy = policy
+        self.times: deque[float] = deque()
+
+    def allow_restart(self, now: float) -> bool:
+        """Record a crash at ``now``; False when this crash exceeds the budget."""
+        horizon = now - self.policy.within
+        while self.times and self.times[0] <= horizon:
+            self.times.popleft()
+        if len(self.times) >= self.policy.max_restarts:
+            return False
+        self.times.append(now)
+        return True
+
+
+def handleable(exc: BaseException) -> Exception:
+    """Return the part of ``exc`` a supervisor may handle; re-raise everything else.
+
+    Plain exceptions are handled. From a mixed group the Exception leaves are logged and the
+    rest (``trio.Cancelled``, KeyboardInterrupt...) re-raised, so cancellation always wins.
+    """
+    if isinstance(exc, Exception):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        errors, rest = exc.split(Exception)
+        if errors is not None:
+            logger.error("error during cancellation: %s", describe(errors), exc_info=errors)
+        assert rest is not None
+        raise rest
+    raise exc
+
+
+def describe(exc: BaseException) -> str:
+    """``ValueError: boom`` — the type and the text, for logs and ERROR frames."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def crash_message(path: str, where: str, exc: BaseException, *, dev: bool) -> str:
+    """The ERROR frame text; dev mode adds the traceback."""
+    message = f"{path} crashed in {where} and was restarted: {describe(exc)}"
+    if dev:
+        message += "\n" + "".join(traceback.format_exception(exc))
+    return message
