@@ -86,7 +86,12 @@ def handleable(exc: BaseException) -> Exception:
 
 
 def describe(exc: BaseException) -> str:
-    """``ValueError: boom`` — the type and the text, for logs and ERROR frames."""
+    """``ValueError: boom`` — the type and the text, for logs and ERROR frames.
+
+    An exception group is described by its leaves (a nursery wraps even a single error).
+    """
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(describe(leaf) for leaf in exc.exceptions)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
