@@ -21,8 +21,12 @@ class Counter(Component):
     def render(self) -> Element:
         return h.main(
             h.h1("Counter"),
-            h.p(h.button("\N{MINUS SIGN}", id="dec", on_click=self.dec), " ",
-                h.span(self.count, id="count"), " ",
-                h.button("+", id="inc", on_click=self.inc)),
+            h.p(
+                h.button("\N{MINUS SIGN}", id="dec", on_click=self.dec),
+                " ",
+                h.span(self.count, id="count"),
+                " ",
+                h.button("+", id="inc", on_click=self.inc),
+            ),
             h.p(h.a("all demos", href="/")),
         )

@@ -50,10 +50,15 @@ class CrashPage(Component):
     def render(self) -> Element:
         return h.main(
             h.h1("Crash and restart"),
-            h.p("The button below raises in its handler. Its component is restarted with a "
-                "fresh state; the counter next to it belongs to the page and keeps its value."),
+            h.p(
+                "The button below raises in its handler. Its component is restarted with a "
+                "fresh state; the counter next to it belongs to the page and keeps its value."
+            ),
             h(Bomb, key="bomb"),
-            h.p(h.button("Still alive? +1", id="alive", on_click=self.click), " ",
-                h.span(self.clicks, id="clicks")),
+            h.p(
+                h.button("Still alive? +1", id="alive", on_click=self.click),
+                " ",
+                h.span(self.clicks, id="clicks"),
+            ),
             h.p(h.a("all demos", href="/")),
         )

@@ -44,12 +44,20 @@ class SignupForm(Component):
             h.form(
                 # No value= binding: the browser owns the text being typed, the server only
                 # validates it, so a late patch can never overwrite newer keystrokes.
-                h.label("E-mail ", h.input(id="email", name="email", type="text",
-                                           autocomplete="off",
-                                           on_input=h.debounce(150, self.validate))),
+                h.label(
+                    "E-mail ",
+                    h.input(
+                        id="email",
+                        name="email",
+                        type="text",
+                        autocomplete="off",
+                        on_input=h.debounce(150, self.validate),
+                    ),
+                ),
                 h.div(self.error, id="email-error", class_="error"),
                 h.button("Sign up", type="submit", id="submit"),
-                id="signup", on_submit=self.submit,
+                id="signup",
+                on_submit=self.submit,
             ),
             h.p(self.result, id="form-result", class_="ok"),
             h.p(h.a("all demos", href="/")),

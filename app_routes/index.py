@@ -18,12 +18,12 @@ DEMOS = [
 
 @page(title="vango-actors demos")
 def index() -> Element:
-    items = [
-        h.li(h.a(title, href=href), " \N{EM DASH} ", about) for href, title, about in DEMOS
-    ]
+    items = [h.li(h.a(title, href=href), " \N{EM DASH} ", about) for href, title, about in DEMOS]
     return h.main(
         h.h1("vango-actors demos"),
-        h.p("Server-driven pages: the server renders and owns state; events travel over one "
-            "WebSocket and come back as patches."),
+        h.p(
+            "Server-driven pages: the server renders and owns state; events travel over one "
+            "WebSocket and come back as patches."
+        ),
         h.ul(items, id="demos"),
     )

@@ -35,8 +35,9 @@ def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
     try:
         value = kind(raw.strip())
     except ValueError:
-        raise ConfigError(f"{name}: expected a{'n integer' if kind is int else ' number'}, "
-                          f"got {raw!r}") from None
+        raise ConfigError(
+            f"{name}: expected a{'n integer' if kind is int else ' number'}, got {raw!r}"
+        ) from None
     if value < 0:
         raise ConfigError(f"{name}: expected a value >= 0, got {raw!r}")
     return value
@@ -63,6 +64,7 @@ class Settings:
     max_sessions: int = 10_000
     unclaimed_ttl: float = 30.0  # s a rendered page waits for its live connection
     disconnect_grace: float = 60.0  # s a session survives without a connection
+    heartbeat_ms: int = 15_000  # live PING period (runtime and live door use the same value)
     token_max_age: float = 24 * 60 * 60.0
     secret_key_generated: bool = False
 
@@ -89,8 +91,10 @@ class Settings:
                 values[field] = _parse_number(name, env[name], kind)
         unknown = set(overrides) - set(attrs.fields_dict(cls))
         if unknown:
-            raise ConfigError(f"unknown setting(s) {sorted(unknown)}: expected field names of "
-                              f"Settings ({', '.join(sorted(attrs.fields_dict(cls)))})")
+            raise ConfigError(
+                f"unknown setting(s) {sorted(unknown)}: expected field names of "
+                f"Settings ({', '.join(sorted(attrs.fields_dict(cls)))})"
+            )
         values.update(overrides)
         if isinstance(values.get("secret_keys"), str):
             values["secret_keys"] = _parse_list(values["secret_keys"])
@@ -118,7 +122,9 @@ class Settings:
         return {
             "max_sessions": self.max_sessions,
             "unclaimed_ttl": self.unclaimed_ttl,
-            "disconnect_grace": self.disconnect_grace,
+            "grace_period": self.disconnect_grace,
+            "heartbeat_ms": self.heartbeat_ms,
+            "dev": self.dev,
         }
 
 
@@ -127,4 +133,5 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "unclaimed_ttl": float,
     "disconnect_grace": float,
     "token_max_age": float,
+    "heartbeat_ms": int,
 }

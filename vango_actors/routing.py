@@ -308,14 +308,15 @@ def scan(package: str) -> RouteTable:
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
+Req_contra = TypeVar("Req_contra", contravariant=True)
 
 
-class Middleware(Protocol[Req, Resp]):
+class Middleware(Protocol[Req_contra, Resp]):
     """Wraps page requests; subclass :class:`BaseMiddleware` to implement only one hook."""
 
-    def before(self, request: Req) -> Resp | None: ...
+    def before(self, request: Req_contra) -> Resp | None: ...
 
-    def after(self, request: Req, response: Resp) -> Resp | None: ...
+    def after(self, request: Req_contra, response: Resp) -> Resp | None: ...
 
 
 class BaseMiddleware(Generic[Req, Resp]):

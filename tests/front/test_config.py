@@ -7,7 +7,9 @@ import pytest
 from vango_actors.config import ConfigError, Settings
 
 
-def test_defaults_make_up_a_per_process_key_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_defaults_make_up_a_per_process_key_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     a = Settings.from_env({})
     b = Settings.from_env({})
     assert a.routes == "app_routes" and not a.dev
@@ -17,22 +19,30 @@ def test_defaults_make_up_a_per_process_key_with_a_warning(caplog: pytest.LogCap
 
 
 def test_variables_are_read() -> None:
-    s = Settings.from_env({
-        "VANGO_ROUTES": "my_routes",
-        "VANGO_SECRET_KEY": "new, old",
-        "VANGO_DEV": "1",
-        "VANGO_ALLOWED_ORIGINS": "https://a.example,https://b.example",
-        "VANGO_LIVE_PORT": "9001",
-        "VANGO_MAX_SESSIONS": "5",
-        "VANGO_UNCLAIMED_TTL": "2.5",
-        "VANGO_DISCONNECT_GRACE": "7",
-        "OTHER": "ignored",
-    })
+    s = Settings.from_env(
+        {
+            "VANGO_ROUTES": "my_routes",
+            "VANGO_SECRET_KEY": "new, old",
+            "VANGO_DEV": "1",
+            "VANGO_ALLOWED_ORIGINS": "https://a.example,https://b.example",
+            "VANGO_LIVE_PORT": "9001",
+            "VANGO_MAX_SESSIONS": "5",
+            "VANGO_UNCLAIMED_TTL": "2.5",
+            "VANGO_DISCONNECT_GRACE": "7",
+            "OTHER": "ignored",
+        }
+    )
     assert s.routes == "my_routes"
     assert s.secret_keys == ("new", "old") and not s.secret_key_generated
     assert s.dev and s.live_port == 9001
     assert s.allowed_origins == ("https://a.example", "https://b.example")
-    assert s.runtime_config() == {"max_sessions": 5, "unclaimed_ttl": 2.5, "disconnect_grace": 7.0}
+    assert s.runtime_config() == {
+        "max_sessions": 5,
+        "unclaimed_ttl": 2.5,
+        "grace_period": 7.0,
+        "heartbeat_ms": 15_000,
+        "dev": True,
+    }
 
 
 def test_overrides_win_over_the_environment() -> None:

@@ -27,14 +27,17 @@ def patterns(t: RouteTable) -> list[str]:
 
 
 def test_file_names_become_paths(tmp_path: Path) -> None:
-    t = table(tmp_path, {
-        "index.py": static("home"),
-        "counter.py": live("c"),
-        "users/[id].py": live("u"),
-        "docs/index.py": static("docs"),
-        "_helpers.py": "X = 1\n",
-        "_private/page.py": static("never"),
-    })
+    t = table(
+        tmp_path,
+        {
+            "index.py": static("home"),
+            "counter.py": live("c"),
+            "users/[id].py": live("u"),
+            "docs/index.py": static("docs"),
+            "_helpers.py": "X = 1\n",
+            "_private/page.py": static("never"),
+        },
+    )
     assert sorted(patterns(t)) == ["/", "/counter", "/docs", "/users/<id>"]
     route, params = t.match("/users/ada")  # type: ignore[misc]
     assert (route.pattern, params, route.is_live) == ("/users/<id>", {"id": "ada"}, True)
@@ -49,10 +52,13 @@ def test_unknown_and_malformed_paths_do_not_match(tmp_path: Path) -> None:
 
 
 def test_typed_params_convert_or_404(tmp_path: Path) -> None:
-    t = table(tmp_path, {
-        "users/[id].py": "params = {'id': int}\n" + live("u"),
-        "items/[n:float].py": live("f"),
-    })
+    t = table(
+        tmp_path,
+        {
+            "users/[id].py": "params = {'id': int}\n" + live("u"),
+            "items/[n:float].py": live("f"),
+        },
+    )
     assert t.match("/users/42")[1] == {"id": 42}  # type: ignore[index]
     assert t.match("/users/abc") is None
     assert t.match("/items/1.5")[1] == {"n": 1.5}  # type: ignore[index]
@@ -60,13 +66,16 @@ def test_typed_params_convert_or_404(tmp_path: Path) -> None:
 
 
 def test_static_segments_win_then_typed_then_string(tmp_path: Path) -> None:
-    t = table(tmp_path, {
-        "users/[name].py": static("by name"),
-        "users/[id:int].py": static("by id"),
-        "users/new.py": static("new"),
-    })
+    t = table(
+        tmp_path,
+        {
+            "users/[name].py": static("by name"),
+            "users/[id:int].py": static("by id"),
+            "users/new.py": static("new"),
+        },
+    )
     assert t.match("/users/new")[0].pattern == "/users/new"  # type: ignore[index]
-    assert t.match("/users/7") [0].pattern == "/users/<id>"  # type: ignore[index]
+    assert t.match("/users/7")[0].pattern == "/users/<id>"  # type: ignore[index]
     by_name = t.match("/users/ada")
     assert by_name is not None and by_name[1] == {"name": "ada"}
     assert by_name[0].source.endswith("users/[name].py")

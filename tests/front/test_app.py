@@ -1,0 +1,186 @@
+"""The HTTP front through Quart's test client: pages, errors, middleware, client JS, health and
+metrics. The live socket is tested against real hypercorn in tests/e2e (quart-trio's test
+websocket corrupts trio's nursery stack under pytest-trio)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+from quart import Response
+from werkzeug.datastructures import Headers
+
+from vango_actors.asgi import VangoApp, create_app
+from vango_actors.clientjs import client_source, client_url
+from vango_actors.routing import BaseMiddleware
+
+from .routes_fixture import live, make_package, static
+
+FILES = {
+    "index.py": static("home", title="Home"),
+    "counter.py": live("count me", title="Count"),
+    "users/[id:int].py": live("user", title="User {id}"),
+    "broken.py": """
+from vango_actors.routing import page
+
+@page(title="Broken")
+def view():
+    raise RuntimeError("secret detail")
+""",
+}
+
+SHELL = re.compile(
+    r'<div data-hid="h0" data-vango-root data-vango-session="([^"]+)" '
+    r'data-vango-token="([^"]+)">(.*)</div><script src="([^"]+)" defer></script>'
+)
+
+
+@pytest.fixture
+def routes(tmp_path: Path) -> str:
+    return make_package(tmp_path, FILES)
+
+
+@pytest.fixture
+async def app(routes: str) -> AsyncIterator[VangoApp]:
+    app = create_app(routes, secret_keys="k1")
+    async with app.test_app():  # startup and shutdown are bounded by the test app itself
+        yield app
+
+
+async def get(app: VangoApp, path: str) -> tuple[int, Headers, str]:
+    with trio.fail_after(10):
+        response = await app.test_client().get(path)
+        body = await response.get_data(as_text=True)
+    return response.status_code, response.headers, body
+
+
+async def test_static_page_is_a_document_without_client(app: VangoApp) -> None:
+    status, headers, body = await get(app, "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert body.startswith("<!doctype html>") and "<title>Home</title>" in body
+    assert '<div id="page">home {}</div>' in body
+    assert "<script" not in body and "data-vango-session" not in body
+
+
+async def test_live_page_creates_a_session_and_injects_the_client(app: VangoApp) -> None:
+    status, headers, body = await get(app, "/users/42")
+    assert status == 200 and headers["Cache-Control"] == "no-store"
+    assert "<title>User 42</title>" in body
+    shell = SHELL.search(body)
+    assert shell, body
+    session_id, token, inner, src = shell.groups()
+    assert inner.startswith('<div id="page" data-hid="h1">user</div>') or "user" in inner
+    assert src == client_url(False)
+    claims = app.front.signer.verify(token, session_id)
+    assert (claims.route, claims.params) == ("/users/<id>", {"id": "42"})
+    _, _, health = await get(app, "/vango/health")
+    assert '"parked":1' in health.replace(" ", "")
+
+
+async def test_unknown_path_and_bad_param_are_404_pages(app: VangoApp) -> None:
+    for path in ["/nope", "/users/abc", "/users/1/2"]:
+        status, _, body = await get(app, path)
+        assert status == 404, path
+        assert f"There is no page at {path}." in body
+
+
+async def test_500_page_hides_the_traceback(app: VangoApp) -> None:
+    status, _, body = await get(app, "/broken")
+    assert status == 500
+    assert "Something went wrong" in body
+    assert "secret detail" not in body and "Traceback" not in body
+
+
+async def test_500_page_shows_the_traceback_in_dev(routes: str) -> None:
+    app = create_app(routes, secret_keys="k1", dev=True)
+    status, _, body = await get(app, "/broken")
+    assert status == 500
+    assert "Traceback" in body and "RuntimeError: secret detail" in body
+
+
+async def test_client_script_is_served_with_immutable_cache(app: VangoApp) -> None:
+    with trio.fail_after(10):
+        response = await app.test_client().get(client_url(False))
+        data = await response.get_data()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert data == client_source(False)
+    status, _, _ = await get(app, "/vango/client.000000000000.js")
+    assert status == 404
+
+
+async def test_dev_app_serves_the_readable_client(routes: str) -> None:
+    app = create_app(routes, secret_keys="k1", dev=True)
+    assert app.front.client_url == client_url(True)
+    async with app.test_app():
+        _, _, body = await get(app, "/counter")
+    assert " data-vango-dev>" in body
+
+
+class Gate(BaseMiddleware[Any, Response]):
+    """Refuses /counter, stamps every response it lets through."""
+
+    def before(self, request: Any) -> Response | None:
+        if request.path == "/counter":
+            return Response("no entry", status=403)
+        return None
+
+    def after(self, request: Any, response: Response) -> Response | None:
+        response.headers["X-Gate"] = "passed"
+        return None
+
+
+async def test_middleware_short_circuits_and_after_hooks_run(routes: str) -> None:
+    app = create_app(routes, secret_keys="k1", middleware=[Gate()])
+    async with app.test_app():
+        status, headers, body = await get(app, "/counter")
+        assert (status, body) == (403, "no entry")
+        assert "X-Gate" not in headers
+        status, headers, _ = await get(app, "/")
+        assert (status, headers["X-Gate"]) == (200, "passed")
+        status, headers, _ = await get(app, "/nope")
+        assert (status, headers["X-Gate"]) == (404, "passed")
+
+
+async def test_health_reports_sessions_by_state(app: VangoApp) -> None:
+    with trio.fail_after(10):
+        response = await app.test_client().get("/vango/health")
+        body = await response.get_json()
+    assert response.status_code == 200
+    assert body == {"status": "ok", "sessions": {"parked": 0, "live": 0, "disconnected": 0}}
+
+
+async def test_health_is_503_before_start(routes: str) -> None:
+    app = create_app(routes, secret_keys="k1")
+    with trio.fail_after(10):
+        response = await app.test_client().get("/vango/health")
+        body = await response.get_json()
+    assert response.status_code == 503 and body["status"] == "unavailable"
+
+
+async def test_metrics_are_prometheus_text_per_app(routes: str) -> None:
+    first, second = create_app(routes, secret_keys="k1"), create_app(routes, secret_keys="k1")
+    async with first.test_app(), second.test_app():
+        await get(first, "/counter")
+        await get(first, "/counter")
+        with trio.fail_after(10):
+            response = await first.test_client().get("/vango/metrics")
+            text = await response.get_data(as_text=True)
+        _, _, other = await get(second, "/vango/metrics")
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert 'vango_sessions{state="parked"} 2.0' in text
+    assert 'vango_sessions{state="parked"} 0.0' in other
+    for name in [
+        "vango_events_total",
+        "vango_patch_frames_total",
+        "vango_patch_bytes_total",
+        "vango_component_restarts_total",
+        "vango_live_refused_origins_total",
+        "vango_live_connections_open",
+    ]:
+        assert f"\n{name} " in text, name

@@ -1,0 +1,350 @@
+"""The HTTP front: ``create_app(...)`` and ``app`` for ``hypercorn -k trio vango_actors.asgi:app``.
+
+One QuartTrio app per process. Its lifespan runs the session runtime in the app's nursery
+(opened at start-up, drained at shutdown). Requests:
+
+- ``GET <page path>``: route match -> middleware ``before`` -> page (a live page creates a
+  session and gets the client injected) -> middleware ``after``. 404 and 500 are pages too;
+  a 500 shows the traceback only in dev.
+- ``/vango/live/<sid>``: the live socket, served by a raw ASGI handler (see live.py).
+- ``/vango/client.<hash>.js``, ``/vango/health``, ``/vango/metrics``.
+
+Under hypercorn's asyncio worker the app refuses to start with one line saying how to run it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Iterable, Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import attrs
+import sniffio
+import trio
+from quart import Response, request
+from quart_trio import QuartTrio
+
+from . import clientjs, live
+from .config import Settings
+from .inject import (
+    CLIENT_CACHE_CONTROL,
+    CLIENT_CONTENT_TYPE,
+    PageSession,
+    document,
+    inject_client,
+)
+from .manager import (
+    ManagerStatistics,
+    RuntimeClosed,
+    SessionLimitReached,
+    SessionManager,
+    open_runtime,
+)
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import FrontStats, make_registry, render_metrics, session_counts
+from .routing import MiddlewareChain, Route, RouteTable, scan
+from .tokens import TokenSigner
+
+log = logging.getLogger("vango_actors.asgi")
+
+NEEDS_TRIO = (
+    "vango-actors runs on trio, but this server runs {library}: start it with the trio worker, "
+    "`hypercorn -k trio vango_actors.asgi:app`"
+)
+
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+@attrs.define
+class Front:
+    """Everything the front shares between requests; ``manager`` is set while serving."""
+
+    settings: Settings
+    routes: RouteTable
+    chain: MiddlewareChain[Any, Response]
+    signer: TokenSigner
+    live_settings: live.LiveSettings
+    live_stats: live.LiveStats
+    client_url: str
+    client_source: bytes
+    stats: FrontStats = attrs.field(factory=FrontStats)
+    manager: SessionManager | None = None
+    stop: trio.Event | None = None
+    stopped: trio.Event | None = None
+
+    def runtime_statistics(self) -> ManagerStatistics | None:
+        return None if self.manager is None else self.manager.statistics()
+
+
+class VangoApp(QuartTrio):
+    """QuartTrio plus the trio check at lifespan start-up and the raw ASGI live door."""
+
+    front: Front
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            library = _async_library()
+            if library != "trio":
+                await refuse_lifespan(library, receive, send)
+                return
+        elif scope["type"] == "websocket" and scope["path"].startswith(live.LIVE_PATH):
+            await self._serve_live(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _serve_live(self, scope: Any, receive: Any, send: Any) -> None:
+        front = self.front
+        if front.manager is None:  # not started (or already stopped): refuse the handshake
+            await receive()
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        await live.asgi_endpoint(
+            scope,
+            receive,
+            send,
+            manager=front.manager,
+            signer=front.signer,
+            settings=front.live_settings,
+            stats=front.live_stats,
+        )
+
+
+# ----------------------------------------------------------------- the asyncio-worker check
+
+
+def _async_library() -> str:
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return "no async library"
+
+
+async def refuse_lifespan(library: str, receive: Any, send: Any) -> None:
+    """Answer lifespan start-up with a failure that says to use ``-k trio``.
+
+    Hypercorn's supervisor reports exit status 0 when its worker fails to start (hypercorn
+    issue #269), so in one of its spawned workers we print the line, end the supervisor with
+    SIGUSR1 (a non-zero exit status) and leave without a traceback.
+    """
+    message = NEEDS_TRIO.format(library=library)
+    await receive()  # lifespan.startup
+    supervisor = _hypercorn_supervisor_pid()
+    if supervisor is not None:
+        print(message, file=sys.stderr, flush=True)
+        try:
+            os.kill(supervisor, signal.SIGUSR1)
+        except OSError:
+            pass  # another worker ended it first
+        os._exit(3)
+    await send({"type": "lifespan.startup.failed", "message": message})
+
+
+def _hypercorn_supervisor_pid() -> int | None:
+    """The pid of hypercorn's supervising process if this process is one of its workers."""
+    if multiprocessing.parent_process() is None:
+        return None
+    parent = os.getppid()
+    try:
+        cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return parent if b"hypercorn" in cmdline else None
+
+
+# --------------------------------------------------------------------------------- the app
+
+
+def create_app(
+    routes: str | None = None, *, middleware: Iterable[Any] = (), **overrides: Any
+) -> VangoApp:
+    """Build the app for the routes package ``routes`` (default: ``VANGO_ROUTES`` or
+    ``app_routes``); keyword ``overrides`` are :class:`Settings` fields and win over the env."""
+    if routes is not None:
+        overrides["routes"] = routes
+    settings = Settings.from_env(os.environ, **overrides)
+    table = scan(settings.routes)
+    app = VangoApp(__name__, static_folder=None)
+    app.front = Front(
+        settings=settings,
+        routes=table,
+        chain=MiddlewareChain((*table.middleware, *middleware)),
+        signer=TokenSigner(settings.secret_keys, settings.token_max_age),
+        live_settings=live.LiveSettings(
+            # mypy reads the converter (frozenset) as the parameter type: Iterable[_T_co]
+            allowed_origins=settings.allowed_origins,  # type: ignore[arg-type]
+            heartbeat_ms=settings.heartbeat_ms,
+        ),
+        live_stats=live.LiveStats(),
+        client_url=clientjs.client_url(settings.dev),
+        client_source=clientjs.client_source(settings.dev),
+    )
+    registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
+    _add_lifespan(app)
+    _add_internal_routes(app, registry)
+    _add_page_routes(app)
+    return app
+
+
+def _add_lifespan(app: VangoApp) -> None:
+    front = app.front
+
+    @app.before_serving
+    async def start_runtime() -> None:
+        front.stop, front.stopped = trio.Event(), trio.Event()
+        front.manager = await app.nursery.start(_run_runtime, front)
+
+    @app.after_serving
+    async def stop_runtime() -> None:
+        if front.stop is not None and front.stopped is not None:
+            front.stop.set()
+            await front.stopped.wait()
+
+
+async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Open the runtime, report the manager, wait for shutdown, then drain."""
+    assert front.stop is not None and front.stopped is not None
+    try:
+        async with open_runtime(**front.settings.runtime_config()) as manager:
+            task_status.started(manager)
+            await front.stop.wait()
+            front.manager = None  # new pages and sockets are refused while draining
+            await manager.aclose()  # GOAWAY to live clients, unmount every session
+    finally:
+        front.manager = None
+        front.stopped.set()
+
+
+def _add_internal_routes(app: VangoApp, registry: Any) -> None:
+    front = app.front
+    client_name = front.client_url.rsplit("/", 1)[-1]
+
+    @app.route("/vango/<name>")
+    async def client_script(name: str) -> Response:
+        if name != client_name:
+            return _not_found_response(front, f"/vango/{name}")
+        return Response(
+            front.client_source,
+            content_type=CLIENT_CONTENT_TYPE,
+            headers={"Cache-Control": CLIENT_CACHE_CONTROL},
+        )
+
+    @app.route("/vango/health")
+    async def health() -> Response:
+        stats = front.runtime_statistics()
+        status = "ok" if stats is not None else "unavailable"
+        body = {"status": status, "sessions": session_counts(stats)}
+        return Response(
+            json.dumps(body),
+            status=200 if stats is not None else 503,
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @app.route("/vango/metrics")
+    async def metrics() -> Response:
+        return Response(render_metrics(registry), content_type=METRICS_CONTENT_TYPE)
+
+
+def _add_page_routes(app: VangoApp) -> None:
+    front = app.front
+
+    @app.route("/", defaults={"path": ""}, methods=["GET"])
+    @app.route("/<path:path>", methods=["GET"])
+    async def serve_page(path: str) -> Response:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        try:
+            response, passed = front.chain.before(req)
+            if response is None:
+                response = await _page_response(front, "/" + path)
+            return front.chain.after(req, response, passed)
+        except Exception as exc:
+            log.exception("error while serving %s", request.path)
+            return _error_response(front, exc)
+
+
+async def _page_response(front: Front, path: str) -> Response:
+    found = front.routes.match(path)
+    if found is None:
+        return _not_found_response(front, path)
+    route, params = found
+    title = route.spec.title_for(params)
+    if not route.is_live:
+        body = inject_client(route.target(**params), None)
+        return Response(document(title, body), content_type=HTML_TYPE)
+    return await _live_page_response(front, route, params, title)
+
+
+async def _live_page_response(
+    front: Front, route: Route, params: Mapping[str, Any], title: str
+) -> Response:
+    manager = front.manager
+    if manager is None:
+        return _unavailable_response(front)
+    try:
+        created = await manager.create(route.target, dict(params), meta=_meta(route, params))
+    except SessionLimitReached:
+        front.stats.sessions_refused += 1
+        return _unavailable_response(front, "The server is at its session limit; try again.")
+    except RuntimeClosed:
+        return _unavailable_response(front)
+    session = PageSession(created.session_id, route.pattern, params, dev=front.settings.dev)
+    title = created.title or title
+    body = inject_client(created.html, session, signer=front.signer, client_src=front.client_url)
+    return Response(
+        document(title, body),
+        content_type=HTML_TYPE,
+        headers={"Cache-Control": "no-store"},  # the page carries a one-session token
+    )
+
+
+def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
+
+
+# ------------------------------------------------------------------------------ error pages
+
+
+def _message_page(title: str, message: str, extra: str = "") -> str:
+    body = (
+        f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p>{extra}"
+        '<p><a href="/">Home</a></p></main>'
+    )
+    return document(title, body)
+
+
+def _not_found_response(front: Front, path: str) -> Response:
+    page = _message_page("Not found", f"There is no page at {path}.")
+    return Response(page, status=404, content_type=HTML_TYPE)
+
+
+def _unavailable_response(
+    front: Front, message: str = "The server is starting or shutting down; try again."
+) -> Response:
+    page = _message_page("Unavailable", message)
+    return Response(page, status=503, content_type=HTML_TYPE, headers={"Retry-After": "1"})
+
+
+def _error_response(front: Front, exc: BaseException) -> Response:
+    """The 500 page: the traceback in dev, a plain apology otherwise."""
+    extra = ""
+    if front.settings.dev:
+        trace = "".join(traceback.format_exception(exc))
+        extra = f'<pre class="traceback">{escape(trace)}</pre>'
+    page = _message_page("Server error", "Something went wrong while rendering this page.", extra)
+    return Response(page, status=500, content_type=HTML_TYPE)
+
+
+def _make_default_app() -> VangoApp:
+    return create_app()
+
+
+app = _make_default_app()
+"""The default app (routes from ``VANGO_ROUTES``, default ``app_routes``)."""
