@@ -1,0 +1,181 @@
+"""Timers and background work: virtual-time ticks, scoped to the instance, no leaked tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import trio
+import trio.testing
+
+from vango_actors import Component, Element, SessionManager, h
+from vango_actors.protocol import Error, Patches
+
+from .harness import Browser
+from .pages import Clock, ClockHolder
+
+
+async def test_every_ticks_at_the_right_virtual_times(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    b = await Browser.open(rt, Clock)
+    start = trio.current_time()
+    await trio.sleep(3.5)
+    await b.settle()
+    assert [t - start for t in Clock.ticks] == [1.0, 2.0, 3.0]
+    assert b.text("#clock") == "3"
+    assert [p.ops for p in b.patches()] == [[[0, b.hid("#clock"), 0, str(n)]] for n in (1, 2, 3)]
+    assert [p.ack for p in b.patches()] == [0, 0, 0]  # no event answered
+
+
+async def test_ticks_while_parked_are_replayed_on_attach(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    b = Browser(rt, await rt.create(Clock))
+    await trio.sleep(2.5)
+    welcome = await b.connect()
+    assert welcome.seq == 2 and not welcome.resumed
+    b.pump()
+    assert b.text("#clock") == "2" and b.seq == 2
+
+
+async def test_timers_stop_when_the_component_is_unmounted(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    b = await Browser.open(rt, ClockHolder)
+    await trio.sleep(2.5)
+    await b.click("#hide")
+    assert b.doc.select("#clock") == []
+    await trio.sleep(10)
+    assert len(Clock.ticks) == 2
+    assert _session_tasks(rt) == ["_run_session"]  # only the actor itself
+
+
+async def test_timers_restart_with_a_restarted_component(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    b = await Browser.open(rt, Clock)
+    await trio.sleep(1.5)
+    await trio.testing.wait_all_tasks_blocked()
+    await b.click("#fail")
+    assert b.text("#clock") == "0"  # fresh instance
+    await trio.sleep(1)
+    await b.settle()
+    # the old timer (due at t=2) died with the old instance; the new one started at 1.5
+    assert [t - Clock.ticks[0] for t in Clock.ticks] == [0.0, 1.5]
+    assert _session_tasks(rt) == ["_run", "_run_session"]  # the actor, one timer
+
+
+async def test_no_task_outlives_its_session(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    b = await Browser.open(rt, Clock)
+    await trio.sleep(1.5)
+    b.att.detach()  # type: ignore[union-attr]
+    await trio.sleep(60)  # grace period over
+    await trio.testing.wait_all_tasks_blocked()
+    assert len(rt) == 0
+    assert rt._nursery.child_tasks == set()
+    ticks = len(Clock.ticks)
+    await trio.sleep(10)
+    assert len(Clock.ticks) == ticks
+
+
+async def test_after_fires_once_and_can_be_cancelled(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    class Delayed(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.state = "waiting"
+            self.after(2, lambda: setattr(self, "state", "fired"))
+            self.after(1, lambda: setattr(self, "state", "never")).cancel()
+
+        def render(self) -> Element:
+            return h.p(self.state, id="state")
+
+    b = await Browser.open(rt, Delayed)
+    await trio.sleep(1.5)
+    assert await b.settle() == [] and b.text("#state") == "waiting"
+    await trio.sleep(1)
+    await b.settle()
+    assert b.text("#state") == "fired"
+
+
+async def test_spawn_delivers_its_result_through_the_mailbox(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    class Loader(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.data = "loading"
+            self.spawn(self.fetch, "users", on_done=self.loaded)
+
+        async def fetch(self, what: str) -> str:
+            await trio.sleep(3)
+            return f"{what}: 3"
+
+        def loaded(self, result: str) -> None:
+            self.data = result
+
+        def render(self) -> Element:
+            return h.p(self.data, id="data")
+
+    b = await Browser.open(rt, Loader)
+    await trio.sleep(3)
+    frames = await b.settle()
+    assert frames == [Patches(1, 0, [[0, b.hid("#data"), 0, "users: 3"]])]
+
+
+async def test_failing_background_work_restarts_the_component(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    class Flaky(Component):
+        mounts = 0
+
+        def mount(self, props: Mapping[str, Any]) -> None:
+            Flaky.mounts += 1
+            if Flaky.mounts == 1:
+                self.spawn(self.work)
+
+        async def work(self) -> None:
+            await trio.sleep(1)
+            raise ConnectionError("backend down")
+
+        def render(self) -> Element:
+            return h.p(Flaky.mounts, id="mounts")
+
+    b = await Browser.open(rt, Flaky)
+    await trio.sleep(1)
+    await b.settle()
+    assert b.errors() == [
+        Error(8, "Flaky crashed in background task and was restarted: ConnectionError: backend down")
+    ]
+    assert b.text("#mounts") == "2"
+
+
+async def test_post_runs_a_call_in_the_session(rt: SessionManager) -> None:
+    class Inbox(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.items: list[str] = []
+            rt_hooks.append(self)
+
+        def receive(self, item: str) -> None:
+            self.items.append(item)
+
+        def render(self) -> Element:
+            return h.ul([h.li(i) for i in self.items], id="inbox")
+
+    rt_hooks: list[Inbox] = []
+    b = await Browser.open(rt, Inbox)
+    await rt_hooks[0].post(rt_hooks[0].receive, "hello")  # e.g. from a pub/sub task
+    await b.settle()
+    assert b.text("#inbox") == "hello"
+
+
+def _session_tasks(rt: SessionManager) -> list[str]:
+    """Names of the tasks in every session's nursery, plus the session tasks themselves."""
+    names = []
+    for task in rt._nursery.child_tasks:
+        names.append(task.name.rsplit(".", 1)[-1])
+        for nursery in task.child_nurseries:
+            names.extend(t.name.rsplit(".", 1)[-1] for t in nursery.child_tasks)
+    return sorted(names)
