@@ -83,8 +83,14 @@ class Browser:
         assert len(found) == 1, f"{selector!r} matches {len(found)} elements"
         return found[0].text_content
 
-    async def send(self, hid: int, type: str = "click", payload: dict[str, Any] | None = None,
-                   *, seq: int | None = None) -> int:
+    async def send(
+        self,
+        hid: int,
+        type: str = "click",
+        payload: dict[str, Any] | None = None,
+        *,
+        seq: int | None = None,
+    ) -> int:
         """Deliver an EVENT (next seq unless given); returns its seq."""
         assert self.att is not None
         if seq is None:

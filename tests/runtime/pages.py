@@ -144,4 +144,6 @@ class ClockHolder(Component):
         self.show = False
 
     def render(self) -> Element:
-        return h.div(h.button("hide", id="hide", on_click=self.hide), h(Clock) if self.show else None)
+        return h.div(
+            h.button("hide", id="hide", on_click=self.hide), h(Clock) if self.show else None
+        )

@@ -1,0 +1,96 @@
+"""Bounded queues: a full mailbox blocks the sender, a slow reader is resynced, then detached."""
+
+from __future__ import annotations
+
+import trio
+import trio.testing
+
+from vango_actors import SessionState, open_runtime
+from vango_actors.protocol import CloseCode, Patches, Welcome
+
+from .harness import Browser
+from .pages import Clock, Counter, SlowLog
+
+
+async def test_a_full_mailbox_blocks_deliver(autojump_clock: trio.testing.MockClock) -> None:
+    async with open_runtime(mailbox_size=2) as rt:
+        b = await Browser.open(rt, SlowLog)
+        log = b.hid("#log")
+        await b.send(log, payload={"label": "busy", "delay": 10})
+        await trio.testing.wait_all_tasks_blocked()  # the actor is inside the slow handler
+        await b.send(log, payload={"label": "1"})
+        await b.send(log, payload={"label": "2"})  # the mailbox is full now
+        delivered = trio.Event()
+
+        async def third() -> None:
+            await b.send(log, payload={"label": "3"})
+            delivered.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(third)
+            await trio.testing.wait_all_tasks_blocked()
+            assert not delivered.is_set()
+            assert rt.session_statistics(b.session_id).mailbox_size == 2
+            start = trio.current_time()
+            await delivered.wait()
+            assert trio.current_time() - start == 10  # released when the handler finished
+        await b.settle()
+        assert [li.text_content for li in b.doc.select("#log li")] == ["busy", "1", "2", "3"]
+
+
+async def test_a_slow_reader_gets_one_resync_instead_of_a_backlog(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with open_runtime(outbox_size=4) as rt:
+        b = await Browser.open(rt, Clock)
+        await trio.sleep(6.5)  # 6 ticks, nobody reading: frames 1-4 fill the outbox
+        await trio.testing.wait_all_tasks_blocked()
+        frames = b.pump()  # 1-5 dropped, 6 is the resync, 7 the 6th tick
+        assert [f.seq for f in frames if isinstance(f, Patches)] == [6, 7]
+        resync = frames[0]
+        assert isinstance(resync, Patches) and resync.ops[0][:2] == [7, 0]
+        assert b.text("#clock") == "6"
+        assert rt.session_statistics(b.session_id).resyncs == 1
+
+
+async def test_the_resync_keeps_a_queued_welcome(autojump_clock: trio.testing.MockClock) -> None:
+    async with open_runtime(outbox_size=4) as rt:
+        b = Browser(rt, await rt.create(Clock))
+        assert b.att is None
+        b.att = await rt.attach(b.session_id, _hello(b))
+        await trio.sleep(4.5)
+        await trio.testing.wait_all_tasks_blocked()
+        frames = b.pump()
+        assert isinstance(frames[0], Welcome)
+        assert b.text("#clock") == "4"
+
+
+def _hello(b: Browser) -> object:
+    from vango_actors.protocol import Hello
+
+    return Hello(1, b.session_id, "", 0, 0, "/")
+
+
+async def test_a_reader_that_never_catches_up_is_detached_with_state_kept(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with open_runtime(outbox_size=4, max_resyncs=2) as rt:
+        b = await Browser.open(rt, Clock)
+        att = b.att
+        assert att is not None
+        await trio.sleep(30)
+        await trio.testing.wait_all_tasks_blocked()
+        assert att.close_code == CloseCode.INTERNAL_ERROR
+        assert att.close_reason == "outbox overflow: the client read too slowly (2 resyncs)"
+        assert rt.session(b.session_id).state is SessionState.DISCONNECTED
+        b.seq = 0
+        await b.connect()  # a reconnect gets a resync and the live state
+        b.pump()
+        assert b.text("#clock") == "30"
+
+
+async def test_a_counter_frame_is_small(autojump_clock: trio.testing.MockClock) -> None:
+    async with open_runtime() as rt:
+        b = await Browser.open(rt, Counter)
+        await b.click("#inc")
+        assert rt.statistics().bytes_sent < 40
