@@ -225,6 +225,8 @@ SERVER_FRAME_LIMITS = Limits(
 )
 
 ClientFrame: TypeAlias = Hello | Event | Ping | Pong
+#: What the decoders take: one binary WebSocket message.
+Message: TypeAlias = bytes | bytearray | memoryview
 
 _UINT = "a non-negative int"
 _KIND_NAMES: dict[type, str] = {
@@ -258,7 +260,11 @@ def _arity_error(frame: str, shape: str, array: list[Any]) -> ProtocolError:
 
 
 def _items(n: int) -> str:
-    return "1 item" if n == 1 else f"{n} items"
+    return _plural(n, "item")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _uint(frame: str, field: str, value: Any) -> int:
@@ -323,7 +329,7 @@ def _unpack(data: object, limits: Limits) -> list[Any]:
         raise
     except msgpack.ExtraData as exc:
         raise ProtocolError(
-            f"invalid msgpack: {len(exc.extra)} bytes of trailing data after the frame"
+            f"invalid msgpack: {_plural(len(exc.extra), 'byte')} of trailing data after the frame"
         ) from None
     except Exception as exc:  # msgpack raises many types; each means "malformed frame"
         raise ProtocolError(f"invalid msgpack: {_msgpack_reason(exc)}") from None
@@ -339,7 +345,7 @@ def _msgpack_reason(exc: Exception) -> str:
     if isinstance(exc, msgpack.FormatError):
         return "malformed data (reserved type byte 0xc1?)"
     if isinstance(exc, UnicodeDecodeError):
-        return f"str is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        return f"str is not valid UTF-8 ({exc.reason} at offset {exc.start} of the str)"
     text = str(exc)
     if "incomplete input" in text:
         return "truncated (incomplete input)"
@@ -358,7 +364,7 @@ def _type_error(ftype: object) -> ProtocolError:
     return ProtocolError(f"frame type: expected an int 1..9, got {_kind(ftype)}")
 
 
-def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Frame:
+def decode(data: Message, limits: Limits = DEFAULT_LIMITS) -> Frame:
     """Decode one WebSocket message into a frame; any malformed input raises ProtocolError."""
     array = _unpack(data, limits)
     ftype = array[0]
@@ -368,7 +374,7 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Frame:
     return decoder(array, limits)
 
 
-def decode_client(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ClientFrame:
+def decode_client(data: Message, limits: Limits = DEFAULT_LIMITS) -> ClientFrame:
     """Decode a message a client sent: only HELLO, EVENT, PING and PONG are accepted."""
     array = _unpack(data, limits)
     ftype = array[0]
@@ -594,7 +600,11 @@ def _check_set_prop(op: list[Any], i: int) -> None:
     _op_uint(i, op, 1, "hid")
     kind = _PROP_KINDS.get(op[2]) if type(op[2]) is str else None
     if kind is None:
-        raise _op_error(i, op, "name", "'value', 'checked' or 'selected'", op[2])
+        got = repr(op[2]) if type(op[2]) is str else _got(op[2])
+        raise ProtocolError(
+            f"PATCHES op {i} (SET_PROP) field 'name': expected 'value', 'checked' or 'selected',"
+            f" got {got}"
+        )
     if type(op[3]) is not kind:
         raise _op_error(i, op, "value", f"{_KIND_NAMES[kind]} for {op[2]!r}", op[3])
 
