@@ -22,7 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +41,7 @@ class Server:
     lines: list[str] = attrs.field(factory=list)
     port: int | None = None
     _ready: threading.Event = attrs.field(factory=threading.Event)
+    _pump_thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -90,7 +91,32 @@ class Server:
                 _signal_group(self.process.pid, signal.SIGKILL)
                 self.process.wait(grace)
         _signal_group(self.process.pid, signal.SIGKILL)  # stray workers of the group
+        if self._pump_thread is not None:
+            self._pump_thread.join(grace)  # the pipe ends once every holder is gone
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         return self.process.returncode
+
+
+@attrs.frozen
+class Fetched:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    text: str
+
+
+def fetch(url: str, timeout: float = 10.0) -> Fetched:
+    """GET ``url`` with urllib (reads by Content-Length: hypercorn's trio worker does not close
+    a quart-trio connection after ``Connection: close``, so read-to-EOF clients hang)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return Fetched(reply.status, _lower(reply.headers.items()), reply.read().decode())
+    except urllib.error.HTTPError as error:
+        return Fetched(error.code, _lower(error.headers.items()), error.read().decode())
+
+
+def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {name.lower(): value for name, value in items}
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -122,7 +148,8 @@ def spawn_hypercorn(
         start_new_session=True,
     )
     server = Server(process)
-    threading.Thread(target=server._pump, daemon=True).start()
+    server._pump_thread = threading.Thread(target=server._pump, daemon=True)
+    server._pump_thread.start()
     return server
 
 

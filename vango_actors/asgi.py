@@ -236,6 +236,10 @@ def _add_internal_routes(app: VangoApp, registry: Any) -> None:
             headers={"Cache-Control": CLIENT_CACHE_CONTROL},
         )
 
+    @app.route("/favicon.ico")
+    async def favicon() -> Response:
+        return Response(b"", status=204)  # no icon: keep browsers from logging a 404
+
     @app.route("/vango/health")
     async def health() -> Response:
         stats = front.runtime_statistics()

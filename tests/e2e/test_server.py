@@ -1,0 +1,79 @@
+"""Real hypercorn: the trio worker serves the demo and its live socket; the asyncio worker
+refuses to start with one line that says how to run it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+
+from tests.liveclient import LiveClient, open_live, parse_shell
+from tests.servers import Server, fetch, spawn_hypercorn
+from vango_actors.clientjs import client_url
+
+from .conftest import E2E_ENV
+
+NEEDS_TRIO = (
+    "vango-actors runs on trio, but this server runs asyncio: start it with the trio worker, "
+    "`hypercorn -k trio vango_actors.asgi:app`"
+)
+
+
+@asynccontextmanager
+async def live_page(server: Server, path: str) -> AsyncIterator[LiveClient]:
+    page = await trio.to_thread.run_sync(fetch, server.url + path)
+    assert page.status == 200, page.text
+    async with open_live(server.url, parse_shell(page.text)) as client:
+        await client.hello()
+        await client.connected()
+        yield client
+
+
+def text(client: LiveClient, selector: str) -> str:
+    """Text of the one element matching ``selector`` in the client's document model."""
+    content = client.element(selector).text_content
+    return str(content() if callable(content) else content)
+
+
+async def test_trio_worker_serves_the_counter_page(server: Server) -> None:
+    with trio.fail_after(10):
+        page = await trio.to_thread.run_sync(fetch, server.url + "/counter")
+    assert page.status == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert 'id="count">0</span>' in page.text
+    assert f'<script src="{client_url(False)}" defer></script>' in page.text
+
+
+async def test_a_click_over_the_live_socket_patches_the_count(server: Server) -> None:
+    with trio.fail_after(10):
+        async with live_page(server, "/counter") as client:
+            for _ in range(3):
+                await client.click("#inc")
+            await client.click("#dec")
+            await client.synced()
+            assert text(client, "#count") == "2"
+
+
+async def test_health_counts_the_live_session(server: Server) -> None:
+    with trio.fail_after(10):
+        async with live_page(server, "/users/7") as client:
+            assert text(client, "#user-id") == "7"
+            reply = await trio.to_thread.run_sync(fetch, server.url + "/vango/health")
+    health = json.loads(reply.text)
+    assert health["status"] == "ok"
+    assert set(health["sessions"]) == {"live", "parked", "disconnected"}
+    assert health["sessions"]["live"] >= 1
+
+
+def test_asyncio_worker_exits_non_zero_with_one_clear_line() -> None:
+    process = spawn_hypercorn(worker=None, env=E2E_ENV)
+    try:
+        returncode = process.process.wait(30)
+    finally:
+        process.stop()
+    output = process.output()
+    assert returncode != 0, output
+    assert NEEDS_TRIO + "\n" in output
+    assert "Traceback" not in output
