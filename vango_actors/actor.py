@@ -86,7 +86,12 @@ class _Incoming:
         self.event = event
 
 
-Message = _Incoming | Call | Crash
+class _Wake:
+    """Wakes a loop blocked in a plain receive (see SessionActor._wake)."""
+
+
+_WAKE = _Wake()
+Message = _Incoming | Call | Crash | _Wake
 
 
 class Attachment:
@@ -177,6 +182,7 @@ class SessionActor:
         self._nursery: trio.Nursery | None = None
         self._deadline = trio.current_time() + config.unclaimed_ttl
         self._wait_scope: trio.CancelScope | None = None
+        self._waiting = False  # blocked in a receive without a cancel scope
         self._dirty: list[tuple[int, int, Host]] = []
         self._dirty_n = 0
         self._ops: list[list[Any]] = []
@@ -245,18 +251,34 @@ class SessionActor:
     async def _loop(self) -> None:
         receive = self._inbox.receive
         while self.end is None:
-            with trio.CancelScope(deadline=self._deadline) as scope:
-                self._wait_scope = scope
+            if self._deadline == _INF:  # live: no timeout, no cancel scope on the hot path
+                self._waiting = True
                 message = await receive()
-            self._wait_scope = None
-            if scope.cancelled_caught:
-                self._maybe_expire()
+                self._waiting = False
+            else:
+                with trio.CancelScope(deadline=self._deadline) as scope:
+                    self._wait_scope = scope
+                    message = await receive()
+                self._wait_scope = None
+                if scope.cancelled_caught:
+                    self._maybe_expire()
+                    continue
+            if message is _WAKE:
                 continue
             try:
                 await self._handle(message)
             except Escalation as exc:
                 logger.error("session %s ends: %s", self.id, exc)
                 self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
+
+    def _wake(self) -> None:
+        """Make a loop blocked in a plain receive look at its deadline and end flag again."""
+        if self._waiting:
+            self._waiting = False
+            try:
+                self.mailbox.send_nowait(_WAKE)
+            except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                pass  # a full mailbox wakes the loop anyway
 
     def _maybe_expire(self) -> None:
         if self.end is None and trio.current_time() >= self._deadline:
@@ -276,6 +298,7 @@ class SessionActor:
             self.end = _End(reason, detail, frame, code)
             if self._wait_scope is not None:
                 self._wait_scope.cancel()
+            self._wake()
 
     async def _shutdown(self) -> None:
         if self.end is None:  # the loop raised: a runtime bug, logged by the manager
@@ -304,6 +327,7 @@ class SessionActor:
         self._deadline = deadline
         if self._wait_scope is not None:
             self._wait_scope.deadline = deadline
+        self._wake()
 
     # ------------------------------------------------------------------ attach / detach
 
@@ -416,6 +440,7 @@ class SessionActor:
     # ------------------------------------------------------------------ messages
 
     async def _handle(self, message: Message) -> None:
+        assert not isinstance(message, _Wake)
         if type(message) is _Incoming:
             if message.att is not self.attachment:
                 return
@@ -438,7 +463,7 @@ class SessionActor:
         host = call.host
         try:
             result = call.fn(*call.args)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except BaseException as exc:
             error = handleable(exc)
@@ -466,7 +491,7 @@ class SessionActor:
         owner = _owner(handler, host)
         try:
             result = handler(event) if takes_argument(handler) else handler()
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except BaseException as exc:
             await self._crash(owner, handleable(exc), f"on_{event.type} handler")
@@ -534,7 +559,7 @@ class SessionActor:
             return
         try:
             result = instance.update(child.props)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except BaseException as exc:
             await self._crash(child, handleable(exc), "update")
@@ -548,7 +573,7 @@ class SessionActor:
             instance = host.new_instance()
             try:
                 result = instance.mount(host.props)
-                if inspect.isawaitable(result):
+                if result is not None and inspect.isawaitable(result):
                     await result
                 resolved, _ = await self._render(host)
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
@@ -629,7 +654,7 @@ class SessionActor:
         object.__setattr__(instance, "_vango_host", None)
         try:
             result = instance.unmount()
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except Exception as exc:
             logger.error(
