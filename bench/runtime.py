@@ -136,7 +136,7 @@ async def _memory(sessions: int) -> dict[str, float]:
         after = tracemalloc.take_snapshot()
         tracemalloc.stop()
         grown = sum(s.size_diff for s in after.compare_to(before, "filename"))
-        result = {
+        result: dict[str, float] = {
             "sessions": sessions,
             "rss_bytes_per_session": round(rss_per),
             "traced_sessions": traced,
