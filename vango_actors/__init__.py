@@ -7,6 +7,7 @@ from .actor import SessionStatistics as SessionStatistics
 from .component import Component as Component
 from .component import RenderError as RenderError
 from .component import SessionInfo as SessionInfo
+from .config import Settings as Settings
 from .errors import VangoError as VangoError
 from .lifecycle import SessionState as SessionState
 from .manager import CreatedSession as CreatedSession
@@ -17,6 +18,9 @@ from .manager import SessionLimitReached as SessionLimitReached
 from .manager import SessionManager as SessionManager
 from .manager import SessionNotFound as SessionNotFound
 from .manager import open_runtime as open_runtime
+from .routing import BaseMiddleware as BaseMiddleware
+from .routing import live_page as live_page
+from .routing import page as page
 from .scheduler import TaskHandle as TaskHandle
 from .supervisor import Escalation as Escalation
 from .supervisor import MountError as MountError
