@@ -291,8 +291,6 @@ def _reject_ext(code: int, data: bytes) -> object:
 
 
 def _as_bytes(data: object) -> bytes:
-    if type(data) is bytes:
-        return data
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
     if isinstance(data, str):
@@ -304,7 +302,7 @@ def _as_bytes(data: object) -> bytes:
 
 def _unpack(data: object, limits: Limits) -> list[Any]:
     """Bytes to the frame array; every msgpack failure becomes a ProtocolError here."""
-    raw = _as_bytes(data)
+    raw = data if type(data) is bytes else _as_bytes(data)
     if len(raw) > limits.max_frame_bytes:
         raise ProtocolError(
             f"frame of {len(raw)} bytes exceeds the limit of {limits.max_frame_bytes} bytes",
@@ -430,25 +428,65 @@ def _decode_event(a: list[Any], limits: Limits) -> Event:
     if len(a) != 5:
         raise _arity_error("EVENT", "5 items [3, seq, hid, type, payload]", a)
     _, seq, hid, etype, payload = a
-    _uint("EVENT", "seq", seq)
-    _uint("EVENT", "hid", hid)
-    _str("EVENT", "type", etype)
+    # The hot path (every user action): checks inline, helpers only to raise.
+    if type(seq) is not int or not 0 <= seq <= MAX_SAFE_INT:
+        _uint("EVENT", "seq", seq)
+    if type(hid) is not int or not 0 <= hid <= MAX_SAFE_INT:
+        _uint("EVENT", "hid", hid)
+    if type(etype) is not str:
+        _str("EVENT", "type", etype)
     if type(payload) is not dict:
         raise _field_error("EVENT", "payload", "a map", payload)
-    _check_map(payload, 1, limits.max_depth, "payload")
+    if payload and not _payload_ok(payload, 1, limits.max_depth):
+        _explain_map(payload, 1, limits.max_depth, "payload")
+        raise ProtocolError("EVENT field 'payload': invalid")  # not reached: explain raises
     return Event(seq, hid, etype, payload)
 
 
-def _check_map(value: dict[Any, Any], depth: int, max_depth: int, path: str) -> None:
-    """An event payload map at nesting level ``depth`` (the payload itself is level 1)."""
+# Payload validation runs twice only on failure: a fast walk that answers yes/no, then a walk
+# that tracks the path to say where and what (no path strings are built on the happy path).
+
+
+def _payload_ok(value: dict[Any, Any], depth: int, max_depth: int) -> bool:
+    """A payload map at nesting level ``depth`` (the payload itself is level 1) is valid."""
+    for key, item in value.items():
+        if type(key) is not str:
+            return False
+        if type(item) is not str and not _value_ok(item, depth, max_depth):
+            return False
+    return True
+
+
+def _value_ok(item: Any, depth: int, max_depth: int) -> bool:
+    t = type(item)
+    if t is str or t is bool or item is None:
+        return True
+    if t is int:
+        return -MAX_SAFE_INT <= item <= MAX_SAFE_INT  # type: ignore[no-any-return]
+    if t is float:
+        return math.isfinite(item)
+    if depth >= max_depth:
+        return False
+    if t is dict:
+        return _payload_ok(item, depth + 1, max_depth)
+    if t is list:
+        for element in item:
+            if not _value_ok(element, depth + 1, max_depth):
+                return False
+        return True
+    return False
+
+
+def _explain_map(value: dict[Any, Any], depth: int, max_depth: int, path: str) -> None:
+    """Raise the ProtocolError that says where and why a payload map is invalid."""
     for key, item in value.items():
         if type(key) is not str:
             raise ProtocolError(f"EVENT field {path!r}: expected str map keys, got {_kind(key)}")
         if type(item) is not str:
-            _check_value(item, depth, max_depth, f'{path}["{key}"]')
+            _explain_value(item, depth, max_depth, f'{path}["{key}"]')
 
 
-def _check_value(item: Any, depth: int, max_depth: int, path: str) -> None:
+def _explain_value(item: Any, depth: int, max_depth: int, path: str) -> None:
     t = type(item)
     if t is str or t is bool or item is None:
         return
@@ -468,10 +506,10 @@ def _check_value(item: Any, depth: int, max_depth: int, path: str) -> None:
             f" got {'a map' if t is dict else 'an array'} at level {depth + 1}"
         )
     if t is dict:
-        _check_map(item, depth + 1, max_depth, path)
+        _explain_map(item, depth + 1, max_depth, path)
     else:
         for i, element in enumerate(item):
-            _check_value(element, depth + 1, max_depth, f"{path}[{i}]")
+            _explain_value(element, depth + 1, max_depth, f"{path}[{i}]")
 
 
 def _decode_patches(a: list[Any], limits: Limits) -> Patches:
