@@ -520,17 +520,16 @@ def _decode_patches(a: list[Any], limits: Limits) -> Patches:
     _uint("PATCHES", "ack", ack)
     if type(ops) is not list:
         raise _field_error("PATCHES", "ops", "an array of ops", ops)
-    for i, op in enumerate(ops):
-        if type(op) is not list or not op:
-            got = "an empty array" if op == [] else _got(op)
-            raise ProtocolError(f"PATCHES op {i}: expected an array [opcode, ...], got {got}")
-        check = _OP_CHECKS.get(op[0]) if type(op[0]) is int else None
-        if check is None:
-            raise ProtocolError(
-                f"PATCHES op {i}: expected an opcode 0..{len(_OP_CHECKS) - 1}, got {_got(op[0])}"
-            )
-        check(op, i)
-    return Patches(seq, ack, ops)
+    ok = _OP_OK.get
+    for op in ops:
+        if type(op) is not list or not op or type(op[0]) is not int:
+            break
+        check = ok(op[0])
+        if check is None or not check(op):
+            break
+    else:
+        return Patches(seq, ack, ops)
+    raise _explain_ops(ops)
 
 
 def _decode_ping(a: list[Any], limits: Limits) -> Ping:
@@ -578,149 +577,171 @@ _CLIENT_DECODERS = {t: _DECODERS[t] for t in (1, 3, 5, 6)}
 
 
 # ------------------------------------------------------------------- one check per patch op
+# A fast yes/no check per opcode runs on every op; only when one says no does the table-driven
+# explainer below walk the ops again to name the op, the field, what was expected and what came.
 
 
-def _op_error(i: int, op: list[Any], field: str, expected: str, value: object) -> ProtocolError:
-    name = Op(op[0]).name
-    return ProtocolError(
-        f"PATCHES op {i} ({name}) field {field!r}: expected {expected}, got {_got(value)}"
+def _u(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_SAFE_INT
+
+
+_M = MAX_SAFE_INT  # short, for the inlined checks below
+
+
+def _text_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 4
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is int
+        and 0 <= op[2] <= _M
+        and type(op[3]) is str
     )
 
 
-def _op_arity(i: int, op: list[Any]) -> ProtocolError:
-    shape = _OP_SHAPES[op[0]]
-    return ProtocolError(
-        f"PATCHES op {i} ({Op(op[0]).name}): expected {shape.count(',') + 1} items {shape},"
-        f" got {_items(len(op))}"
+def _set_attr_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 4
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is str
+        and type(op[3]) is str
     )
 
 
-def _op_uint(i: int, op: list[Any], at: int, field: str) -> None:
-    value = op[at]
-    if type(value) is not int or not 0 <= value <= MAX_SAFE_INT:
-        raise _op_error(i, op, field, _UINT, value)
-
-
-def _op_str(i: int, op: list[Any], at: int, field: str) -> None:
-    if type(op[at]) is not str:
-        raise _op_error(i, op, field, "str", op[at])
-
-
-def _check_text(op: list[Any], i: int) -> None:
-    if len(op) != 4:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "parent")
-    _op_uint(i, op, 2, "index")
-    _op_str(i, op, 3, "text")
-
-
-def _check_set_attr(op: list[Any], i: int) -> None:
-    if len(op) != 4:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "hid")
-    _op_str(i, op, 2, "name")
-    _op_str(i, op, 3, "value")
-
-
-def _check_remove_attr(op: list[Any], i: int) -> None:
-    if len(op) != 3:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "hid")
-    _op_str(i, op, 2, "name")
+def _remove_attr_ok(op: list[Any]) -> bool:
+    return len(op) == 3 and type(op[1]) is int and 0 <= op[1] <= _M and type(op[2]) is str
 
 
 _PROP_KINDS: dict[str, type] = {"value": str, "checked": bool, "selected": bool}
 
 
-def _check_set_prop(op: list[Any], i: int) -> None:
-    if len(op) != 4:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "hid")
-    kind = _PROP_KINDS.get(op[2]) if type(op[2]) is str else None
-    if kind is None:
-        got = repr(op[2]) if type(op[2]) is str else _got(op[2])
-        raise ProtocolError(
-            f"PATCHES op {i} (SET_PROP) field 'name': expected 'value', 'checked' or 'selected',"
-            f" got {got}"
-        )
-    if type(op[3]) is not kind:
-        raise _op_error(i, op, "value", f"{_KIND_NAMES[kind]} for {op[2]!r}", op[3])
+def _set_prop_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 4
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is str
+        and _PROP_KINDS.get(op[2]) is type(op[3])
+    )
 
 
-def _check_insert(op: list[Any], i: int) -> None:
-    if len(op) != 4:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "parent")
-    _op_uint(i, op, 2, "index")
-    _op_str(i, op, 3, "html")
+def _insert_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 4
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is int
+        and 0 <= op[2] <= _M
+        and type(op[3]) is str
+    )
 
 
-def _check_remove(op: list[Any], i: int) -> None:
-    if len(op) != 3:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "parent")
-    _op_uint(i, op, 2, "index")
+def _remove_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 3
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is int
+        and 0 <= op[2] <= _M
+    )
 
 
-def _check_move(op: list[Any], i: int) -> None:
-    if len(op) != 4:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "parent")
-    _op_uint(i, op, 2, "child")
-    _op_uint(i, op, 3, "index")
+def _move_ok(op: list[Any]) -> bool:
+    return (
+        len(op) == 4
+        and type(op[1]) is int
+        and 0 <= op[1] <= _M
+        and type(op[2]) is int
+        and 0 <= op[2] <= _M
+        and type(op[3]) is int
+        and 0 <= op[3] <= _M
+    )
 
 
-def _check_replace(op: list[Any], i: int) -> None:
-    if len(op) != 3:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "hid")
-    _op_str(i, op, 2, "html")
+def _replace_ok(op: list[Any]) -> bool:
+    return len(op) == 3 and type(op[1]) is int and 0 <= op[1] <= _M and type(op[2]) is str
 
 
-def _check_push_url(op: list[Any], i: int) -> None:
-    if len(op) != 3:
-        raise _op_arity(i, op)
-    _op_str(i, op, 1, "url")
-    if type(op[2]) is not bool:
-        raise _op_error(i, op, "replace", "bool", op[2])
+def _push_url_ok(op: list[Any]) -> bool:
+    return len(op) == 3 and type(op[1]) is str and type(op[2]) is bool
 
 
-def _check_title(op: list[Any], i: int) -> None:
-    if len(op) != 2:
-        raise _op_arity(i, op)
-    _op_str(i, op, 1, "title")
+def _title_ok(op: list[Any]) -> bool:
+    return len(op) == 2 and type(op[1]) is str
 
 
-def _check_focus(op: list[Any], i: int) -> None:
-    if len(op) != 2:
-        raise _op_arity(i, op)
-    _op_uint(i, op, 1, "hid")
+def _focus_ok(op: list[Any]) -> bool:
+    return len(op) == 2 and type(op[1]) is int and 0 <= op[1] <= _M
 
 
-_OP_CHECKS: dict[int, Callable[[list[Any], int], None]] = {
-    Op.TEXT: _check_text,
-    Op.SET_ATTR: _check_set_attr,
-    Op.REMOVE_ATTR: _check_remove_attr,
-    Op.SET_PROP: _check_set_prop,
-    Op.INSERT: _check_insert,
-    Op.REMOVE: _check_remove,
-    Op.MOVE: _check_move,
-    Op.REPLACE: _check_replace,
-    Op.PUSH_URL: _check_push_url,
-    Op.TITLE: _check_title,
-    Op.FOCUS: _check_focus,
+_OP_OK: dict[int, Callable[[list[Any]], bool]] = {  # plain int keys: faster lookups
+    Op.TEXT: _text_ok,
+    Op.SET_ATTR: _set_attr_ok,
+    Op.REMOVE_ATTR: _remove_attr_ok,
+    Op.SET_PROP: _set_prop_ok,
+    Op.INSERT: _insert_ok,
+    Op.REMOVE: _remove_ok,
+    Op.MOVE: _move_ok,
+    Op.REPLACE: _replace_ok,
+    Op.PUSH_URL: _push_url_ok,
+    Op.TITLE: _title_ok,
+    Op.FOCUS: _focus_ok,
 }
-#: Each op's wire shape, as written in docs/PROTOCOL.md (used in arity errors).
-_OP_SHAPES: dict[int, str] = {
-    Op.TEXT: "[0, parent, index, text]",
-    Op.SET_ATTR: "[1, hid, name, value]",
-    Op.REMOVE_ATTR: "[2, hid, name]",
-    Op.SET_PROP: "[3, hid, name, value]",
-    Op.INSERT: "[4, parent, index, html]",
-    Op.REMOVE: "[5, parent, index]",
-    Op.MOVE: "[6, parent, child, index]",
-    Op.REPLACE: "[7, hid, html]",
-    Op.PUSH_URL: "[8, url, replace]",
-    Op.TITLE: "[9, title]",
-    Op.FOCUS: "[10, hid]",
+_OP_OK = {int(code): check for code, check in _OP_OK.items()}
+
+# Each op's fields as written in docs/PROTOCOL.md: (name, kind); "prop" is SET_PROP's value.
+_OP_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
+    Op.TEXT: (("parent", "uint"), ("index", "uint"), ("text", "str")),
+    Op.SET_ATTR: (("hid", "uint"), ("name", "str"), ("value", "str")),
+    Op.REMOVE_ATTR: (("hid", "uint"), ("name", "str")),
+    Op.SET_PROP: (("hid", "uint"), ("name", "prop name"), ("value", "prop")),
+    Op.INSERT: (("parent", "uint"), ("index", "uint"), ("html", "str")),
+    Op.REMOVE: (("parent", "uint"), ("index", "uint")),
+    Op.MOVE: (("parent", "uint"), ("child", "uint"), ("index", "uint")),
+    Op.REPLACE: (("hid", "uint"), ("html", "str")),
+    Op.PUSH_URL: (("url", "str"), ("replace", "bool")),
+    Op.TITLE: (("title", "str"),),
+    Op.FOCUS: (("hid", "uint"),),
 }
+
+
+def _explain_ops(ops: list[Any]) -> ProtocolError:
+    """The error for the first invalid op in ``ops`` (the fast checks found one)."""
+    for i, op in enumerate(ops):
+        if type(op) is not list or not op:
+            got = "an empty array" if op == [] else _got(op)
+            return ProtocolError(f"PATCHES op {i}: expected an array [opcode, ...], got {got}")
+        fields = _OP_FIELDS.get(op[0]) if type(op[0]) is int else None
+        if fields is None:
+            return ProtocolError(
+                f"PATCHES op {i}: expected an opcode 0..{len(_OP_FIELDS) - 1}, got {_got(op[0])}"
+            )
+        name = f"PATCHES op {i} ({Op(op[0]).name})"
+        if len(op) != len(fields) + 1:
+            shape = ", ".join([str(op[0]), *(field for field, _ in fields)])
+            return ProtocolError(
+                f"{name}: expected {_items(len(fields) + 1)} [{shape}], got {_items(len(op))}"
+            )
+        for (field, kind), value in zip(fields, op[1:], strict=True):
+            expected = _op_field_problem(kind, value, op)
+            if expected is not None:
+                got = repr(value) if kind == "prop name" and type(value) is str else _got(value)
+                return ProtocolError(f"{name} field {field!r}: expected {expected}, got {got}")
+    return ProtocolError("PATCHES field 'ops': invalid")  # not reached: one op is invalid
+
+
+def _op_field_problem(kind: str, value: Any, op: list[Any]) -> str | None:
+    """What ``value`` should have been for a field of ``kind``, or None if it is fine."""
+    if kind == "uint":
+        return None if _u(value) else _UINT
+    if kind == "prop name":
+        return None if value in _PROP_KINDS and type(value) is str else _PROP_NAMES
+    if kind == "prop":
+        expected = _PROP_KINDS[op[2]]
+        return None if type(value) is expected else f"{_KIND_NAMES[expected]} for {op[2]!r}"
+    expected_type = str if kind == "str" else bool
+    return None if type(value) is expected_type else kind
+
+
+_PROP_NAMES = "'value', 'checked' or 'selected'"
