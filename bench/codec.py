@@ -2,8 +2,9 @@
 
 Cases: a 1,000-op PATCHES frame mixing every op kind (as a big re-render would send), the
 counter's one-op PATCHES frame (the common case), and click / input / submit EVENT frames (what
-the server decodes on every user action). Timings are the median of ``--runs`` batches, each
-batch running the operation ``--loops`` times; ``us`` is per frame, ``us_per_op`` per patch op.
+the server decodes on every user action). Timings are the best of ``--runs`` batches (like
+``timeit``: the least disturbed by other load), each batch running the operation ``--loops``
+times; ``us`` is per frame, ``us_per_op`` per patch op.
 
     python -m bench codec [--runs 15] [--loops 200]
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -58,14 +58,14 @@ EVENTS = {
 
 
 def _time_us(function: Callable[[], object], runs: int, loops: int) -> float:
-    """Median µs per call over ``runs`` batches of ``loops`` calls."""
+    """Best µs per call over ``runs`` batches of ``loops`` calls."""
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
         for _ in range(loops):
             function()
         samples.append((time.perf_counter() - start) / loops * 1e6)
-    return statistics.median(samples)
+    return min(samples)
 
 
 def bench_patches(ops: list[list[Any]], runs: int, loops: int) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def bench_event(event: Event, runs: int, loops: int) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench codec", description=__doc__)
-    parser.add_argument("--runs", type=int, default=15, help="timed batches (median reported)")
+    parser.add_argument("--runs", type=int, default=15, help="timed batches (best reported)")
     parser.add_argument("--loops", type=int, default=200, help="calls per batch")
     args = parser.parse_args(argv)
     big_loops = max(1, args.loops // 20)
