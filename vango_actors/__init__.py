@@ -18,6 +18,9 @@ from .manager import SessionLimitReached as SessionLimitReached
 from .manager import SessionManager as SessionManager
 from .manager import SessionNotFound as SessionNotFound
 from .manager import open_runtime as open_runtime
+from .protocol import Event as Event
+from .protocol import Limits as Limits
+from .protocol import ProtocolError as ProtocolError
 from .routing import BaseMiddleware as BaseMiddleware
 from .routing import live_page as live_page
 from .routing import page as page
