@@ -237,10 +237,9 @@ async def _handshake(
     except BadToken as exc:
         stats.bad_tokens += 1
         await _refuse(transport, settings, Error(ErrorCode.BAD_TOKEN, exc.reason), 1008)
-    except SessionNotFound:
+    except SessionNotFound as exc:
         stats.sessions_gone += 1
-        reason = "session unknown or expired: reload the page"
-        await _refuse(transport, settings, Reload(reason), CloseCode.SESSION_GONE)
+        await _refuse(transport, settings, Reload(str(exc)), CloseCode.SESSION_GONE)
     return None
 
 
@@ -284,14 +283,17 @@ async def _refuse(
 async def _serve_attached(
     transport: Transport, attachment: Attachment, settings: LiveSettings, stats: LiveStats
 ) -> None:
+    """Run the live phase; however it ends, close the socket (once) and detach."""
     connection = _Connection(transport, attachment, settings, stats)
+    code, reason = CloseCode.GOING_AWAY, "server shutting down"  # cancelled from outside
     try:
         await connection.run()
-    except trio.Cancelled:
-        with trio.CancelScope(shield=True):
-            await connection.close(CloseCode.GOING_AWAY, "server shutting down")
-        raise
+    except Exception:
+        log.exception("live connection failed")
+        code, reason = CloseCode.INTERNAL_ERROR, "internal server error"
     finally:
+        with trio.CancelScope(shield=True):
+            await connection.close(code, reason)  # a no-op if it was already closed
         attachment.detach()
 
 
@@ -340,7 +342,7 @@ class _Connection:
                 self._last_seen = trio.current_time()
                 await self._handle(decode_client(data, self._settings.limits))
         except ConnectionClosed:
-            return
+            self._closed = True
         except ProtocolError as exc:
             self._stats.protocol_errors += 1
             await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))
@@ -368,7 +370,7 @@ class _Connection:
                 await self._send(data)
             await self.close(self._attachment.close_code, self._attachment.close_reason)
         except ConnectionClosed:
-            pass
+            self._closed = True
         done.cancel()
 
     async def _heartbeat(self, done: trio.CancelScope) -> None:
@@ -390,6 +392,7 @@ class _Connection:
                 try:
                     await self._send(encode(Ping(n)))
                 except ConnectionClosed:
+                    self._closed = True
                     break
         done.cancel()
 
