@@ -1,0 +1,316 @@
+"""diff/assign_hids: exact ops for the common cases, and properties checked on the DOM oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.core.strategies import rebuild, tree_pairs, trees
+from vango_actors.diff import assign_hids, diff, longest_increasing_subsequence
+from vango_actors.dom import Document, snapshot
+from vango_actors.html import render
+from vango_actors.protocol import Op
+from vango_actors.vdom import Element, HidCounter, Node, Slot, Text, h
+
+
+def mounted(tree: Node, start: int = 0) -> tuple[Any, HidCounter]:
+    ids = HidCounter(start)
+    return assign_hids(tree, ids), ids
+
+
+def all_hids(node: Node) -> list[int]:
+    if isinstance(node, Element):
+        own = [node.hid] if node.hid is not None else []
+        return own + [hid for child in node.children for hid in all_hids(child)]
+    return []
+
+
+def applied(old: Node, ops: list[list[Any]]) -> Document:
+    document = Document.from_html(render(old))
+    document.apply(ops)
+    return document
+
+
+def assert_patches_to(old: Node, ops: list[list[Any]], new_with_hids: Node) -> None:
+    expected = Document.from_html(render(new_with_hids))
+    assert snapshot(applied(old, ops).root) == snapshot(expected.root)
+
+
+# ------------------------------------------------------------------------------ hids
+
+
+def test_assign_hids_numbers_elements_depth_first_in_preorder() -> None:
+    tree, ids = mounted(h.div(h.p(h.b("x"), "y"), h.ul(h.li("1"), h.li("2"))))
+    assert render(tree) == (
+        '<div data-hid="h1"><p data-hid="h2"><b data-hid="h3">x</b>y</p>'
+        '<ul data-hid="h4"><li data-hid="h5">1</li><li data-hid="h6">2</li></ul></div>'
+    )
+    assert ids.last == 6
+
+
+def test_assign_hids_keeps_existing_ids_and_returns_a_fully_numbered_tree_as_is() -> None:
+    tree, ids = mounted(h.div(h.span("a")))
+    assert assign_hids(tree, ids) is tree
+    grown = Element("div", {}, (tree, h.span("b")), hid=None)
+    again = assign_hids(grown, ids)
+    assert all_hids(again) == [3, 1, 2, 4]
+
+
+def test_assign_hids_leaves_slots_alone() -> None:
+    child, _ = mounted(h.span("child"), start=50)
+    slot = Slot(_Ref(child))
+    tree, _ = mounted(h.div(slot))
+    assert tree.children[0] is slot
+    assert render(tree) == '<div data-hid="h1"><span data-hid="h51">child</span></div>'
+
+
+class _Ref:
+    """A mounted child component as the core sees it: something with a current tree."""
+
+    def __init__(self, tree: Element) -> None:
+        self.tree = tree
+
+
+# ------------------------------------------------------------------------------ exact ops
+
+
+def test_counter_text_change_is_one_text_op() -> None:
+    old, ids = mounted(h.div(h.span("9", id="count"), h.button("+", id="inc")))
+    ops, new = diff(old, h.div(h.span("10", id="count"), h.button("+", id="inc")), ids)
+    assert ops == [[Op.TEXT, 2, 0, "10"]]
+    assert render(new) == (
+        '<div data-hid="h1"><span data-hid="h2" id="count">10</span>'
+        '<button data-hid="h3" id="inc">+</button></div>'
+    )
+
+
+def test_equal_trees_give_no_ops_and_the_old_tree_back() -> None:
+    old, ids = mounted(h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail"))
+    ops, new = diff(old, h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail"), ids)
+    assert ops == []
+    assert new is old
+    assert diff(old, old, ids) == ([], old)
+
+
+def test_attribute_set_change_and_remove() -> None:
+    old, ids = mounted(h.div(class_="a", title="t", hidden=True))
+    ops, _ = diff(old, h.div(class_="b", data_x=3, hidden=False), ids)
+    assert ops == [
+        [Op.SET_ATTR, 1, "class", "b"],
+        [Op.SET_ATTR, 1, "data-x", "3"],
+        [Op.REMOVE_ATTR, 1, "hidden"],
+        [Op.REMOVE_ATTR, 1, "title"],
+    ]
+
+
+def test_boolean_attribute_set_is_empty_string_on_the_wire() -> None:
+    old, ids = mounted(h.button("x"))
+    ops, _ = diff(old, h.button("x", disabled=True), ids)
+    assert ops == [[Op.SET_ATTR, 1, "disabled", ""]]
+
+
+def test_dangerous_url_in_set_attr_is_neutralised() -> None:
+    old, ids = mounted(h.a("x", href="/a"))
+    ops, _ = diff(old, h.a("x", href="JavaScript:alert(1)"), ids)
+    assert ops == [[Op.SET_ATTR, 1, "href", "about:invalid#refused"]]
+
+
+def test_event_attribute_in_new_tree_is_refused() -> None:
+    old, ids = mounted(Element("div"))
+    with pytest.raises(ValueError, match="refused attribute 'onclick' on <div>"):
+        diff(old, Element("div", {"onclick": "x()"}), ids)
+
+
+def test_form_state_travels_as_set_prop() -> None:
+    old, ids = mounted(
+        h.form(
+            h.input(value="a"),
+            h.input(type="checkbox", checked=True),
+            h.textarea("old text"),
+            h.select(h.option("x", value="x"), h.option("y", value="y", selected=True)),
+        )
+    )
+    new = h.form(
+        h.input(value="b"),
+        h.input(type="checkbox"),
+        h.textarea(value="new text"),
+        h.select(h.option("x", value="x", selected=True), h.option("y", value="y")),
+    )
+    ops, _ = diff(old, new, ids)
+    assert ops == [
+        [Op.SET_PROP, 2, "value", "b"],
+        [Op.SET_PROP, 3, "checked", False],
+        [Op.SET_PROP, 4, "value", "new text"],
+        [Op.SET_PROP, 6, "selected", True],
+        [Op.SET_PROP, 7, "selected", False],
+    ]
+
+
+def test_removed_input_value_sets_the_property_to_empty() -> None:
+    old, ids = mounted(h.input(value=5))
+    ops, _ = diff(old, h.input(), ids)
+    assert ops == [[Op.SET_PROP, 1, "value", ""]]
+
+
+def test_keyed_insert_remove_and_move() -> None:
+    old, ids = mounted(h.ul([h.li(k, key=k) for k in "abcd"]))  # li hids: a=2 b=3 c=4 d=5
+    ops, new = diff(old, h.ul([h.li(k, key=k) for k in "dbxa"]), ids)
+    assert ops == [
+        [Op.REMOVE, 1, 2],  # c
+        [Op.MOVE, 1, 5, 0],  # d to the front; a, b stay (LIS of [2, 1, 0] ... one kept)
+        [Op.MOVE, 1, 3, 1],
+        [Op.INSERT, 1, 2, '<li data-hid="h6">x</li>'],
+    ]
+    assert render(new) == (
+        '<ul data-hid="h1"><li data-hid="h5">d</li><li data-hid="h3">b</li>'
+        '<li data-hid="h6">x</li><li data-hid="h2">a</li></ul>'
+    )
+    assert_patches_to(old, ops, new)
+
+
+def test_keyed_one_move_to_the_end() -> None:
+    old, ids = mounted(h.ul([h.li(k, key=k) for k in "abcde"]))
+    ops, _ = diff(old, h.ul([h.li(k, key=k) for k in "bcdea"]), ids)
+    assert ops == [[Op.MOVE, 1, 2, 4]]
+
+
+def test_keyed_child_content_changes_follow_the_structure_ops() -> None:
+    old, ids = mounted(h.ul([h.li(k, key=k) for k in "ab"]))
+    ops, _ = diff(old, h.ul(h.li("B", key="b"), h.li("a", key="a")), ids)
+    assert ops == [[Op.MOVE, 1, 3, 0], [Op.TEXT, 3, 0, "B"]]
+
+
+def test_duplicate_keys_are_refused_with_the_key() -> None:
+    old, ids = mounted(h.ul(h.li("a", key="a")))
+    with pytest.raises(ValueError, match="^duplicate key 'x' among the children of <ul>$"):
+        diff(old, h.ul(h.li("1", key="x"), h.li("2", key="x")), ids)
+
+
+def test_unkeyed_children_append_and_truncate() -> None:
+    old, ids = mounted(h.ul(h.li("a"), h.li("b"), h.li("c")))
+    ops, new = diff(old, h.ul(h.li("a")), ids)
+    assert ops == [[Op.REMOVE, 1, 2], [Op.REMOVE, 1, 1]]
+    ops, _ = diff(new, h.ul(h.li("a"), h.li("z")), ids)
+    assert ops == [[Op.INSERT, 1, 1, '<li data-hid="h5">z</li>']]
+
+
+def test_text_to_element_is_remove_plus_insert_and_tag_change_is_replace() -> None:
+    old, ids = mounted(h.div("text", h.p("p")))
+    ops, _ = diff(old, h.div(h.b("bold"), h.span("p")), ids)
+    assert ops == [
+        [Op.REMOVE, 1, 0],
+        [Op.INSERT, 1, 0, '<b data-hid="h3">bold</b>'],
+        [Op.REPLACE, 2, '<span data-hid="h4">p</span>'],
+    ]
+
+
+def test_root_tag_change_replaces_the_root() -> None:
+    old, ids = mounted(h.div("a"))
+    ops, new = diff(old, h.section("a"), ids)
+    assert ops == [[Op.REPLACE, 1, '<section data-hid="h2">a</section>']]
+    assert isinstance(new, Element) and new.hid == 2
+
+
+def test_changed_raw_replaces_its_parent_keeping_the_parent_hid() -> None:
+    old, ids = mounted(h.div(h.p(h.raw("<i>x</i>")), h.span("s")))
+    ops, _ = diff(old, h.div(h.p(h.raw("<i>y</i>")), h.span("s")), ids)
+    assert ops == [[Op.REPLACE, 2, '<p data-hid="h2"><i>y</i></p>']]
+    assert diff(old, h.div(h.p(h.raw("<i>x</i>")), h.span("s")), ids)[0] == []
+
+
+def test_same_slot_instance_is_not_looked_into_and_a_new_one_is_rendered() -> None:
+    child, _ = mounted(h.span("child"), start=100)
+    ref = _Ref(child)
+    old, ids = mounted(h.div(Slot(ref, key="c")))
+    ops, new = diff(old, h.div(Slot(ref, key="c")), ids)
+    assert ops == []
+    other, _ = mounted(h.em("other"), start=200)
+    ops, _ = diff(old, h.div(Slot(_Ref(other))), ids)
+    assert ops == [[Op.REPLACE, 101, '<em data-hid="h201">other</em>']]
+
+
+def test_handlers_of_an_otherwise_equal_subtree_are_the_new_ones() -> None:
+    def first() -> None: ...
+
+    def second() -> None: ...
+
+    old, ids = mounted(h.div(h.button("x", on_click=first)))
+    ops, new = diff(old, h.div(h.button("x", on_click=second)), ids)
+    assert ops == []
+    assert isinstance(new, Element)
+    button = new.children[0]
+    assert isinstance(button, Element) and button.hid == 2
+    assert button.events["click"].handler is second
+
+
+def test_old_tree_without_hids_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="expected an old tree with hids"):
+        diff(h.div("a"), h.div("b"), HidCounter())
+
+
+# ------------------------------------------------------------------------------ LIS
+
+
+def lis_length_quadratic(values: list[int]) -> int:
+    best = [1] * len(values)
+    for i in range(len(values)):
+        for j in range(i):
+            if values[j] < values[i]:
+                best[i] = max(best[i], best[j] + 1)
+    return max(best, default=0)
+
+
+@given(st.permutations(list(range(12))))
+def test_lis_is_increasing_and_longest(values: list[int]) -> None:
+    members = longest_increasing_subsequence(values)
+    picked = [v for v in values if v in members]
+    assert picked == sorted(picked)
+    assert len(members) == lis_length_quadratic(values)
+
+
+# ------------------------------------------------------------------------------ properties
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree_pairs())
+def test_applying_the_ops_to_the_old_page_gives_the_new_page(pair: tuple[Element, Element]) -> None:
+    a, b = pair
+    old, ids = mounted(a)
+    max_old = ids.last
+    ops, new = diff(old, b, ids)
+    assert_patches_to(old, ops, new)
+    new_hids = set(all_hids(new)) - set(all_hids(old))
+    assert all(hid > max_old for hid in new_hids)
+    assert len(all_hids(new)) == len(set(all_hids(new)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees())
+def test_an_equal_copy_gives_no_ops(tree: Element) -> None:
+    old, ids = mounted(tree)
+    ops, new = diff(old, rebuild(tree), ids)
+    assert ops == []
+    assert new is old
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 1000), unique=True, max_size=25), st.randoms())
+def test_keyed_reorder_uses_exactly_n_minus_lis_moves(keys: list[int], rng: Any) -> None:
+    shuffled = list(keys)
+    rng.shuffle(shuffled)
+    old, ids = mounted(h.ul([h.li(str(k), key=k) for k in keys]))
+    ops, new = diff(old, h.ul([h.li(str(k), key=k) for k in shuffled]), ids)
+    old_positions = [keys.index(k) for k in shuffled]
+    assert [op[0] for op in ops] == [Op.MOVE] * (len(keys) - lis_length_quadratic(old_positions))
+    assert_patches_to(old, ops, new)
+
+
+def test_text_nodes_keep_their_identity_when_unchanged() -> None:
+    old, ids = mounted(h.p("a", h.b("b"), "c"))
+    _, new = diff(old, h.p("a", h.b("B"), "c"), ids)
+    assert isinstance(new, Element)
+    assert new.children[0] is old.children[0]
+    assert new.children[2] == Text("c")
