@@ -40,7 +40,7 @@ class HttpResponse:
 
 
 async def http_get(url: str, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
-    """GET ``url`` over a fresh HTTP/1.1 connection (``Connection: close``)."""
+    """GET ``url`` over a fresh HTTP/1.1 connection; reads exactly one response."""
     parts = urlsplit(url)
     if parts.scheme != "http" or parts.hostname is None:
         raise ValueError(f"http_get: expected an http:// URL, got {url!r}")
@@ -51,9 +51,25 @@ async def http_get(url: str, headers: Sequence[tuple[str, str]] = ()) -> HttpRes
     async with stream:
         await stream.send_all(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         raw = bytearray()
-        while chunk := await stream.receive_some(65536):
+        while not _complete(raw):
+            chunk = await stream.receive_some(65536)
+            if not chunk:
+                break
             raw += chunk
     return _parse_response(bytes(raw))
+
+
+def _complete(raw: bytearray) -> bool:
+    """True once ``raw`` holds a whole response (by Content-Length or the last chunk)."""
+    head, sep, body = bytes(raw).partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    found = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    if found:
+        return len(body) >= int(found.group(1))
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked\s*$", head):
+        return body.endswith(b"0\r\n\r\n")
+    return False  # delimited by EOF
 
 
 def _parse_response(raw: bytes) -> HttpResponse:
@@ -68,6 +84,8 @@ def _parse_response(raw: bytes) -> HttpResponse:
         headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
     if headers.get("transfer-encoding", "").lower() == "chunked":
         body = _unchunk(body)
+    elif "content-length" in headers:
+        body = body[: int(headers["content-length"])]
     return HttpResponse(int(status_line.split()[1]), headers, body)
 
 
@@ -186,8 +204,8 @@ class LiveClient:
 
     async def _on_frame(self, frame: protocol.Frame) -> None:
         if isinstance(frame, Welcome):
-            self.welcome = frame
-            self.seq, self.acked = frame.seq, max(self.acked, frame.ack)
+            self.welcome = frame  # frame.seq is the server's: catch-up PATCHES follow
+            self.acked = max(self.acked, frame.ack)
         elif isinstance(frame, Patches):
             dom.apply(self.document, frame.ops)
             self.seq, self.acked = frame.seq, max(self.acked, frame.ack)
@@ -297,16 +315,22 @@ async def open_live(
     ``None``: send no Origin header."""
     origin = origin_of(base_url) if origin == "" else origin
     headers = [] if origin is None else [(b"Origin", origin.encode())]
-    async with (
-        trio_websocket.open_websocket_url(
-            live_url_for(base_url, shell), extra_headers=headers
-        ) as ws,
-        trio.open_nursery() as nursery,
-    ):
+    url = urlsplit(live_url_for(base_url, shell))
+    assert url.hostname is not None
+    # We own the TCP stream: trio-websocket leaves it open when the server closes first.
+    stream = await trio.open_tcp_stream(url.hostname, url.port or 80)
+    async with stream, trio.open_nursery() as nursery:
+        ws = await trio_websocket.wrap_client_stream(
+            nursery, stream, url.netloc, url.path, extra_headers=headers
+        )
         client = LiveClient(ws, shell, answer_pings=answer_pings)
         nursery.start_soon(client._read)
-        yield client
-        nursery.cancel_scope.cancel()
+        try:
+            yield client
+        finally:
+            with trio.move_on_after(5):
+                await ws.aclose()
+            nursery.cancel_scope.cancel()
 
 
 async def load_page(base_url: str, path: str) -> PageShell:

@@ -115,11 +115,15 @@ class SessionManager(Protocol):
 # ------------------------------------------------------------------------- settings, stats
 
 
+def _origin_set(origins: Iterable[str]) -> frozenset[str]:
+    return frozenset(origins)
+
+
 @attrs.frozen
 class LiveSettings:
     """Live-connection settings; ``heartbeat_ms`` must match what WELCOME announces."""
 
-    allowed_origins: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    allowed_origins: frozenset[str] = attrs.field(default=frozenset(), converter=_origin_set)
     hello_timeout: float = 10.0  # s from accept to a valid HELLO
     heartbeat_ms: int = 15_000  # PING period; 2.5 periods of silence close with 4003
     limits: Limits = DEFAULT_LIMITS
@@ -286,14 +290,16 @@ async def _serve_attached(
     """Run the live phase; however it ends, close the socket (once) and detach."""
     connection = _Connection(transport, attachment, settings, stats)
     code, reason = CloseCode.GOING_AWAY, "server shutting down"  # cancelled from outside
+    error = None
     try:
         await connection.run()
     except Exception:
         log.exception("live connection failed")
         code, reason = CloseCode.INTERNAL_ERROR, "internal server error"
+        error = Error(ErrorCode.INTERNAL, reason)
     finally:
         with trio.CancelScope(shield=True):
-            await connection.close(code, reason)  # a no-op if it was already closed
+            await connection.close(code, reason, error)  # a no-op if it was already closed
         attachment.detach()
 
 
