@@ -34,8 +34,9 @@
       let j = need(n), x = 0;
       const m = signed && u8[j] > 127 ? 255 : 0;
       while (n--) x = x * 256 + (u8[j++] ^ m);
-      if (x > Number.MAX_SAFE_INTEGER) throw Error('msgpack: int > 2^53');
-      return m ? -x - 1 : x;
+      if (m) x = -x - 1;
+      if (!Number.isSafeInteger(x)) throw Error('msgpack: int > 2^53');
+      return x;
     };
     const str = (n) => td.decode(u8.subarray(need(n), i));
     const arr = (n) => { const a = []; while (n--) a.push(val()); return a; };

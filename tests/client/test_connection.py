@@ -1,0 +1,198 @@
+"""The client's connection state machine over the test transport: HELLO, WELCOME and resend,
+patch sequencing, heartbeat, liveness, server frames. End-to-end behaviour against the real
+server (WebSocket, reconnect backoff, replay) is covered by the live-front tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client.conftest import ORIGIN, ClientPage
+from vango_actors.protocol import Error, GoAway, Patches, Ping, Reload
+
+pytestmark = pytest.mark.browser
+
+BUTTON = '<button id="b" data-hid="h2" data-on="click">+</button><ul data-hid="h3"></ul>'
+SESSION = 'data-vango-session="S1" data-vango-token="T1" data-vango-live="ws://127.0.0.1:9/x"'
+
+
+def test_hello_carries_session_token_and_resume_point(client: ClientPage) -> None:
+    client.load(BUTTON, root_attrs=SESSION, paused_clock=True)
+    assert client.connect() == [1, 1, "S1", "T1", 0, 0, f"{ORIGIN}/page"]
+    assert client.state()["connected"] is True
+    assert {"vango-connected"} <= client.classes() and {"vango-connected"} <= client.classes("html")
+
+
+def test_events_made_offline_are_sent_after_welcome_minus_the_acked(client: ClientPage) -> None:
+    client.load(BUTTON)
+    for _ in range(3):
+        client.page.click("#b")
+    assert client.state() == {"connected": False, "lastSeq": 0, "eventSeq": 3, "pending": 3}
+    client.connect(ack=1)
+    assert client.take_sent() == [[3, 2, 2, "click", {}], [3, 3, 2, "click", {}]]
+    assert client.state()["pending"] == 2
+
+
+def test_reconnect_resends_unacked_events_in_order(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.page.click("#b")
+    client.receive(Patches(1, 0, [[0, 2, 0, "1"]]))
+    client.disconnect()
+    assert client.state()["connected"] is False
+    assert {"vango-disconnected"} <= client.classes() and {"vango-disconnected"} <= client.classes(
+        "html"
+    )
+    client.page.click("#b")
+    assert client.take_sent() == [[3, 1, 2, "click", {}]]
+    hello = client.connect()
+    assert hello[4:6] == [1, 1]  # last applied patch seq, last sent event seq
+    assert client.take_sent() == [[3, 1, 2, "click", {}], [3, 2, 2, "click", {}]]
+    assert "vango-disconnected" not in client.classes()
+
+
+def test_input_while_offline_coalesces_into_one_event(client: ClientPage) -> None:
+    client.load('<input id="i" data-hid="h2" data-on="input">')
+    client.page.click("#i")
+    client.page.keyboard.type("abc")
+    client.connect()
+    assert client.take_sent() == [[3, 1, 2, "input", {"value": "abc"}]]
+
+
+def test_offline_queue_is_bounded(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.page.evaluate("for (let i = 0; i < 1005; i++) document.getElementById('b').click()")
+    assert client.state()["pending"] == 1000
+    assert client.state()["eventSeq"] == 1000
+
+
+def test_patches_apply_in_seq_order_and_duplicates_are_ignored(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect(seq=4, resumed=False)
+    insert = Patches(5, 0, [[4, 3, 0, '<li data-hid="h9">a</li>']])
+    client.receive(insert)
+    client.receive(insert)  # a replayed duplicate
+    assert client.page.inner_html("ul") == '<li data-hid="h9">a</li>'
+    assert client.state()["lastSeq"] == 5
+
+
+def test_a_gap_in_patch_seq_drops_the_connection(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(Patches(2, 0, [[4, 3, 0, "<li>x</li>"]]))
+    assert client.page.inner_html("ul") == ""
+    assert client.state()["connected"] is False
+    assert client.connect()[4] == 0  # HELLO asks the server to replay from seq 0
+
+
+def test_fresh_welcome_accepts_the_resync_at_its_seq(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect(seq=7, resumed=False)
+    client.receive(Patches(7, 0, [[7, 0, '<p data-hid="h1">fresh</p>']]))
+    assert client.root_html() == '<p data-hid="h1">fresh</p>'
+    client.receive(Patches(8, 0, [[0, 1, 0, "again"]]))
+    assert client.root_html() == '<p data-hid="h1">again</p>'
+
+
+def test_malformed_batch_touches_nothing_and_resyncs(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect(seq=3, resumed=False)
+    client.receive(Patches(4, 0, [[4, 3, 0, "<li>a</li>"]]))
+    before = client.root_html()
+    client.receive(Patches(5, 0, [[4, 3, 0, "<li>b</li>"], [0, 3]]))
+    assert client.root_html() == before
+    assert client.state()["connected"] is False
+    assert client.connect()[4] == 0  # nothing trusted: the server sends a full resync
+
+
+def test_unknown_hid_drops_the_connection(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(Patches(1, 0, [[1, 99, "class", "x"]]))
+    assert client.state() == {"connected": False, "lastSeq": 0, "eventSeq": 0, "pending": 0}
+
+
+def test_ping_is_answered_with_the_same_n(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(Ping(300))
+    assert client.take_sent() == [[6, 300]]
+
+
+def test_silence_past_two_and_a_half_heartbeats_drops_the_connection(
+    page_client_paused: ClientPage,
+) -> None:
+    c = page_client_paused
+    c.load(BUTTON, paused_clock=True)
+    c.connect(heartbeat_ms=1000)
+    c.page.clock.run_for(2000)
+    c.receive(Ping(1))  # any frame restarts the liveness timer
+    c.page.clock.run_for(2400)
+    assert c.state()["connected"] is True
+    c.page.clock.run_for(200)
+    assert c.state()["connected"] is False
+    assert "vango-disconnected" in c.classes()
+
+
+def test_goaway_disconnects(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(GoAway("draining"))
+    assert client.state()["connected"] is False
+
+
+def test_reload_frame_reloads_the_page(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.page.evaluate("window.__marker = 1")
+    with client.page.expect_navigation():
+        client.receive(Reload("session expired"))
+    assert client.page.evaluate("window.__marker") is None
+
+
+def test_error_frame_shows_overlay_only_in_dev(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(Error(6, "EVENT for unknown hid 99"))
+    assert client.page.query_selector("#vango-overlay") is None
+    client.load(BUTTON, root_attrs="data-vango-dev")
+    client.connect()
+    client.receive(Error(6, "EVENT for unknown hid 99"))
+    assert client.page.inner_text("#vango-overlay") == "vango error 6: EVENT for unknown hid 99"
+
+
+def test_event_seq_survives_a_page_reload_of_the_same_session(client: ClientPage) -> None:
+    client.load(BUTTON, root_attrs=SESSION, paused_clock=True)
+    client.connect()
+    client.page.click("#b")
+    client.page.click("#b")
+    client.load(BUTTON, root_attrs=SESSION, paused_clock=True)
+    assert client.connect()[5] == 2
+    client.page.click("#b")
+    assert client.take_sent() == [[3, 3, 2, "click", {}]]
+
+
+def test_latency_sim_delays_sends_and_persists_per_tab(page_client_paused: ClientPage) -> None:
+    c = page_client_paused
+    c.load(BUTTON, paused_clock=True)
+    c.connect()
+    c.page.evaluate("vango.enableLatencySim(50)")
+    c.load(BUTTON, paused_clock=True)
+    c.page.evaluate(
+        "window.__sent = []; window.__conn = vango._attach((b) => __sent.push(Array.from(b)))"
+    )
+    c.page.clock.run_for(49)
+    assert c.take_sent() == []
+    c.page.clock.run_for(1)
+    assert [f[0] for f in c.take_sent()] == [1]  # HELLO, 50 ms late
+    c.page.evaluate("vango.enableLatencySim(0)")
+
+
+def test_when_idle_waits_for_the_ack(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.page.click("#b")
+    client.page.evaluate("() => { vango._whenIdle().then(() => { window.__idle = true }) }")
+    assert client.page.evaluate("window.__idle") is None
+    client.receive(Patches(1, 1, []))
+    assert client.page.evaluate("window.__idle") is True
