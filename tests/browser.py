@@ -32,9 +32,7 @@ _failed_key = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Remember whether the test body failed, so ``page`` can take a screenshot."""
     report: pytest.TestReport = yield  # type: ignore[misc]
     if report.when == "call" and report.failed:
