@@ -206,6 +206,8 @@ class LiveClient:
         if isinstance(frame, Welcome):
             self.welcome = frame  # frame.seq is the server's: catch-up PATCHES follow
             self.acked = max(self.acked, frame.ack)
+            # event seqs are per session: a new client for an old session continues after ack
+            self.event_seq = max(self.event_seq, frame.ack)
         elif isinstance(frame, Patches):
             dom.apply(self.document, frame.ops)
             self.seq, self.acked = frame.seq, max(self.acked, frame.ack)

@@ -10,6 +10,10 @@ from .component import SessionInfo as SessionInfo
 from .config import Settings as Settings
 from .errors import VangoError as VangoError
 from .lifecycle import SessionState as SessionState
+from .live import ConnectionClosed as ConnectionClosed
+from .live import LiveSettings as LiveSettings
+from .live import LiveStats as LiveStats
+from .live import Transport as Transport
 from .manager import CreatedSession as CreatedSession
 from .manager import ManagerStatistics as ManagerStatistics
 from .manager import RuntimeClosed as RuntimeClosed
@@ -28,6 +32,9 @@ from .scheduler import TaskHandle as TaskHandle
 from .supervisor import Escalation as Escalation
 from .supervisor import MountError as MountError
 from .supervisor import RestartPolicy as RestartPolicy
+from .tokens import BadToken as BadToken
+from .tokens import TokenClaims as TokenClaims
+from .tokens import TokenSigner as TokenSigner
 from .vdom import Element as Element
 from .vdom import Raw as Raw
 from .vdom import Text as Text

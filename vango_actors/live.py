@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 import attrs
 import trio
 
+from .actor import Attachment
 from .errors import VangoError
+from .manager import SessionManager, SessionNotFound
 from .protocol import (
     DEFAULT_LIMITS,
     CloseCode,
@@ -87,29 +89,6 @@ class Transport(Protocol):
     async def close(self, code: int, reason: str) -> None:
         """Close the socket with ``code``; raises ConnectionClosed if it is already gone."""
         ...
-
-
-class Attachment(Protocol):
-    """What ``manager.attach`` returns: one connection's link to its session actor."""
-
-    @property
-    def outbox(self) -> trio.MemoryReceiveChannel[bytes]: ...
-
-    @property
-    def close_code(self) -> int: ...
-
-    @property
-    def close_reason(self) -> str: ...
-
-    async def deliver(self, event: Event) -> None: ...
-
-    def detach(self) -> None: ...
-
-
-class SessionManager(Protocol):
-    """The part of the runtime's SessionManager the live connection uses."""
-
-    async def attach(self, session_id: str, hello: Hello) -> Attachment: ...
 
 
 # ------------------------------------------------------------------------- settings, stats
@@ -227,8 +206,6 @@ async def _handshake(
     stats: LiveStats,
 ) -> Attachment | None:
     """HELLO, token, claim; on failure tell the client why, close, and return None."""
-    from .manager import SessionNotFound  # the runtime layer; imported here to keep live light
-
     try:
         hello = await _receive_hello(transport, session_id, settings)
         claims = signer.verify(hello.token, session_id)

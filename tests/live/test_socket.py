@@ -114,6 +114,33 @@ async def test_clicks_update_the_counter_over_the_live_socket(server: Server) ->
         assert server.stats.connections_total == 1
 
 
+async def test_a_second_connection_replaces_the_first_with_4002(server: Server) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with open_page(server.base_url, "/counter") as first:
+            await first.click("#inc")
+            await first.synced()
+            async with open_live(server.base_url, first.shell) as second:
+                await second.hello()
+                await second.connected()
+                closed = await first.wait_closed()
+                assert closed == Closed(
+                    CloseCode.REPLACED, "another connection claimed the session"
+                )
+                await second.click("#inc")
+                await second.synced()
+                assert second.text("#count") == "2"
+
+
+async def test_a_client_hanging_up_detaches_its_session(server: Server) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with open_page(server.base_url, "/counter"):
+            assert server.app.front.manager.statistics().live == 1
+        while server.stats.connections_open:  # the server notices the close asynchronously
+            await trio.sleep(0.005)
+        counts = server.app.front.manager.statistics()
+        assert (counts.live, counts.disconnected) == (0, 1)
+
+
 # ---------------------------------------------------------------------------- refusals
 
 

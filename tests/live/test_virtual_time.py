@@ -13,7 +13,7 @@ import trio
 
 from vango_actors import dom
 from vango_actors.live import LiveSettings, LiveStats, serve_connection
-from vango_actors.manager import open_runtime
+from vango_actors.manager import SessionManager, open_runtime
 from vango_actors.protocol import (
     VERSION,
     CloseCode,
@@ -39,7 +39,7 @@ class Live:
     """A runtime with one counter session, and a way to open sockets to it."""
 
     nursery: trio.Nursery
-    manager: object
+    manager: SessionManager
     session_id: str
     token: str
     html: str
@@ -60,7 +60,7 @@ class Live:
                     origin="http://test",
                     host="test",
                     scheme="ws",
-                    manager=self.manager,  # type: ignore[arg-type]
+                    manager=self.manager,
                     signer=self.signer,
                     settings=self.settings,
                     stats=self.stats,
