@@ -10,6 +10,7 @@ does: new objects, new handler closures) and diffs it against the mounted one.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -24,19 +25,30 @@ from vango_actors.vdom import Element, HidCounter, Node, h
 Row = tuple[int, str]
 
 
-def build_table(rows: list[Row]) -> Element:
+def _row(row_id: int, label: str) -> Element:
+    return h.tr(
+        h.td(str(row_id), class_="id"),
+        h.td(h.a(label, href=f"/rows/{row_id}")),
+        h.td(f"{len(label)} chars", class_="size"),
+        h.td(h.button("x", class_="destroy", on_click=lambda: row_id)),
+        key=row_id,
+        class_="row",
+    )
+
+
+def _row_without_handler(row_id: int, label: str) -> Element:
+    return h.tr(
+        h.td(str(row_id), class_="id"),
+        h.td(h.a(label, href=f"/rows/{row_id}")),
+        h.td(f"{len(label)} chars", class_="size"),
+        h.td(h.button("x", class_="destroy")),
+        key=row_id,
+        class_="row",
+    )
+
+
+def build_table(rows: list[Row], row: Callable[[int, str], Element] = _row) -> Element:
     """A table like a data grid: per row an id, a link, a label and a delete button."""
-
-    def row(row_id: int, label: str) -> Element:
-        return h.tr(
-            h.td(str(row_id), class_="id"),
-            h.td(h.a(label, href=f"/rows/{row_id}")),
-            h.td(f"{len(label)} chars", class_="size"),
-            h.td(h.button("x", class_="destroy", on_click=lambda: row_id)),
-            key=row_id,
-            class_="row",
-        )
-
     return h.table(h.tbody([row(row_id, label) for row_id, label in rows]), id="grid")
 
 
@@ -46,18 +58,16 @@ def count_nodes(node: Node) -> int:
     return 1
 
 
-def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = function()
-    return (time.perf_counter() - start) * 1000, result
-
-
 def _summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     return {
         "median_ms": round(statistics.median(ordered), 3),
         "p90_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))], 3),
     }
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000
 
 
 def _cases(rows: list[Row], rng: random.Random) -> dict[str, list[Row]]:
@@ -73,53 +83,87 @@ def _cases(rows: list[Row], rng: random.Random) -> dict[str, list[Row]]:
     return {"one_row_text": one, "reverse": rows[::-1], "ten_percent_churn": churn}
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench render_diff")
-    parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-    rng = random.Random(args.seed)
-    rows = [(i, f"row number {i} " + "x" * rng.randrange(10)) for i in range(1, args.rows + 1)]
-
-    build_ms, render_ms, assign_ms = [], [], []
-    for _ in range(args.runs):
-        took, tree = _timed(lambda: build_table(rows))
-        build_ms.append(took)
-        ids = HidCounter()
-        took, mounted = _timed(lambda tree=tree, ids=ids: assign_hids(tree, ids))
-        assign_ms.append(took)
-        took, page = _timed(lambda mounted=mounted: render(mounted))
-        render_ms.append(took)
-
-    report: dict[str, Any] = {
-        "benchmark": "render_diff",
-        "rows": args.rows,
+def _initial(rows: list[Row], runs: int) -> dict[str, Any]:
+    build_ms, assign_ms, render_ms = [], [], []
+    page = ""
+    tree: Element | None = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        tree = build_table(rows)
+        build_ms.append(_ms_since(start))
+        start = time.perf_counter()
+        mounted = assign_hids(tree, HidCounter())
+        assign_ms.append(_ms_since(start))
+        start = time.perf_counter()
+        page = render(mounted)
+        render_ms.append(_ms_since(start))
+    assert tree is not None
+    return {
         "nodes": count_nodes(tree),
-        "runs": args.runs,
         "html_bytes": len(page.encode()),
         "build_tree": _summary(build_ms),
         "assign_hids": _summary(assign_ms),
         "render_initial": _summary(render_ms),
-        "cases": {},
     }
-    for name, case_rows in _cases(rows, rng).items():
-        diff_ms: list[float] = []
-        ops: list[Any] = []
-        for _ in range(args.runs):
-            ids = HidCounter()
-            mounted = assign_hids(build_table(rows), ids)
-            fresh = build_table(case_rows)
-            took, (ops, _) = _timed(
-                lambda mounted=mounted, fresh=fresh, ids=ids: diff(mounted, fresh, ids)
-            )
-            diff_ms.append(took)
-        report["cases"][name] = {
-            "diff": _summary(diff_ms),
-            "ops": len(ops),
-            "ops_by_code": _ops_by_code(ops),
-            "ops_bytes_msgpack": _msgpack_size(ops),
-        }
+
+
+def _diff_case(
+    rows: list[Row], changed: list[Row], runs: int, row: Callable[[int, str], Element]
+) -> dict[str, Any]:
+    diff_ms: list[float] = []
+    cpu_ms: list[float] = []
+    ops: list[Any] = []
+    for _ in range(runs):
+        ids = HidCounter()
+        mounted = assign_hids(build_table(rows, row), ids)
+        fresh = build_table(changed, row)
+        gc.collect()
+        start, cpu_start = time.perf_counter(), time.thread_time()
+        ops, _ = diff(mounted, fresh, ids)
+        diff_ms.append(_ms_since(start))
+        cpu_ms.append((time.thread_time() - cpu_start) * 1000)
+    return {
+        "diff": _summary(diff_ms),
+        "diff_cpu": _summary(cpu_ms),
+        "ops": len(ops),
+        "ops_by_code": _ops_by_code(ops),
+        "patches_frame_bytes": _frame_size(ops),
+    }
+
+
+def _baseline_eq(rows: list[Row], changed: list[Row], runs: int) -> dict[str, float]:
+    """Machine yardstick: attrs ``==`` of the old and new trees (walks, builds nothing)."""
+    samples = []
+    for _ in range(runs):
+        mounted = assign_hids(build_table(rows), HidCounter())
+        fresh = build_table(changed)
+        gc.collect()
+        start = time.perf_counter()
+        _ = mounted == fresh
+        samples.append(_ms_since(start))
+    return _summary(samples)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench render_diff")
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    rows = [(i, f"row number {i} " + "x" * rng.randrange(10)) for i in range(1, args.rows + 1)]
+    report: dict[str, Any] = {"benchmark": "render_diff", "rows": args.rows, "runs": args.runs}
+    report.update(_initial(rows, args.runs))
+    cases = _cases(rows, rng)
+    report["cases"] = {
+        name: _diff_case(rows, changed, args.runs, _row) for name, changed in cases.items()
+    }
+    # Handlers are closures, new every render, so every row's button/td/tr is re-created with
+    # the new handlers; without handlers, unchanged rows are returned as the old objects.
+    report["cases"]["one_row_text_no_handlers"] = _diff_case(
+        rows, cases["one_row_text"], args.runs, _row_without_handler
+    )
+    report["baseline_structural_eq"] = _baseline_eq(rows, cases["one_row_text"], args.runs)
     print(json.dumps(report, indent=2))
 
 
@@ -133,7 +177,7 @@ def _ops_by_code(ops: list[list[Any]]) -> dict[str, int]:
     return counts
 
 
-def _msgpack_size(ops: list[list[Any]]) -> int:
-    import msgpack
+def _frame_size(ops: list[list[Any]]) -> int:
+    from vango_actors.protocol import encode_patches
 
-    return len(msgpack.packb(ops, use_bin_type=True))
+    return len(encode_patches(1, 1, ops))

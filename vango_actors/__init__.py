@@ -8,6 +8,8 @@ from .component import Component as Component
 from .component import RenderError as RenderError
 from .component import SessionInfo as SessionInfo
 from .config import Settings as Settings
+from .dom import Document as Document
+from .dom import PatchError as PatchError
 from .errors import VangoError as VangoError
 from .lifecycle import SessionState as SessionState
 from .live import ConnectionClosed as ConnectionClosed

@@ -21,6 +21,7 @@ are equal is returned as the old object (no copy).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .html import attr_value, render
@@ -44,7 +45,7 @@ Ops = list[list[Any]]
 _ELEMENT_FIELDS = ("tag", "attrs", "children", "key", "events", "hid")
 
 
-def _make_element_factory() -> Any:
+def _make_element_factory() -> Callable[[str, Any, Any, Any, Any, int], Element]:
     """A constructor for Element about 4x faster than the attrs __init__ (hot path).
 
     Sets the slots directly; falls back to the attrs __init__ if Element's fields change.
@@ -58,9 +59,7 @@ def _make_element_factory() -> Any:
     )
     new = object.__new__
 
-    def make(
-        tag: str, attributes: Any, children: Any, key: Any, events: Any, hid: int
-    ) -> Element:
+    def make(tag: str, attributes: Any, children: Any, key: Any, events: Any, hid: int) -> Element:
         element = new(Element)
         set_tag(element, tag)
         set_attrs(element, attributes)
@@ -68,7 +67,7 @@ def _make_element_factory() -> Any:
         set_key(element, key)
         set_events(element, events)
         set_hid(element, hid)
-        return element  # type: ignore[no-any-return]
+        return element
 
     return make
 
@@ -167,11 +166,9 @@ def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> Elem
     assert hid is not None
     tag = old.tag
     old_kids, new_kids = old.children, new.children
-    if tag == "textarea":
-        return _diff_element_slow(hid, old, new, ops, ids)
-    if old_kids is new_kids:
+    if old_kids is new_kids and tag != "textarea":
         kids = old_kids
-    elif len(old_kids) == 1 and len(new_kids) == 1:
+    elif len(old_kids) == 1 and len(new_kids) == 1 and tag != "textarea":
         # Fast path for the most common shape (a cell, a label, a link): one child.
         before, after = old_kids[0], new_kids[0]
         kind = type(after)
@@ -191,8 +188,10 @@ def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> Elem
             kids = old_kids if child is before else (child,)
         else:
             return _diff_element_slow(hid, old, new, ops, ids)
-    else:
+    elif tag == "textarea" or _holds_raw(old_kids) or _holds_raw(new_kids):
         return _diff_element_slow(hid, old, new, ops, ids)
+    else:
+        kids = _diff_children(hid, tag, old_kids, new_kids, ops, ids)
     old_attrs, new_attrs = old.attrs, new.attrs
     if old_attrs is not new_attrs and old_attrs != new_attrs:
         _diff_attrs(hid, tag, old_attrs, new_attrs, ops)
@@ -201,9 +200,7 @@ def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> Elem
     return _element(tag, new_attrs, kids, new.key, new.events, hid)
 
 
-def _diff_element_slow(
-    hid: int, old: Element, new: Element, ops: Ops, ids: HidCounter
-) -> Element:
+def _diff_element_slow(hid: int, old: Element, new: Element, ops: Ops, ids: HidCounter) -> Element:
     tag = old.tag
     old_kids, new_kids = old.children, new.children
     if _holds_raw(old_kids) or _holds_raw(new_kids):
@@ -246,9 +243,7 @@ def _replace_element(hid: int, new: Element, ops: Ops, ids: HidCounter) -> Eleme
 # ------------------------------------------------------------------------------ attributes
 
 
-def _diff_attrs(
-    hid: int, tag: str, old: Any, new: Any, ops: Ops
-) -> None:
+def _diff_attrs(hid: int, tag: str, old: Any, new: Any, ops: Ops) -> None:
     props = tag in PROP_TAGS
     for name, value in new.items():
         before = old.get(name)
@@ -343,7 +338,7 @@ def _diff_positional(
 ) -> tuple[Node, ...]:
     out: list[Node] = []
     same = len(old) == len(new)
-    for index, (before, after) in enumerate(zip(old, new)):
+    for index, (before, after) in enumerate(zip(old, new, strict=False)):
         if before is not after:
             kind = type(after)
             if (
@@ -414,7 +409,7 @@ def _diff_keyed(
     child_ops: Ops = []
     out: list[Node] = []
     same = len(old) == len(new)
-    for index, (key, after) in enumerate(zip(new_keys, new)):
+    for index, (key, after) in enumerate(zip(new_keys, new, strict=True)):
         position = old_index.get(key)
         if position is None:
             fresh = assign_hids(after, ids)
@@ -425,8 +420,8 @@ def _diff_keyed(
         before = old[position]
         if before is after:
             after_with_hids = after
-        elif type(before) is Element and type(after) is Element and before.tag == after.tag:  # type: ignore[union-attr]
-            after_with_hids = _diff_element(before, after, child_ops, ids)  # type: ignore[arg-type]
+        elif type(before) is Element and type(after) is Element and before.tag == after.tag:
+            after_with_hids = _diff_element(before, after, child_ops, ids)
         else:
             after_with_hids = _diff_node(before, after, child_ops, ids)
         if after_with_hids is not before or position != index:

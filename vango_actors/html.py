@@ -65,7 +65,10 @@ def escape_attr(value: str) -> str:
 
 def _attr_name_error(name: str) -> str | None:
     if not _ATTR_NAME_RE.match(name):
-        return f"invalid attribute name {name!r} on <{{tag}}>: expected a name matching {ATTR_NAME_PATTERN}"
+        return (
+            f"invalid attribute name {name!r} on <{{tag}}>: "
+            f"expected a name matching {ATTR_NAME_PATTERN}"
+        )
     lowered = name.lower()
     if lowered.startswith("on"):
         return (
