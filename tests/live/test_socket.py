@@ -133,11 +133,13 @@ async def test_a_second_connection_replaces_the_first_with_4002(server: Server) 
 
 async def test_a_client_hanging_up_detaches_its_session(server: Server) -> None:
     with trio.fail_after(TIMEOUT):
+        manager = server.app.front.manager
+        assert manager is not None
         async with open_page(server.base_url, "/counter"):
-            assert server.app.front.manager.statistics().live == 1
+            assert manager.statistics().live == 1
         while server.stats.connections_open:  # the server notices the close asynchronously
             await trio.sleep(0.005)
-        counts = server.app.front.manager.statistics()
+        counts = manager.statistics()
         assert (counts.live, counts.disconnected) == (0, 1)
 
 
