@@ -71,6 +71,11 @@ def text_message_error() -> ProtocolError:
     )
 
 
+def close_reason(reason: str) -> str:
+    """``reason`` cut to the 123 UTF-8 bytes a WebSocket close frame can carry."""
+    return reason.encode()[:123].decode(errors="ignore")
+
+
 class Transport(Protocol):
     """One accepted WebSocket, as the connection logic sees it.
 
@@ -188,7 +193,12 @@ async def serve_connection(
         refusal = check_origin(origin, host, scheme, settings.allowed_origins)
         if refusal is not None:
             stats.refused_origins += 1
-            await _refuse(transport, settings, Error(ErrorCode.BAD_ORIGIN, refusal), 1008)
+            await _refuse(
+                transport,
+                settings,
+                Error(ErrorCode.BAD_ORIGIN, refusal),
+                CloseCode.POLICY_VIOLATION,
+            )
             return
         attachment = await _handshake(transport, session_id, manager, signer, settings, stats)
         if attachment is not None:
@@ -217,7 +227,8 @@ async def _handshake(
         await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
     except BadToken as exc:
         stats.bad_tokens += 1
-        await _refuse(transport, settings, Error(ErrorCode.BAD_TOKEN, exc.reason), 1008)
+        error = Error(ErrorCode.BAD_TOKEN, exc.reason)
+        await _refuse(transport, settings, error, CloseCode.POLICY_VIOLATION)
     except SessionNotFound as exc:
         stats.sessions_gone += 1
         await _refuse(transport, settings, Reload(str(exc)), CloseCode.SESSION_GONE)
@@ -413,7 +424,9 @@ class AsgiTransport:
 
     async def close(self, code: int, reason: str) -> None:
         try:
-            await self._send({"type": "websocket.close", "code": code, "reason": reason[:120]})
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": close_reason(reason)}
+            )
         except OSError as exc:
             raise ConnectionClosed(None, str(exc)) from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vango_actors.live import check_origin, page_origin, session_id_from_path
+from vango_actors.live import check_origin, close_reason, page_origin, session_id_from_path
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,9 @@ def test_session_id_from_path() -> None:
     assert session_id_from_path("/vango/live/") is None
     assert session_id_from_path("/vango/live/a/b") is None
     assert session_id_from_path("/other/abc") is None
+
+
+def test_close_reasons_fit_a_close_frame() -> None:
+    assert close_reason("short") == "short"
+    assert close_reason("x" * 200) == "x" * 123
+    assert close_reason("é" * 100) == "é" * 61  # 2-byte characters are never cut in half
