@@ -9,7 +9,15 @@ import vango_actors
 
 PACKAGE = Path(vango_actors.__file__).parent
 CORE = ["vdom", "html", "diff", "dom", "protocol", "routing", "errors"]
-FORBIDDEN_IN_CORE = {"trio", "quart", "quart_trio", "hypercorn", "trio_websocket", "wsproto", "socket"}
+FORBIDDEN_IN_CORE = {
+    "trio",
+    "quart",
+    "quart_trio",
+    "hypercorn",
+    "trio_websocket",
+    "wsproto",
+    "socket",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -178,8 +178,7 @@ def create_app(
         chain=MiddlewareChain((*table.middleware, *middleware)),
         signer=TokenSigner(settings.secret_keys, settings.token_max_age),
         live_settings=live.LiveSettings(
-            # mypy reads the converter (frozenset) as the parameter type: Iterable[_T_co]
-            allowed_origins=settings.allowed_origins,  # type: ignore[arg-type]
+            allowed_origins=settings.allowed_origins,
             heartbeat_ms=settings.heartbeat_ms,
         ),
         live_stats=live.LiveStats(),

@@ -105,8 +105,8 @@ class Slot:
         return self.ref.tree
 
 
-Node: TypeAlias = Union[Element, Text, Raw, ComponentNode, Slot]
-Child: TypeAlias = Union[Node, str, int, float, None, bool, Iterable["Child"]]
+Node: TypeAlias = Union[Element, Text, Raw, ComponentNode, Slot]  # noqa: UP007 (forward refs)
+Child: TypeAlias = Union[Node, str, int, float, bool, Iterable["Child"], None]  # noqa: UP007
 
 
 class HidCounter:
@@ -149,7 +149,7 @@ def _flatten(children: Iterable[Child], out: list[Node]) -> None:
         if isinstance(child, str):
             if child:
                 if out and type(out[-1]) is Text:
-                    out[-1] = Text(out[-1].text + child)  # type: ignore[union-attr]
+                    out[-1] = Text(out[-1].text + child)
                 else:
                     out.append(Text(child))
         elif isinstance(child, (Element, Raw, ComponentNode, Slot)):

@@ -23,7 +23,11 @@ def test_attribute_names_are_pythonic() -> None:
 
 def test_event_bindings_stay_on_server_and_list_types() -> None:
     el = h.input(on_input=h.debounce(300, handler), on_keydown=h.on_keys(["Enter"], handler))
-    assert dict(el.attrs) == {"data-on": "input keydown", "data-debounce": 300, "data-keys": "Enter"}
+    assert dict(el.attrs) == {
+        "data-on": "input keydown",
+        "data-debounce": 300,
+        "data-keys": "Enter",
+    }
     assert el.events["input"] == Binding(handler, debounce=300)
     assert not any(name.startswith("on") for name in el.attrs)
 
