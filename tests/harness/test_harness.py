@@ -1,0 +1,166 @@
+"""The harness itself: form collection, bindings, reconnects, escalation, timers, timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import trio
+
+from vango_actors import Component, Element, Event, RestartPolicy, h
+from vango_actors.protocol import Op, Reload
+from vango_actors.testing import Harness, ViewError, open_harness
+
+
+class Survey(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.received: dict[str, Any] = {}
+        self.keys: list[str] = []
+        self.agreed = False
+
+    def save(self, event: Event) -> None:
+        self.received = dict(event.payload["form"])
+
+    def key(self, event: Event) -> None:
+        self.keys = [*self.keys, str(event.payload["key"])]
+
+    def agree(self, event: Event) -> None:
+        self.agreed = bool(event.payload["checked"])
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(
+                h.input(name="name", value="Ada"),
+                h.input(name="tags", type="checkbox", value="a", checked=True),
+                h.input(name="tags", type="checkbox", value="b"),
+                h.input(name="news", type="checkbox", on_change=self.agree, id="news"),
+                h.select(
+                    h.option("x", value="1"), h.option("y", value="2", selected=True), name="pick"
+                ),
+                h.textarea("hi", name="note"),
+                h.input(name="off", disabled=True, value="never"),
+                h.button("go", type="submit", name="go"),
+                h.p(h.span("inside", id="inside")),
+                id="f",
+                on_submit=self.save,
+            ),
+            h.input(id="search", on_keydown=h.on_keys(["Enter"], self.key)),
+            h.pre(repr(sorted(self.received.items())), id="got"),
+            h.span("yes" if self.agreed else "no", id="agreed"),
+            h.span(" ".join(self.keys), id="keys"),
+        )
+
+
+async def test_submit_collects_named_fields_like_form_data(vango: Harness) -> None:
+    view = await vango.mount(Survey)
+    await view.submit("#f")
+    expected = {"name": "Ada", "tags": "a", "pick": "2", "note": "hi"}
+    assert view.text("#got") == repr(sorted(expected.items()))
+    await view.submit("#f", {"name": "Grace"})
+    assert view.value("input[name=name]") == "Grace"
+    assert "'Grace'" in view.text("#got")
+
+
+async def test_events_bubble_to_the_nearest_bound_ancestor(vango: Harness) -> None:
+    view = await vango.mount(Survey)
+    await view.dispatch("#inside", "submit", {"form": {"x": "1"}})
+    assert view.text("#got") == "[('x', '1')]"
+
+
+async def test_check_and_keydown(vango: Harness) -> None:
+    view = await vango.mount(Survey)
+    await view.check("#news")
+    assert view.text("#agreed") == "yes" and view.value("#news") is True
+    await view.check("#news", False)
+    assert view.text("#agreed") == "no"
+    await view.type("#search", "abc", event="keydown")  # not bound for that: no
+    await view.keydown("#search", "Enter")
+    assert view.text("#keys") == "Enter"
+
+
+class Counter(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.count = int(props.get("start", 0))
+
+    def inc(self) -> None:
+        self.count += 1
+
+    def render(self) -> Element:
+        return h.button(self.count, id="n", on_click=self.inc)
+
+
+async def test_props_patches_and_reconnect_keep_state(vango: Harness) -> None:
+    view = await vango.mount(Counter, {"start": 5})
+    reply = await view.click("#n")
+    assert reply.ops == [[Op.TEXT, view.element("#n").hid, 0, "6"]]
+    assert [p.ack for p in reply.patches] == [1]
+    view.disconnect()
+    with pytest.raises(ViewError, match="not connected"):
+        await view.click("#n")
+    await view.connect()  # same session, state kept
+    await view.click("#n")
+    assert view.text("#n") == "7"
+    assert vango.manager.statistics().events_handled == 2
+
+
+class Fragile(Component):
+    restart_policy = RestartPolicy(max_restarts=1, within=60.0)
+
+    def boom(self) -> None:
+        raise ValueError("bad")
+
+    def render(self) -> Element:
+        return h.button("x", id="x", on_click=self.boom)
+
+
+async def test_escalation_ends_the_session(vango: Harness) -> None:
+    view = await vango.mount(Fragile)
+    await view.click("#x")
+    assert view.ended is None and len(view.errors) == 1
+    await view.click("#x")
+    assert isinstance(view.ended, Reload)
+    with pytest.raises(ViewError, match="not connected"):
+        await view.click("#x")
+
+
+class Slow(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.state = "idle"
+        self.ticks = 0
+
+    async def work(self) -> None:
+        await trio.sleep(30)  # a slow handler: the harness waits for its ack (virtual time)
+        self.state = "done"
+
+    def start(self) -> None:
+        self.every(10, self.tick)
+
+    def tick(self) -> None:
+        self.ticks += 1
+
+    def render(self) -> Element:
+        return h.div(
+            h.button(self.state, id="go", on_click=self.work),
+            h.button(self.ticks, id="tick", on_click=self.start),
+        )
+
+
+async def test_slow_handlers_and_timers_in_virtual_time(autojump_clock: trio.abc.Clock) -> None:
+    async with open_harness() as vango:
+        view = await vango.mount(Slow)
+        view.timeout = 60
+        start = trio.current_time()
+        await view.click("#go")
+        assert view.text("#go") == "done" and trio.current_time() - start == 30
+        await view.click("#tick")
+        await view.advance(25)
+        assert view.text("#tick") == "2"
+
+
+async def test_an_event_never_acked_fails_with_a_message(autojump_clock: trio.abc.Clock) -> None:
+    async with open_harness() as vango:
+        view = await vango.mount(Slow)
+        view.timeout = 5
+        with pytest.raises(ViewError, match=r"'click' on hid .* was not acknowledged in 5 s"):
+            await view.click("#go")
