@@ -585,7 +585,9 @@ class SessionActor:
             except BaseException as exc:
                 error = handleable(exc)
                 if host is self.root and not self.started:
-                    raise
+                    if error is exc:
+                        raise
+                    raise error from exc
                 self._record_crash(host, error, "mount")
                 await self._teardown(host)
 
@@ -656,13 +658,14 @@ class SessionActor:
             result = instance.unmount()
             if result is not None and inspect.isawaitable(result):
                 await result
-        except Exception as exc:
+        except BaseException as exc:
+            error = handleable(exc)
             logger.error(
                 "session %s: %s raised in unmount (ignored): %s",
                 self.id,
                 host.path,
-                describe(exc),
-                exc_info=exc,
+                describe(error),
+                exc_info=error,
             )
 
     def _index(self, host: Host) -> None:

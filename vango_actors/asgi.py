@@ -50,6 +50,7 @@ from .manager import (
 )
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
+from .protocol import Limits
 from .routing import MiddlewareChain, Route, RouteTable, scan
 from .tokens import TokenSigner
 
@@ -180,6 +181,10 @@ def create_app(
         live_settings=live.LiveSettings(
             allowed_origins=settings.allowed_origins,
             heartbeat_ms=settings.heartbeat_ms,
+            event_rate=settings.event_rate,
+            event_burst=settings.event_burst,
+            max_connections_per_address=settings.max_connections_per_address,
+            limits=Limits(max_frame_bytes=settings.max_frame_bytes),
         ),
         live_stats=live.LiveStats(),
         client_url=clientjs.client_url(settings.dev),

@@ -43,6 +43,15 @@ def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> Any:
     return value
 
 
+def _parse_live_url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value == "same-origin" or value.startswith(("ws://", "wss://")):
+        return value
+    raise ConfigError(
+        f"VANGO_LIVE_URL: expected 'same-origin' or a ws:// or wss:// URL, got {raw!r}"
+    )
+
+
 def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -59,13 +68,20 @@ class Settings:
     secret_keys: tuple[str, ...] = ()
     dev: bool = False
     allowed_origins: tuple[str, ...] = ()  # empty: same origin as the page only
-    live_port: int | None = None  # reserved for the fast door
+    live_port: int | None = None  # the fast door's port (None: only the ASGI door)
+    live_host: str = "127.0.0.1"  # the fast door's bind address
+    live_url: str | None = None  # the live URL pages get: None: ws(s)://<page host>:<live_port>,
+    # "same-origin": the page's own origin (a proxy routes /vango/live/), else a ws(s):// base
     pubsub: str = "memory"  # "memory" or a redis:// URL (later)
     max_sessions: int = 10_000
     unclaimed_ttl: float = 30.0  # s a rendered page waits for its live connection
     disconnect_grace: float = 60.0  # s a session survives without a connection
     heartbeat_ms: int = 15_000  # live PING period (runtime and live door use the same value)
     token_max_age: float = 24 * 60 * 60.0
+    event_rate: float = 100.0  # live events (and PINGs) per second per session; 0: no limit
+    event_burst: int = 200  # token bucket size for event_rate
+    max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
+    max_frame_bytes: int = 64 * 1024  # largest live frame a client may send
     secret_key_generated: bool = False
 
     @classmethod
@@ -83,6 +99,10 @@ class Settings:
             values["allowed_origins"] = _parse_list(env["VANGO_ALLOWED_ORIGINS"])
         if env.get("VANGO_LIVE_PORT", "").strip():
             values["live_port"] = _parse_number("VANGO_LIVE_PORT", env["VANGO_LIVE_PORT"], int)
+        if env.get("VANGO_LIVE_HOST", "").strip():
+            values["live_host"] = env["VANGO_LIVE_HOST"].strip()
+        if env.get("VANGO_LIVE_URL", "").strip():
+            values["live_url"] = _parse_live_url(env["VANGO_LIVE_URL"])
         if env.get("VANGO_PUBSUB", "").strip():
             values["pubsub"] = env["VANGO_PUBSUB"].strip()
         for field, kind in _NUMBERS.items():
@@ -134,4 +154,8 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "disconnect_grace": float,
     "token_max_age": float,
     "heartbeat_ms": int,
+    "event_rate": float,
+    "event_burst": int,
+    "max_connections_per_address": int,
+    "max_frame_bytes": int,
 }

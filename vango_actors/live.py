@@ -2,9 +2,10 @@
 
 Written once against the small :class:`Transport` interface so both doors share it: the ASGI
 door (:func:`asgi_endpoint`, served under the app at ``/vango/live/<session_id>``) and the
-fast wsproto door (later). Per connection: the connection's own task reads frames and hands
-each EVENT straight to the session mailbox (one hop), a writer task drains the attachment's
-outbox into the transport, and a heartbeat task sends PING and closes a silent socket.
+fast door (fastdoor.py, its own port). Per connection: the connection's own task reads
+frames and hands each EVENT straight to the session mailbox (one hop), a writer task drains
+the attachment's outbox into the transport, and a heartbeat task sends PING and closes a
+silent socket.
 
 Rules, in order:
 1. Origin must be the page's own origin or in ``LiveSettings.allowed_origins``; else
@@ -31,6 +32,7 @@ import trio
 
 from .actor import Attachment
 from .errors import VangoError
+from .limits import LiveLimiter, TokenBucket
 from .manager import SessionManager, SessionNotFound
 from .protocol import (
     DEFAULT_LIMITS,
@@ -53,6 +55,9 @@ log = logging.getLogger("vango_actors.live")
 
 LIVE_PATH = "/vango/live/"
 """The live socket's path prefix; the session id follows it."""
+
+TRY_AGAIN_LATER = 1013
+"""Close code for a socket refused by the per-address limit: the client retries with backoff."""
 
 
 class ConnectionClosed(VangoError):
@@ -112,6 +117,9 @@ class LiveSettings:
     heartbeat_ms: int = 15_000  # PING period; 2.5 periods of silence close with 4003
     limits: Limits = DEFAULT_LIMITS
     close_timeout: float = 5.0  # s to spend sending ERROR + close to a peer that may be stuck
+    event_rate: float = 100.0  # events (and PINGs) per second per session; 0: no limit
+    event_burst: int = 200  # bucket size: events a session may send at once
+    max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
 
 
 @attrs.define
@@ -125,6 +133,9 @@ class LiveStats:
     protocol_errors: int = 0
     heartbeat_timeouts: int = 0
     sessions_gone: int = 0  # RELOAD sent: the session was unknown or expired
+    rate_limited: int = 0  # EVENT / PING frames dropped by the per-session rate limit
+    refused_connections: int = 0  # sockets refused: too many open from one client address
+    limiter: LiveLimiter = attrs.field(factory=LiveLimiter, eq=False, repr=False)
 
 
 # ----------------------------------------------------------------------------- Origin check
@@ -149,14 +160,20 @@ def page_origin(host: str, scheme: str) -> str:
 
 
 def check_origin(
-    origin: str | None, host: str, scheme: str, allowed: Iterable[str] = ()
+    origin: str | None,
+    host: str,
+    scheme: str,
+    allowed: Iterable[str] = (),
+    *,
+    expected: str | None = None,
 ) -> str | None:
     """None if ``origin`` may open a live socket, else the reason it may not.
 
-    Allowed: the page's own origin (from the Host header and scheme) and every origin in
-    ``allowed`` (``"*"`` allows any). A missing Origin is refused: browsers always send one.
+    Allowed: the page's own origin (``expected``, by default from the Host header and
+    scheme) and every origin in ``allowed`` (``"*"`` allows any). A missing Origin is
+    refused: browsers always send one.
     """
-    expected = page_origin(host, scheme)
+    expected = expected or page_origin(host, scheme)
     allowed = frozenset(allowed)
     if not origin:
         return f"missing Origin header: expected {expected!r}"
@@ -185,12 +202,27 @@ async def serve_connection(
     signer: TokenSigner,
     settings: LiveSettings,
     stats: LiveStats,
+    peer: str | None = None,
+    expected_origin: str | None = None,
 ) -> None:
-    """Serve one accepted live socket until either side ends it; the transport is closed."""
+    """Serve one accepted live socket until either side ends it; the transport is closed.
+
+    ``peer`` is the client's address (for the per-address socket limit); None: not limited.
+    ``expected_origin`` is the page's origin when the socket's Host is not the page's (the
+    fast door listens on its own port); None: derived from ``host`` and ``scheme``.
+    """
+    if not stats.limiter.open(peer, settings.max_connections_per_address):
+        stats.refused_connections += 1
+        limit = settings.max_connections_per_address
+        message = f"too many live connections from {peer}: the limit is {limit} per address"
+        await _refuse(transport, settings, Error(ErrorCode.BUSY, message), TRY_AGAIN_LATER)
+        return
     stats.connections_open += 1
     stats.connections_total += 1
     try:
-        refusal = check_origin(origin, host, scheme, settings.allowed_origins)
+        refusal = check_origin(
+            origin, host, scheme, settings.allowed_origins, expected=expected_origin
+        )
         if refusal is not None:
             stats.refused_origins += 1
             await _refuse(
@@ -205,6 +237,7 @@ async def serve_connection(
             await _serve_attached(transport, attachment, settings, stats)
     finally:
         stats.connections_open -= 1
+        stats.limiter.close(peer)
 
 
 async def _handshake(
@@ -289,6 +322,7 @@ async def _serve_attached(
         with trio.CancelScope(shield=True):
             await connection.close(code, reason, error)  # a no-op if it was already closed
         attachment.detach()
+        connection.release_bucket()
 
 
 class _Connection:
@@ -308,6 +342,21 @@ class _Connection:
         self._closed = False
         self._last_seen = trio.current_time()  # when the last frame arrived
         self._delivering = False  # waiting on a full mailbox is not peer silence
+        self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
+        self._limited = False  # an ERROR RATE_LIMITED was sent since the last accepted frame
+        if settings.event_rate > 0:
+            self._bucket = stats.limiter.bucket(
+                attachment.session_id,
+                settings.event_rate,
+                settings.event_burst,
+                self._last_seen,
+            )
+
+    def release_bucket(self) -> None:
+        """Keep the session's rate-limit state for its next connection."""
+        if self._bucket is not None:
+            limiter = self._stats.limiter
+            limiter.release(self._attachment.session_id, self._bucket, trio.current_time())
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
@@ -343,15 +392,42 @@ class _Connection:
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
         if type(frame) is Event:
+            if not self._within_rate():
+                await self._rate_limited(frame)
+                return
             self._delivering = True
             try:
                 await self._attachment.deliver(frame)
             finally:
                 self._delivering = False
         elif type(frame) is Ping:
+            if not self._within_rate():
+                await self._rate_limited(frame)
+                return
             await self._send(encode(Pong(frame.n)))
         elif type(frame) is Hello:
             raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+
+    def _within_rate(self) -> bool:
+        bucket = self._bucket
+        if bucket is None or bucket.take(self._last_seen):
+            self._limited = False
+            return True
+        return False
+
+    async def _rate_limited(self, frame: Hello | Event | Ping | Pong) -> None:
+        """Drop ``frame``; the first drop of a run is reported with ERROR RATE_LIMITED."""
+        self._stats.rate_limited += 1
+        if self._limited:
+            return
+        self._limited = True
+        s = self._settings
+        what = f"event seq {frame.seq}" if type(frame) is Event else "PING"
+        message = (
+            f"{what} dropped: more than {s.event_rate:g} events/s (burst {s.event_burst}) "
+            "on this session; further drops are not reported until events slow down"
+        )
+        await self._send(encode(Error(ErrorCode.RATE_LIMITED, message)))
 
     async def _send(self, data: bytes) -> None:
         if not self._closed:
@@ -479,4 +555,10 @@ async def asgi_endpoint(
         signer=signer,
         settings=settings,
         stats=stats,
+        peer=_client_address(scope),
     )
+
+
+def _client_address(scope: Mapping[str, Any]) -> str | None:
+    client = scope.get("client")
+    return str(client[0]) if client else None

@@ -39,6 +39,12 @@ _LIVE_COUNTERS = (
     ("live_protocol_errors", "protocol_errors", "Live sockets closed for a protocol error."),
     ("live_heartbeat_timeouts", "heartbeat_timeouts", "Live sockets closed as silent."),
     ("live_sessions_gone", "sessions_gone", "RELOADs sent for unknown or expired sessions."),
+    ("live_rate_limited", "rate_limited", "Live EVENT/PING frames dropped by the rate limit."),
+    (
+        "live_refused_connections",
+        "refused_connections",
+        "Live sockets refused: too many open from one client address.",
+    ),
 )
 
 

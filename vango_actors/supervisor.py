@@ -4,7 +4,9 @@ A component that raises (in mount, render, update, a handler, a timer callback o
 work) is restarted: best-effort unmount, fresh instance, mount with the same props, fresh
 render that REPLACEs its old root. Siblings and parents keep their state. More than
 ``max_restarts`` crashes within ``within`` seconds escalates: the session ends and the client
-is told to reload. ``trio.Cancelled`` and other BaseExceptions are never swallowed.
+is told to reload. ``trio.Cancelled`` and ``KeyboardInterrupt`` are never swallowed; any other
+BaseException escaping user code (``SystemExit`` from ``sys.exit()``, ``GeneratorExit``, a
+custom subclass) is contained like an error, so no component can end the process.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import traceback
 from collections import deque
 
 import attrs
+import trio
 
 from .errors import VangoError
 
@@ -68,21 +71,38 @@ class RestartTracker:
         return True
 
 
+class EscapedBaseException(Exception):
+    """A BaseException other than cancellation escaped user code; ``original`` is it."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(describe(original))
+        self.original = original
+
+
+def _propagates(exc: BaseException) -> bool:
+    return isinstance(exc, (trio.Cancelled, KeyboardInterrupt))
+
+
 def handleable(exc: BaseException) -> Exception:
     """Return the part of ``exc`` a supervisor may handle; re-raise everything else.
 
-    Plain exceptions are handled. From a mixed group the Exception leaves are logged and the
-    rest (``trio.Cancelled``, KeyboardInterrupt...) re-raised, so cancellation always wins.
+    Exceptions are handled, and so is any other BaseException (wrapped in
+    :class:`EscapedBaseException`): only ``trio.Cancelled`` and ``KeyboardInterrupt`` are
+    re-raised. From a mixed group the other leaves are logged, so cancellation always wins.
     """
     if isinstance(exc, Exception):
         return exc
     if isinstance(exc, BaseExceptionGroup):
-        errors, rest = exc.split(Exception)
+        rest, errors = exc.split(_propagates)
+        if rest is None:
+            assert errors is not None
+            return EscapedBaseException(errors)
         if errors is not None:
             logger.error("error during cancellation: %s", describe(errors), exc_info=errors)
-        assert rest is not None
         raise rest
-    raise exc
+    if _propagates(exc):
+        raise exc
+    return EscapedBaseException(exc).with_traceback(exc.__traceback__)
 
 
 def describe(exc: BaseException) -> str:
@@ -92,6 +112,8 @@ def describe(exc: BaseException) -> str:
     """
     if isinstance(exc, BaseExceptionGroup):
         return "; ".join(describe(leaf) for leaf in exc.exceptions)
+    if isinstance(exc, EscapedBaseException):
+        return describe(exc.original)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
