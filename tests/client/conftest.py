@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -60,7 +60,8 @@ class ClientPage:
         hello = self.take_sent()
         assert len(hello) == 1, f"expected one HELLO on open, got {hello}"
         self.receive(protocol.Welcome(1, seq, ack, heartbeat_ms, resumed))
-        return hello[0]
+        frame: list[Any] = hello[0]
+        return frame
 
     def disconnect(self) -> None:
         """The test transport closes (as a WebSocket would when the network drops)."""
@@ -77,7 +78,7 @@ class ClientPage:
 
     def take_sent(self) -> list[Any]:
         """Frames sent since the last call, decoded by msgpack-python."""
-        raw = self.page.evaluate("window.__sent.splice(0)")
+        raw: list[list[int]] = self.page.evaluate("window.__sent.splice(0)")
         return [msgpack.unpackb(bytes(b), raw=False) for b in raw]
 
     def apply(self, ops: list[list[Any]]) -> None:

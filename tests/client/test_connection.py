@@ -68,12 +68,12 @@ def test_offline_queue_is_bounded(client: ClientPage) -> None:
 
 def test_patches_apply_in_seq_order_and_duplicates_are_ignored(client: ClientPage) -> None:
     client.load(BUTTON)
-    client.connect(seq=4, resumed=False)
-    insert = Patches(5, 0, [[4, 3, 0, '<li data-hid="h9">a</li>']])
+    client.connect()
+    insert = Patches(1, 0, [[4, 3, 0, '<li data-hid="h9">a</li>']])
     client.receive(insert)
     client.receive(insert)  # a replayed duplicate
     assert client.page.inner_html("ul") == '<li data-hid="h9">a</li>'
-    assert client.state()["lastSeq"] == 5
+    assert client.state()["lastSeq"] == 1
 
 
 def test_a_gap_in_patch_seq_drops_the_connection(client: ClientPage) -> None:
@@ -85,21 +85,42 @@ def test_a_gap_in_patch_seq_drops_the_connection(client: ClientPage) -> None:
     assert client.connect()[4] == 0  # HELLO asks the server to replay from seq 0
 
 
-def test_fresh_welcome_accepts_the_resync_at_its_seq(client: ClientPage) -> None:
+def test_first_claim_applies_what_the_parked_session_sent(client: ClientPage) -> None:
+    """WELCOME(resumed=false, seq=2) for a page at seq 0: frames 1 and 2 are replayed."""
     client.load(BUTTON)
-    client.connect(seq=7, resumed=False)
-    client.receive(Patches(7, 0, [[7, 0, '<p data-hid="h1">fresh</p>']]))
+    client.connect(seq=2, resumed=False)
+    client.receive(Patches(1, 0, [[0, 2, 0, "1"]]))
+    client.receive(Patches(2, 0, [[0, 2, 0, "2"]]))
+    assert client.page.inner_text("#b") == "2"
+    assert client.state()["lastSeq"] == 2
+
+
+def test_remounted_session_restarts_the_seq(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect(seq=0, resumed=False)
+    for seq in (1, 2, 3):
+        client.receive(Patches(seq, 0, []))
+    client.disconnect()
+    assert client.connect(seq=1, resumed=False)[4] == 3  # a new server process, at seq 1
+    client.receive(Patches(2, 0, [[7, 0, '<p data-hid="h1">fresh</p>']]))
     assert client.root_html() == '<p data-hid="h1">fresh</p>'
-    client.receive(Patches(8, 0, [[0, 1, 0, "again"]]))
-    assert client.root_html() == '<p data-hid="h1">again</p>'
+    assert client.state()["lastSeq"] == 2
+
+
+def test_a_resync_applies_after_a_gap(client: ClientPage) -> None:
+    client.load(BUTTON)
+    client.connect()
+    client.receive(Patches(9, 0, [[7, 0, '<p data-hid="h1">x</p>'], [9, "t2"]]))
+    assert client.root_html() == '<p data-hid="h1">x</p>'
+    assert client.state() == {"connected": True, "lastSeq": 9, "eventSeq": 0, "pending": 0}
 
 
 def test_malformed_batch_touches_nothing_and_resyncs(client: ClientPage) -> None:
     client.load(BUTTON)
-    client.connect(seq=3, resumed=False)
-    client.receive(Patches(4, 0, [[4, 3, 0, "<li>a</li>"]]))
+    client.connect(seq=3)
+    client.receive(Patches(1, 0, [[4, 3, 0, "<li>a</li>"]]))
     before = client.root_html()
-    client.receive(Patches(5, 0, [[4, 3, 0, "<li>b</li>"], [0, 3]]))
+    client.receive(Patches(2, 0, [[4, 3, 0, "<li>b</li>"], [0, 3]]))
     assert client.root_html() == before
     assert client.state()["connected"] is False
     assert client.connect()[4] == 0  # nothing trusted: the server sends a full resync

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.client.conftest import ORIGIN, ClientPage
@@ -12,11 +14,13 @@ pytestmark = pytest.mark.browser
 INPUT = '<div data-hid="h1"><input id="i" data-hid="h2" data-on="input" value="hello"></div>'
 
 
-def caret(client: ClientPage) -> list[int]:
-    return client.page.evaluate(
+def caret(client: ClientPage) -> list[Any]:
+    """[id, selectionStart, selectionEnd] of the focused element."""
+    found: list[Any] = client.page.evaluate(
         "[document.activeElement.id, document.activeElement.selectionStart,"
         " document.activeElement.selectionEnd]"
-    )  # type: ignore[no-any-return]
+    )
+    return found
 
 
 def test_stale_value_echo_is_skipped_while_input_is_unacked(client: ClientPage) -> None:

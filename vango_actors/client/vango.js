@@ -109,7 +109,6 @@
   let connected = false;  // WELCOME received on ws
   let stopped = false;    // the server refused us for good (replaced, policy): no reconnect
   let lastSeq = 0;        // last PATCHES seq applied
-  let fresh = false;      // after a non-resumed WELCOME the resync frame may carry WELCOME's seq
   let eventSeq = 0;       // last event seq handed out (kept in sessionStorage per session)
   let sentSeq = 0;        // highest event seq written to any socket
   let heartbeat = 4000;   // ms, from WELCOME; liveness timeout is 2.5x
@@ -320,7 +319,9 @@
     connected = true;
     tries = 0;
     heartbeat = f[4];
-    if (!f[5]) { lastSeq = f[2]; fresh = true; } // fresh or remounted: a resync follows
+    // Fresh or remounted session: its seqs start over. min(): a session first claimed after
+    // the page rendered replays what it sent while parked, and those frames must apply.
+    if (!f[5]) lastSeq = Math.min(lastSeq, f[2]);
     ack(f[3]);
     for (const q of Q) emit(q);
     classes();
@@ -328,9 +329,10 @@
   }
 
   function patches(f) { // [4, seq, ack, ops]
-    const seq = f[1];
-    if (seq <= lastSeq && !(fresh && seq === lastSeq)) return; // duplicate of a replay
-    if (seq > lastSeq + 1) { return drop(); }
+    const seq = f[1], first = (Array.isArray(f[3]) && f[3][0]) || [];
+    if (seq <= lastSeq) return; // duplicate of a replay
+    // a lost frame: reconnect to get it replayed, unless this is a self-contained resync
+    if (seq > lastSeq + 1 && !(first[0] === O.REPLACE && first[1] === 0)) return drop();
     ack(f[2]); // first: an input echo answering the last acked event is not stale
     try { apply(f[3]); } catch (err) {
       console.error('vango: bad patches', seq, err);
@@ -339,7 +341,6 @@
       lastSeq = 0; // our DOM is not trustworthy: ask for everything (the server resyncs)
       return drop();
     }
-    fresh = false;
     lastSeq = seq;
   }
 
