@@ -268,7 +268,12 @@ class SessionActor:
             try:
                 await self._handle(message)
             except Escalation as exc:
-                logger.error("session %s ends: %s", self.id, exc)
+                logger.error(
+                    "session %s ends: %s",
+                    self.id,
+                    exc,
+                    extra={"session_id": self.id, "component": exc.path, "where": "escalation"},
+                )
                 self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
 
     def _wake(self) -> None:
@@ -468,7 +473,14 @@ class SessionActor:
         except BaseException as exc:
             error = handleable(exc)
             if host is None:
-                logger.error("session %s: %s failed: %s", self.id, call.where, describe(error))
+                logger.error(
+                    "session %s: %s failed: %s",
+                    self.id,
+                    call.where,
+                    describe(error),
+                    exc_info=error,
+                    extra={"session_id": self.id, "where": call.where},
+                )
                 return
             await self._crash(host, error, call.where)
             return
@@ -601,6 +613,7 @@ class SessionActor:
                 where,
                 describe(exc),
                 exc_info=exc,
+                extra={"session_id": self.id, "component": host.path, "where": where},
             )
             return
         self._record_crash(host, exc, where)
@@ -625,6 +638,7 @@ class SessionActor:
             where,
             describe(exc),
             exc_info=exc,
+            extra={"session_id": self.id, "component": host.path, "where": where},
         )
         message = crash_message(host.path, where, exc, dev=self.config.dev)
         self._errors.append(encode(Error(ErrorCode.COMPONENT_CRASHED, message)))
@@ -666,6 +680,7 @@ class SessionActor:
                 host.path,
                 describe(error),
                 exc_info=error,
+                extra={"session_id": self.id, "component": host.path, "where": "unmount"},
             )
 
     def _index(self, host: Host) -> None:

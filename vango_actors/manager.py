@@ -235,7 +235,11 @@ class SessionManager:
                 raise
             error = handleable(exc)
             logger.error(
-                "session %s ended by a runtime error: %s", actor.id, describe(error), exc_info=error
+                "session %s ended by a runtime error: %s",
+                actor.id,
+                describe(error),
+                exc_info=error,
+                extra={"session_id": actor.id},
             )
         finally:
             if actor.started:
