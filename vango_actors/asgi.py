@@ -6,7 +6,9 @@ One QuartTrio app per process. Its lifespan runs the session runtime in the app'
 - ``GET <page path>``: route match -> middleware ``before`` -> page (a live page creates a
   session and gets the client injected) -> middleware ``after``. 404 and 500 are pages too;
   a 500 shows the traceback only in dev.
-- ``/vango/live/<sid>``: the live socket, served by a raw ASGI handler (see live.py).
+- ``/vango/live/<sid>``: the live socket, served by a raw ASGI handler (see live.py); with
+  ``live_port`` set the fast door (fastdoor.py) also serves it on that port, started in the
+  lifespan, and pages point their client there (``data-vango-live``).
 - ``/vango/client.<hash>.js``, ``/vango/health``, ``/vango/metrics``.
 
 Under hypercorn's asyncio worker the app refuses to start with one line saying how to run it.
@@ -32,7 +34,7 @@ import trio
 from quart import Response, request
 from quart_trio import QuartTrio
 
-from . import clientjs, live
+from . import clientjs, fastdoor, live
 from .config import Settings
 from .inject import (
     CLIENT_CACHE_CONTROL,
@@ -80,6 +82,8 @@ class Front:
     manager: SessionManager | None = None
     stop: trio.Event | None = None
     stopped: trio.Event | None = None
+    live_port: int | None = None  # the fast door's bound port while it serves
+    live_door: trio.CancelScope | None = None
 
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
@@ -204,12 +208,25 @@ def _add_lifespan(app: VangoApp) -> None:
     async def start_runtime() -> None:
         front.stop, front.stopped = trio.Event(), trio.Event()
         front.manager = await app.nursery.start(_run_runtime, front)
+        if front.settings.live_port is not None:
+            front.live_port = await app.nursery.start(_run_fast_door, front)
 
     @app.after_serving
     async def stop_runtime() -> None:
         if front.stop is not None and front.stopped is not None:
             front.stop.set()
-            await front.stopped.wait()
+            await front.stopped.wait()  # live clients got GOAWAY and were closed
+        if front.live_door is not None:
+            front.live_door.cancel()
+
+
+async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve the fast live door on ``settings.live_port`` until ``front.live_door`` is cancelled."""
+    settings = front.settings
+    assert settings.live_port is not None
+    config = fastdoor.FastDoorConfig(host=settings.live_host, port=settings.live_port)
+    with trio.CancelScope() as front.live_door:
+        await fastdoor.serve_fast_door(front, config, task_status=task_status)
 
 
 async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
@@ -303,7 +320,13 @@ async def _live_page_response(
         return _unavailable_response(front, "The server is at its session limit; try again.")
     except RuntimeClosed:
         return _unavailable_response(front)
-    session = PageSession(created.session_id, route.pattern, params, dev=front.settings.dev)
+    session = PageSession(
+        created.session_id,
+        route.pattern,
+        params,
+        live_url=_live_url(front, created.session_id),
+        dev=front.settings.dev,
+    )
     title = created.title or title
     body = inject_client(created.html, session, signer=front.signer, client_src=front.client_url)
     return Response(
@@ -314,7 +337,22 @@ async def _live_page_response(
 
 
 def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
-    return {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
+    """The session's meta; ``origin`` is the page's, which the fast door's Origin check needs."""
+    return {
+        "route": route.pattern,
+        "params": {k: str(v) for k, v in params.items()},
+        "origin": live.page_origin(request.host, request.scheme),
+    }
+
+
+def _live_url(front: Front, session_id: str) -> str | None:
+    """Where the page's client opens its live socket; None: the page's own origin."""
+    configured = front.settings.live_url
+    if front.live_port is None or configured == "same-origin":
+        return None
+    if configured is not None:
+        return f"{configured}{live.LIVE_PATH}{session_id}"
+    return fastdoor.live_url(request.host, request.scheme, front.live_port, session_id)
 
 
 # ------------------------------------------------------------------------------ error pages

@@ -1,0 +1,535 @@
+"""The fast door: a dedicated trio listener for the live socket, no ASGI in the way.
+
+The HTTP upgrade is parsed by wsproto's sans-IO ``H11Handshake``; after the 101 the socket
+speaks RFC 6455 frames through :class:`FrameReader` (sans-IO, below) and :func:`frame`, on a
+non-blocking stdlib socket driven by ``trio.lowlevel.wait_readable`` / ``wait_writable``.
+The connection logic itself is live.py's :func:`~vango_actors.live.serve_connection`, the
+same code the ASGI door runs; this module only supplies a :class:`~vango_actors.live.Transport`.
+
+Why not wsproto's frame layer too: it costs ~40 µs to parse one 19-byte masked click frame on
+the dev box (a bytearray copy, a per-byte translate mask, an event object per frame); the
+parser here takes ~2 µs and only accepts what RFC 6455 allows a client to send.
+
+Per connection there is one task (the caller of ``serve_connection``) plus the writer and
+heartbeat tasks live.py starts; no lock and no task on the send path: ``send`` writes the
+frame with one non-blocking ``send`` and only waits (under a lock, in order) when the kernel
+buffer is full.
+
+Rules:
+1. Only ``GET /vango/live/<session_id>`` upgrades are accepted (else HTTP 404); while the app
+   is starting or draining the upgrade gets HTTP 503. The upgrade must arrive within
+   ``handshake_timeout``.
+2. Origin: the origin of the page that rendered the session (recorded in the session's
+   ``origin`` meta by the front), else -- session unknown here, so the client can hear
+   RELOAD -- the live host's own host name on any port; plus ``allowed_origins``.
+3. Client frames must be masked, RSV bits clear, control frames short and unfragmented; a
+   message may be fragmented. Breaking this -> ProtocolError (close 1002); a message over
+   the frame limit -> TOO_BIG (1009) as soon as its header says so; text -> 1003.
+4. PING -> PONG with the same payload; CLOSE -> CLOSE echoed, then ConnectionClosed.
+5. The socket is closed after the connection logic ends, once the peer answered our CLOSE
+   (or ``close_linger`` passed), so the peer reads every frame before the FIN.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import attrs
+import trio
+from wsproto.connection import ConnectionType
+from wsproto.events import AcceptConnection, RejectConnection, Request
+from wsproto.handshake import H11Handshake
+from wsproto.utilities import RemoteProtocolError
+
+from . import live
+from .live import ConnectionClosed, LiveSettings, LiveStats
+from .manager import SessionManager, SessionNotFound
+from .protocol import CloseCode, ErrorCode, ProtocolError
+from .tokens import TokenSigner
+
+log = logging.getLogger("vango_actors.fastdoor")
+
+OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
+OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
+_DATA_OPS = frozenset((OP_CONTINUATION, OP_TEXT, OP_BINARY))
+_CONTROL_OPS = frozenset((OP_CLOSE, OP_PING, OP_PONG))
+_RECV_BYTES = 65536
+_YIELD_EVERY = 16  # receives served from the buffer before a forced checkpoint
+_ACCEPT_ERRORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS))
+
+
+# ------------------------------------------------------------------------ sans-IO framing
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One unmasked, final server frame."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x80 | opcode, n)) + payload
+    if n < 65536:
+        return bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big") + payload
+
+
+def close_payload(code: int, reason: str) -> bytes:
+    """A CLOSE frame's payload: the code, then the reason cut to fit the frame."""
+    return code.to_bytes(2, "big") + live.close_reason(reason).encode()
+
+
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """XOR ``payload`` with the repeating 4-byte ``mask`` (one big-int XOR, no byte loop)."""
+    n = len(payload)
+    if n == 0:
+        return b""
+    key = int.from_bytes(mask * ((n + 3) // 4), "little")
+    width = (n + 3) // 4 * 4
+    return (int.from_bytes(payload, "little") ^ key).to_bytes(width, "little")[:n]
+
+
+@attrs.frozen
+class Control:
+    """A control frame the transport must act on: PING, PONG or CLOSE (code, reason)."""
+
+    opcode: int
+    payload: bytes
+
+    def close_code(self) -> int | None:
+        return int.from_bytes(self.payload[:2], "big") if len(self.payload) >= 2 else None
+
+
+class FrameReader:
+    """Bytes from a client in, whole binary messages and control frames out.
+
+    ``feed(data)`` then ``next()`` until it returns None (needs more bytes). Raises
+    ProtocolError for anything RFC 6455 forbids a client, TOO_BIG for a message whose
+    (announced) size passes ``max_message``, and the text-message error for text.
+    """
+
+    __slots__ = ("_buffer", "_fragments", "_fragments_size", "max_message")
+
+    def __init__(self, max_message: int) -> None:
+        self.max_message = max_message
+        self._buffer = b""
+        self._fragments: list[bytes] | None = None  # a fragmented message being collected
+        self._fragments_size = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buffer = self._buffer + data if self._buffer else data
+
+    def next(self) -> bytes | Control | None:
+        """The next whole message (bytes) or control frame; None if more bytes are needed."""
+        while True:
+            parsed = self._next_frame()
+            if parsed is None:
+                return None
+            fin, opcode, payload = parsed
+            if opcode in _CONTROL_OPS:
+                return Control(opcode, payload)
+            if opcode != OP_CONTINUATION:  # OP_BINARY (text was refused by its header)
+                if fin:
+                    return payload
+                self._fragments, self._fragments_size = [payload], len(payload)
+                continue
+            assert self._fragments is not None  # checked in _check_header
+            self._fragments.append(payload)
+            self._fragments_size += len(payload)
+            if fin:
+                message = b"".join(self._fragments)
+                self._fragments, self._fragments_size = None, 0
+                return message
+
+    def _next_frame(self) -> tuple[bool, int, bytes] | None:
+        buf = self._buffer
+        if len(buf) < 2:
+            return None
+        b0, b1 = buf[0], buf[1]
+        size, start = b1 & 0x7F, 2
+        if size == 126:
+            if len(buf) < 4:
+                return None
+            size, start = int.from_bytes(buf[2:4], "big"), 4
+        elif size == 127:
+            if len(buf) < 10:
+                return None
+            size, start = int.from_bytes(buf[2:10], "big"), 10
+        fin, opcode = bool(b0 & 0x80), b0 & 0x0F
+        self._check_header(b0, b1, fin, opcode, size)
+        end = start + 4 + size
+        if len(buf) < end:
+            return None
+        payload = unmask(buf[start + 4 : end], buf[start : start + 4])
+        self._buffer = buf[end:]
+        return fin, opcode, payload
+
+    def _check_header(self, b0: int, b1: int, fin: bool, opcode: int, size: int) -> None:
+        if b0 & 0x70:
+            raise ProtocolError("WebSocket frame with RSV bits set: no extension was agreed")
+        if not b1 & 0x80:
+            raise ProtocolError("unmasked WebSocket frame: a client must mask every frame")
+        if opcode in _CONTROL_OPS:
+            if not fin or size > 125:
+                raise ProtocolError("WebSocket control frame fragmented or over 125 bytes")
+            return
+        if opcode not in _DATA_OPS:
+            raise ProtocolError(f"unknown WebSocket opcode {opcode:#x}")
+        if opcode == OP_TEXT:
+            raise live.text_message_error()
+        if (opcode == OP_CONTINUATION) != (self._fragments is not None):
+            raise ProtocolError(
+                "WebSocket continuation frame without a message to continue"
+                if opcode == OP_CONTINUATION
+                else "new WebSocket message while a fragmented one is unfinished"
+            )
+        total = self._fragments_size + size
+        if total > self.max_message:
+            raise ProtocolError(
+                f"frame of {total} bytes exceeds the limit of {self.max_message} bytes",
+                ErrorCode.TOO_BIG,
+                CloseCode.TOO_BIG,
+            )
+
+
+# ----------------------------------------------------------------------------- transport
+
+
+class FastTransport:
+    """:class:`~vango_actors.live.Transport` over a non-blocking socket after the upgrade."""
+
+    __slots__ = ("_close_sent", "_closed_by_peer", "_lock", "_reader", "_sock", "_unyielded")
+
+    def __init__(self, sock: socket.socket, max_message: int, buffered: bytes = b"") -> None:
+        self._sock = sock
+        self._reader = FrameReader(max_message)
+        if buffered:
+            self._reader.feed(buffered)
+        self._lock = trio.Lock()  # held only while a write waits for buffer space
+        self._close_sent = False
+        self._closed_by_peer = False
+        self._unyielded = 0
+
+    async def receive(self) -> bytes:
+        while True:
+            item = self._reader.next()
+            if item is None:
+                await self._fill()
+            elif type(item) is bytes:
+                self._unyielded += 1
+                if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
+                    self._unyielded = 0
+                    await trio.lowlevel.checkpoint()
+                return item
+            else:
+                assert isinstance(item, Control)
+                await self._control(item)
+
+    async def _fill(self) -> None:
+        while True:
+            try:
+                data = self._sock.recv(_RECV_BYTES)
+            except BlockingIOError:
+                self._unyielded = 0
+                await trio.lowlevel.wait_readable(self._sock)
+                continue
+            except OSError as exc:
+                raise ConnectionClosed(None, f"socket error: {exc}") from None
+            if not data:
+                raise ConnectionClosed(None, "the peer closed the TCP connection")
+            self._reader.feed(data)
+            return
+
+    async def _control(self, control: Control) -> None:
+        if control.opcode == OP_PING:
+            await self._write(frame(OP_PONG, control.payload))
+        elif control.opcode == OP_CLOSE:
+            self._closed_by_peer = True
+            code = control.close_code()
+            reason = control.payload[2:].decode(errors="replace")
+            if not self._close_sent:
+                self._close_sent = True
+                echo = close_payload(code, "") if code is not None else b""
+                try:
+                    await self._write(frame(OP_CLOSE, echo))
+                except ConnectionClosed:
+                    pass
+            raise ConnectionClosed(code, reason)
+
+    async def send(self, data: bytes) -> None:
+        if self._close_sent:
+            return
+        await self._write(frame(OP_BINARY, data))
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._close_sent:
+            return
+        self._close_sent = True
+        await self._write(frame(OP_CLOSE, close_payload(code, reason)))
+
+    async def _write(self, data: bytes) -> None:
+        """Write ``data`` whole and in call order; waits only when the kernel buffer is full."""
+        if not self._lock.locked():
+            try:
+                sent = self._sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise ConnectionClosed(None, f"socket error: {exc}") from None
+            if sent == len(data):
+                return
+            data = data[sent:]
+        async with self._lock:
+            await self._write_all(data)
+
+    async def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                await trio.lowlevel.wait_writable(self._sock)
+                try:
+                    view = view[self._sock.send(view) :]
+                except BlockingIOError:
+                    continue
+        except OSError as exc:
+            raise ConnectionClosed(None, f"socket error: {exc}") from None
+        except BaseException:
+            self._close_sent = True  # a frame was cut short: nothing more may follow it
+            raise
+
+    async def linger(self, timeout: float) -> None:
+        """After our CLOSE: read (and drop) until the peer's CLOSE or EOF, at most ``timeout``."""
+        if self._closed_by_peer:
+            return
+        with trio.move_on_after(timeout):
+            try:
+                while True:
+                    await self.receive()
+            except (ConnectionClosed, ProtocolError):
+                pass
+
+
+# ------------------------------------------------------------------------------ the door
+
+
+class LiveBackend(Protocol):
+    """What the door needs from the front (``asgi.Front`` has it); ``manager`` is None while
+    the app starts or drains."""
+
+    manager: SessionManager | None
+    signer: TokenSigner
+    live_settings: LiveSettings
+    live_stats: LiveStats
+
+
+@attrs.frozen
+class FastDoorConfig:
+    """Where the door listens and how long it waits; ``port`` 0 picks a free port."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    backlog: int = 4096
+    handshake_timeout: float = 10.0  # s from TCP accept to a complete upgrade request
+    close_linger: float = 2.0  # s to wait for the peer's CLOSE after ours
+
+
+def open_listener(config: FastDoorConfig) -> socket.socket:
+    """A non-blocking listening socket with SO_REUSEPORT, so every worker can bind the port."""
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((config.host, config.port))
+        sock.listen(config.backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def serve_fast_door(
+    backend: LiveBackend,
+    config: FastDoorConfig,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Accept live sockets until cancelled; reports the bound port. Every connection runs in
+    this task's nursery, so cancelling it ends them all (close 1001, sessions detached)."""
+    listener = open_listener(config)
+    try:
+        async with trio.open_nursery() as nursery:
+            task_status.started(listener.getsockname()[1])
+            await _accept_loop(listener, nursery, partial(_serve_socket, backend, config))
+    finally:
+        trio.lowlevel.notify_closing(listener)
+        listener.close()
+
+
+async def _accept_loop(
+    listener: socket.socket, nursery: trio.Nursery, handler: Callable[[socket.socket, str], Any]
+) -> None:
+    while True:
+        await trio.lowlevel.wait_readable(listener)
+        for _ in range(64):  # a burst is accepted in one wake-up
+            try:
+                sock, address = listener.accept()
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno not in _ACCEPT_ERRORS:
+                    raise
+                log.error("fast door cannot accept (%s); retrying in 0.1 s", exc)
+                await trio.sleep(0.1)
+                break
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            nursery.start_soon(handler, sock, str(address[0]))
+
+
+async def _serve_socket(
+    backend: LiveBackend, config: FastDoorConfig, sock: socket.socket, peer: str
+) -> None:
+    try:
+        upgraded = None
+        with trio.move_on_after(config.handshake_timeout):
+            upgraded = await _upgrade(backend, sock)
+        if upgraded is not None:
+            await _serve_upgraded(backend, config, sock, peer, *upgraded)
+    except ConnectionClosed:
+        pass
+    finally:
+        trio.lowlevel.notify_closing(sock)
+        sock.close()
+
+
+async def _serve_upgraded(
+    backend: LiveBackend,
+    config: FastDoorConfig,
+    sock: socket.socket,
+    peer: str,
+    request: Request,
+    manager: SessionManager,
+    session_id: str,
+) -> None:
+    settings = backend.live_settings
+    transport = FastTransport(sock, settings.limits.max_frame_bytes)
+    origin = _header(request, b"origin")
+    try:
+        await live.serve_connection(
+            transport,
+            session_id=session_id,
+            origin=origin,
+            host=request.host,
+            scheme="ws",
+            manager=manager,
+            signer=backend.signer,
+            settings=settings,
+            stats=backend.live_stats,
+            peer=peer,
+            expected_origin=expected_origin(manager, session_id, origin, request.host),
+        )
+    finally:
+        with trio.CancelScope(shield=True):
+            await transport.linger(config.close_linger)
+
+
+async def _upgrade(
+    backend: LiveBackend, sock: socket.socket
+) -> tuple[Request, SessionManager, str] | None:
+    """Read the upgrade request; answer 101 (returning what the connection needs) or an
+    HTTP refusal (returning None)."""
+    handshake = H11Handshake(ConnectionType.SERVER)
+    request = await _read_request(handshake, sock)
+    if request is None:
+        return None
+    session_id = live.session_id_from_path(urlsplit(request.target).path)
+    manager = backend.manager
+    if session_id is None:
+        await _send_all(sock, handshake.send(RejectConnection(status_code=404)))
+        return None
+    if manager is None:
+        await _send_all(sock, handshake.send(RejectConnection(status_code=503)))
+        return None
+    await _send_all(sock, handshake.send(AcceptConnection()))
+    return request, manager, session_id
+
+
+async def _read_request(handshake: H11Handshake, sock: socket.socket) -> Request | None:
+    while True:
+        try:
+            data = sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            await trio.lowlevel.wait_readable(sock)
+            continue
+        except OSError:
+            return None
+        try:
+            handshake.receive_data(data or None)
+            for event in handshake.events():
+                if isinstance(event, Request):
+                    return event
+        except RemoteProtocolError as exc:
+            await _send_all(sock, handshake.send(exc.event_hint or RejectConnection()))
+            return None
+        if not data:
+            return None
+
+
+async def _send_all(sock: socket.socket, data: bytes) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            await trio.lowlevel.wait_writable(sock)
+            try:
+                view = view[sock.send(view) :]
+            except BlockingIOError:
+                continue
+    except OSError as exc:
+        raise ConnectionClosed(None, f"socket error: {exc}") from None
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    for key, value in request.extra_headers:
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _hostname(url_or_host: str) -> str | None:
+    try:
+        return urlsplit(url_or_host if "//" in url_or_host else "//" + url_or_host).hostname
+    except ValueError:
+        return None
+
+
+def expected_origin(
+    manager: SessionManager, session_id: str, origin: str | None, host: str
+) -> str | None:
+    """The origin a fast-door socket for ``session_id`` must come from (see rule 2).
+
+    None means: the page origin derived from the Host header (the live host itself).
+    """
+    try:
+        recorded = manager.session(session_id).info.data.get("origin")
+    except SessionNotFound:
+        recorded = None
+    if isinstance(recorded, str):
+        return recorded
+    if origin and _hostname(origin) is not None and _hostname(origin) == _hostname(host):
+        return origin  # unknown session: same host name, so the client gets told to reload
+    return None
+
+
+def live_url(page_host: str, page_scheme: str, port: int, session_id: str) -> str:
+    """The fast door's URL for a page served to ``Host: page_host``: same host name, the
+    live port, ``ws`` for an ``http`` page and ``wss`` for ``https``."""
+    hostname = _hostname(page_host) or "127.0.0.1"
+    if ":" in hostname:
+        hostname = f"[{hostname}]"
+    scheme = "wss" if page_scheme in ("https", "wss") else "ws"
+    return f"{scheme}://{hostname}:{port}{live.LIVE_PATH}{session_id}"
