@@ -130,6 +130,30 @@ class Component:
         host = self._require_host()
         await host.runtime.send(Call(host, host.generation, fn, args, "post"))
 
+    # ------------------------------------------------------------------ pub/sub
+
+    def subscribe(self, topic: str, handler: Callable[[Any], Any]) -> TaskHandle:
+        """Run ``handler(message)`` in the session for every message published on ``topic``
+        (any process sharing the backend), until ``unsubscribe``, unmount or restart."""
+        from .pubsub import subscribe_host
+
+        handle = subscribe_host(self._require_host(), topic, handler)
+        subs: dict[str, list[TaskHandle]] = self.__dict__.setdefault("_vango_subs", {})
+        subs.setdefault(topic, []).append(handle)
+        return handle
+
+    def unsubscribe(self, topic: str) -> None:
+        """Stop every subscription of this instance to ``topic`` (no-op if there is none)."""
+        for handle in self.__dict__.get("_vango_subs", {}).pop(topic, ()):
+            handle.cancel()
+
+    async def publish(self, topic: str, message: Any) -> None:
+        """Publish ``message`` (msgpack-serialisable) on ``topic``; raises PubSubUnavailable
+        when the backend cannot take it (the message is then not sent)."""
+        from .pubsub import current
+
+        await current().publish(topic, message)
+
     # ------------------------------------------------------------------ internals
 
     def _require_host(self) -> Host:

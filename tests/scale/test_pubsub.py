@@ -1,0 +1,161 @@
+"""Pub/sub in one process: the memory broker, component subscriptions, the Service base."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pytest
+import trio
+import trio.testing
+
+from tests.runtime.harness import Browser
+from vango_actors import Component, Element, RestartPolicy, h, open_runtime, pubsub
+from vango_actors.pubsub import MemoryBroker, open_pubsub
+from vango_actors.service import Service, ServiceUnavailable, open_services
+
+
+async def test_memory_publish_reaches_every_subscriber_of_the_topic_only() -> None:
+    broker = MemoryBroker()
+    a, b, other = broker.subscribe("t"), broker.subscribe("t"), broker.subscribe("u")
+    await broker.publish("t", {"n": 1})
+    assert await a.receive() == {"n": 1}
+    assert await b.receive() == {"n": 1}
+    with pytest.raises(trio.WouldBlock):
+        other._receive.receive_nowait()
+    a.close()
+    await broker.publish("t", [2])
+    assert await b.receive() == [2]
+    assert broker.status().as_json() | {"subscriptions": 0} == {
+        "backend": "memory", "status": "ok", "error": None, "published": 2,
+        "delivered": 3, "dropped": 0, "reconnects": 0, "subscriptions": 0,
+    }  # fmt: skip
+
+
+async def test_each_subscriber_gets_its_own_copy() -> None:
+    broker = MemoryBroker()
+    a, b = broker.subscribe("t"), broker.subscribe("t")
+    await broker.publish("t", {"items": [1]})
+    first = await a.receive()
+    first["items"].append(2)
+    assert await b.receive() == {"items": [1]}
+
+
+async def test_a_full_subscription_drops_and_counts_instead_of_blocking() -> None:
+    broker = MemoryBroker()
+    sub = broker.subscribe("t", buffer=2)
+    for n in range(5):
+        await broker.publish("t", n)
+    assert (sub.dropped, broker.status().dropped) == (3, 3)
+    assert [await sub.receive(), await sub.receive()] == [0, 1]
+
+
+async def test_unserialisable_messages_and_bad_topics_are_refused_with_the_reason() -> None:
+    broker = MemoryBroker()
+    with pytest.raises(ValueError, match=r"publish\('t'\): expected a msgpack-serialisable"):
+        await broker.publish("t", object())
+    with pytest.raises(ValueError, match="expected a non-empty str topic, got ''"):
+        await broker.publish("", 1)
+    with pytest.raises(ValueError, match="expected a non-empty str topic, got 3"):
+        broker.subscribe(3)  # type: ignore[arg-type]
+
+
+def test_make_broker_refuses_unknown_backends() -> None:
+    with pytest.raises(ValueError, match="expected 'memory' or a redis:// URL, got 'kafka://x'"):
+        pubsub.make_broker("kafka://x")
+
+
+# ------------------------------------------------------------------------------ components
+
+
+class Listener(Component):
+    unmounted: ClassVar[int] = 0
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.got: list[Any] = []
+        self.subscribe("news", self.on_news)
+
+    def on_news(self, message: Any) -> None:
+        if message == "boom":
+            raise RuntimeError("bad news")
+        self.got.append(message)
+
+    def stop(self) -> None:
+        self.unsubscribe("news")
+
+    def render(self) -> Element:
+        return h.div(
+            h.span(", ".join(map(str, self.got)), id="got"),
+            h.button("stop", id="stop", on_click=self.stop),
+        )
+
+
+async def test_component_gets_messages_through_its_mailbox_and_unsubscribes() -> None:
+    async with open_pubsub() as broker, open_runtime() as rt:
+        browser = await Browser.open(rt, Listener)
+        await browser.settle()
+        await broker.publish("news", 1)
+        await broker.publish("news", "two")
+        await browser.settle()
+        assert browser.doc.select("#got")[0].text_content == "1, two"
+        assert broker.status().subscriptions == 1
+        await browser.click("#stop")  # unsubscribes from inside a handler
+        await browser.settle()
+        assert broker.status().subscriptions == 0
+        await broker.publish("news", 3)
+        await browser.settle()
+        assert browser.doc.select("#got")[0].text_content == "1, two"
+
+
+async def test_a_crashing_subscriber_restarts_resubscribed_and_ending_unsubscribes() -> None:
+    async with open_pubsub() as broker:
+        async with open_runtime() as rt:
+            browser = await Browser.open(rt, Listener)
+            await broker.publish("news", "boom")
+            await browser.settle()
+            assert broker.status().subscriptions == 1  # the old one is gone, the new one is on
+            await broker.publish("news", 5)
+            await browser.settle()
+            assert browser.doc.select("#got")[0].text_content == "5"
+        assert broker.status().subscriptions == 0  # the session ended with the runtime
+
+
+# ------------------------------------------------------------------------------ services
+
+
+class Counter(Service):
+    restart_policy: ClassVar[RestartPolicy] = RestartPolicy(max_restarts=2, within=10.0)
+
+    async def init(self) -> None:
+        self.n = 0
+
+    def add(self, k: int) -> int:
+        if k < 0:
+            raise ValueError(f"expected k >= 0, got {k}")
+        self.n += k
+        return self.n
+
+
+async def test_service_calls_run_in_order_and_crashes_restart_it_until_the_budget() -> None:
+    async with open_services([Counter]) as group:
+        counter = Counter.instance()
+        assert [await counter.call(counter.add, 2), await counter.call(counter.add, 3)] == [2, 5]
+        for _ in range(2):
+            with pytest.raises(ValueError, match="expected k >= 0, got -1"):
+                await counter.call(counter.add, -1)
+            await trio.testing.wait_all_tasks_blocked()
+            assert counter.state == "running" and counter.n == 0  # restarted: fresh state
+        with pytest.raises(ValueError):
+            await counter.call(counter.add, -1)  # the 3rd crash within 10 s: failed for good
+        await trio.testing.wait_all_tasks_blocked()
+        assert not group.healthy
+        with pytest.raises(ServiceUnavailable, match=r"Counter is unavailable \(failed\)"):
+            await counter.call(counter.add, 1)
+        assert counter.statistics().as_json() == {
+            "name": "Counter", "state": "failed", "restarts": 2, "calls": 5, "mailbox": 0,
+        }  # fmt: skip
+
+
+async def test_instance_of_a_service_that_is_not_running_says_how_to_start_it() -> None:
+    with pytest.raises(ServiceUnavailable, match=r"Counter is not running: list it in create_app"):
+        Counter.instance()

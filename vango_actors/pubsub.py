@@ -1,0 +1,574 @@
+"""Topic pub/sub: one process in memory, or many processes and machines through Redis.
+
+A broker fans messages out to the subscriptions of its process. ``publish(topic, message)``
+sends a msgpack-serialisable value to every subscriber of ``topic`` in every process sharing
+the backend; each subscription receives its own decoded copy. Delivery is at-most-once, like
+Redis pub/sub itself: a message published while Redis is unreachable is refused with
+:class:`PubSubUnavailable`, and a subscription whose buffer is full drops (and counts) the
+message instead of slowing the publisher.
+
+Backends (``VANGO_PUBSUB``):
+
+- ``memory`` (default): publishing delivers to this process only. No tasks, no I/O.
+- ``redis://[user:password@]host:port[/db]`` (or ``rediss://``): every process PSUBSCRIBEs
+  once to ``<prefix>*`` (as Phoenix.PubSub's Redis adapter does: one pattern, local fan-out),
+  over a trio TCP stream parsed by ``hiredis`` (no thread parked in a blocking read, PING every
+  few seconds so a dead link is noticed). Publishing goes through the official ``redis``
+  client in ``trio.to_thread`` with short socket timeouts, bounded by ``publish_timeout``.
+  When the link drops, the listener reconnects with capped backoff and resubscribes;
+  :meth:`RedisBroker.status` (and ``/vango/health``) reports it down meanwhile.
+
+Components subscribe with ``self.subscribe(topic, handler)`` (delivered through the session
+mailbox, unsubscribed on unmount); services and other tasks use ``broker.subscribe(topic)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import attrs
+import msgpack  # type: ignore[import-untyped]
+import trio
+
+from .errors import VangoError
+
+if TYPE_CHECKING:
+    from .component import Host
+    from .scheduler import TaskHandle
+
+log = logging.getLogger("vango_actors.pubsub")
+
+DEFAULT_BUFFER = 256  # messages a subscription may hold before it drops new ones
+DEFAULT_PREFIX = "vango:"
+
+
+class PubSubError(VangoError):
+    """Base of the pub/sub errors."""
+
+
+class PubSubUnavailable(PubSubError):
+    """The backend could not take a message (Redis unreachable or too slow); it was not sent."""
+
+
+@attrs.frozen
+class PubSubStatus:
+    """What ``/vango/health`` reports: backend, link state and counters of this process."""
+
+    backend: str  # "memory" or "redis"
+    connected: bool
+    error: str | None  # why the link is down (None when connected)
+    published: int
+    delivered: int  # messages handed to local subscriptions
+    dropped: int  # messages a full subscription buffer refused
+    reconnects: int
+    subscriptions: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "status": "ok" if self.connected else "down",
+            "error": self.error,
+            "published": self.published,
+            "delivered": self.delivered,
+            "dropped": self.dropped,
+            "reconnects": self.reconnects,
+            "subscriptions": self.subscriptions,
+        }
+
+
+def encode_message(topic: str, message: Any) -> bytes:
+    """msgpack bytes for ``message``; ValueError (naming the topic) if it cannot be encoded."""
+    if not isinstance(topic, str) or not topic:
+        raise ValueError(f"publish: expected a non-empty str topic, got {topic!r}")
+    try:
+        data: bytes = msgpack.packb(message, use_bin_type=True)
+        return data
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"publish({topic!r}): expected a msgpack-serialisable message (dict, list, str, "
+            f"int, float, bool, None, bytes), got {type(message).__name__}: {exc}"
+        ) from None
+
+
+def decode_message(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=False)
+
+
+class Subscription:
+    """Messages of one topic for one subscriber, buffered (bounded) until read.
+
+    Iterate it (``async for message in sub``) or call :meth:`receive`; :meth:`close` (or
+    leaving ``with broker.subscribed(topic)``) unsubscribes. Iteration ends once closed.
+    """
+
+    def __init__(self, hub: Hub, topic: str, buffer: int) -> None:
+        self.topic = topic
+        self._hub = hub
+        self._send, self._receive = trio.open_memory_channel[bytes](buffer)
+        self.dropped = 0
+        self.closed = False
+
+    def _offer(self, data: bytes) -> bool:
+        try:
+            self._send.send_nowait(data)
+        except trio.WouldBlock:
+            self.dropped += 1
+            return False
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        return True
+
+    async def receive(self) -> Any:
+        """The next message; raises ``trio.EndOfChannel`` once the subscription is closed."""
+        try:
+            data = await self._receive.receive()
+        except trio.ClosedResourceError:
+            raise trio.EndOfChannel from None
+        return decode_message(data)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        while True:
+            try:
+                yield await self.receive()
+            except trio.EndOfChannel:
+                return
+
+    def close(self) -> None:
+        """Unsubscribe; messages already buffered can still be read. Idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._hub._remove(self)
+            self._send.close()
+
+
+class Hub:
+    """The subscriptions of this process, by topic; delivers encoded messages to them."""
+
+    def __init__(self) -> None:
+        self._topics: dict[str, set[Subscription]] = {}
+        self.delivered = 0
+        self.dropped = 0
+
+    def subscribe(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Subscription:
+        if not isinstance(topic, str) or not topic:
+            raise ValueError(f"subscribe: expected a non-empty str topic, got {topic!r}")
+        sub = Subscription(self, topic, buffer)
+        self._topics.setdefault(topic, set()).add(sub)
+        return sub
+
+    def deliver(self, topic: str, data: bytes) -> int:
+        """Offer ``data`` to every local subscription of ``topic``; returns how many took it."""
+        subs = self._topics.get(topic)
+        if not subs:
+            return 0
+        taken = 0
+        for sub in tuple(subs):
+            if sub._offer(data):
+                taken += 1
+            else:
+                self.dropped += 1
+        self.delivered += taken
+        return taken
+
+    def count(self) -> int:
+        return sum(len(subs) for subs in self._topics.values())
+
+    def _remove(self, sub: Subscription) -> None:
+        subs = self._topics.get(sub.topic)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._topics[sub.topic]
+
+
+class Broker(Protocol):
+    """What components, services and the front use; both backends implement it."""
+
+    hub: Hub
+
+    async def publish(self, topic: str, message: Any) -> None: ...
+    def publish_local(self, topic: str, message: Any) -> int: ...
+    def subscribe(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Subscription: ...
+    def status(self) -> PubSubStatus: ...
+    async def wait_connected(self) -> None: ...
+
+
+class _BrokerBase:
+    backend = "memory"
+
+    def __init__(self) -> None:
+        self.hub = Hub()
+        self.published = 0
+
+    def subscribe(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Subscription:
+        """A new subscription to ``topic`` (registered now: nothing published later is missed)."""
+        return self.hub.subscribe(topic, buffer)
+
+    @contextmanager
+    def subscribed(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Iterator[Subscription]:
+        sub = self.subscribe(topic, buffer)
+        try:
+            yield sub
+        finally:
+            sub.close()
+
+    def publish_local(self, topic: str, message: Any) -> int:
+        """Deliver to this process's subscribers only (never fails); returns how many took it."""
+        return self.hub.deliver(topic, encode_message(topic, message))
+
+    def _status(self, connected: bool, error: str | None, reconnects: int) -> PubSubStatus:
+        hub = self.hub
+        return PubSubStatus(
+            self.backend,
+            connected,
+            error,
+            self.published,
+            hub.delivered,
+            hub.dropped,
+            reconnects,
+            hub.count(),
+        )
+
+
+class MemoryBroker(_BrokerBase):
+    """One process: publishing is a local fan-out."""
+
+    async def publish(self, topic: str, message: Any) -> None:
+        """Deliver ``message`` to every subscriber of ``topic`` in this process."""
+        data = encode_message(topic, message)
+        self.published += 1
+        self.hub.deliver(topic, data)
+        await trio.lowlevel.checkpoint()
+
+    def status(self) -> PubSubStatus:
+        return self._status(True, None, 0)
+
+    async def wait_connected(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+
+# ------------------------------------------------------------------------------ Redis
+
+
+@attrs.frozen
+class RedisAddress:
+    """The parts of a ``redis://`` URL the listener's own connection needs."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> RedisAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise ValueError(f"pub/sub URL: expected redis:// or rediss://, got {url!r}")
+        try:
+            port = parts.port or 6379
+        except ValueError:
+            raise ValueError(f"pub/sub URL: bad port in {url!r}") from None
+        return cls(
+            host=parts.hostname or "localhost",
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=parts.scheme == "rediss",
+        )
+
+
+def resp_command(*args: bytes | str) -> bytes:
+    """One Redis command in RESP (an array of bulk strings)."""
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode() if isinstance(arg, str) else arg
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class RedisBroker(_BrokerBase):
+    """Many processes: PUBLISH through ``redis.Redis``, PSUBSCRIBE on a trio stream.
+
+    Run :meth:`serve` in a nursery (``open_pubsub`` does). Timings (seconds) bound every wait:
+    ``publish_timeout`` per publish, ``ping_interval`` between listener PINGs (a reply must
+    come within another interval), reconnect backoff from 0.1 doubling to ``max_backoff``.
+    """
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        publish_timeout: float = 2.0,
+        ping_interval: float = 5.0,
+        max_backoff: float = 2.0,
+    ) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        super().__init__()
+        self.url = url
+        self.address = RedisAddress.parse(url)
+        self.prefix = prefix
+        self.publish_timeout = publish_timeout
+        self.ping_interval = ping_interval
+        self.max_backoff = max_backoff
+        timeout = max(0.1, publish_timeout / 2)
+        self._client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),  # one retry: a pooled connection may be stale
+            health_check_interval=0,
+        )
+        self._redis_errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.connected = False
+        self.error: str | None = "not connected yet"
+        self.reconnects = 0
+        self._connected_event = trio.Event()
+
+    # ---- publishing
+    async def publish(self, topic: str, message: Any) -> None:
+        """Send ``message`` to every subscriber of ``topic`` in every process.
+
+        Raises PubSubUnavailable (the message was not sent) when Redis refuses, fails or does
+        not answer within ``publish_timeout`` seconds.
+        """
+        data = encode_message(topic, message)
+        channel = (self.prefix + topic).encode()
+        with trio.move_on_after(self.publish_timeout):
+            try:
+                await trio.to_thread.run_sync(
+                    self._client.publish, channel, data, abandon_on_cancel=True
+                )
+            except self._redis_errors as exc:
+                raise PubSubUnavailable(
+                    f"publish({topic!r}) failed: Redis at {self._where()} is unavailable "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
+            self.published += 1
+            return
+        raise PubSubUnavailable(
+            f"publish({topic!r}) failed: Redis at {self._where()} did not answer within "
+            f"{self.publish_timeout} s"
+        )
+
+    @property
+    def client(self) -> Any:
+        """The ``redis.Redis`` client (blocking: call it through ``trio.to_thread``)."""
+        return self._client
+
+    def _where(self) -> str:
+        return f"{self.address.host}:{self.address.port}"
+
+    # ---- listening
+    def status(self) -> PubSubStatus:
+        return self._status(self.connected, self.error, self.reconnects)
+
+    async def wait_connected(self) -> None:
+        """Wait until the listener is subscribed (at start-up, or again after an outage)."""
+        while not self.connected:
+            await self._connected_event.wait()
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Keep one subscribed connection to Redis until cancelled; never raises on outages."""
+        task_status.started()
+        backoff = 0.1
+        while True:
+            was_up = await self._listen_logged()
+            backoff = 0.1 if was_up else min(self.max_backoff, backoff * 2)
+            await trio.sleep(backoff * random.uniform(0.75, 1.25))  # jitter: no thundering herd
+
+    async def _listen_logged(self) -> bool:
+        """One connection's life; True if it got subscribed before it ended."""
+        reconnects = self.reconnects
+        was_up = False
+        try:
+            await self._listen_once()
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, PubSubError) as e:
+            was_up = self.connected
+            self._set_down(f"{type(e).__name__}: {e}")
+        except trio.TooSlowError:
+            self._set_down(f"connecting to Redis at {self._where()} timed out")
+        except Exception as exc:  # hiredis.ProtocolError and the like: log, reconnect
+            log.exception("pub/sub listener failed")
+            was_up = self.connected
+            self._set_down(f"{type(exc).__name__}: {exc}")
+        else:
+            was_up = self.connected
+            self._set_down("Redis closed the connection")
+        return was_up or self.reconnects != reconnects
+
+    async def _listen_once(self) -> None:
+        import hiredis
+
+        stream = await self._open_stream()
+        async with stream:
+            reader = hiredis.Reader()
+            if self.address.password is not None:
+                auth = [self.address.username or "default", self.address.password]
+                await stream.send_all(resp_command("AUTH", *auth))
+            await stream.send_all(resp_command("PSUBSCRIBE", self.prefix + "*"))
+            async with trio.open_nursery() as nursery:
+                alive = _Alive(trio.current_time())
+                nursery.start_soon(self._pinger, stream, alive)
+                await self._read_replies(stream, reader, alive)
+                nursery.cancel_scope.cancel()
+
+    async def _open_stream(self) -> trio.abc.Stream:
+        addr = self.address
+        with trio.fail_after(max(1.0, self.publish_timeout)):
+            if addr.tls:
+                return await trio.open_ssl_over_tcp_stream(
+                    addr.host, addr.port, ssl_context=ssl.create_default_context()
+                )
+            return await trio.open_tcp_stream(addr.host, addr.port)
+
+    async def _pinger(self, stream: trio.abc.Stream, alive: _Alive) -> None:
+        while True:
+            await trio.sleep(self.ping_interval)
+            if trio.current_time() - alive.last > 2 * self.ping_interval:
+                await stream.aclose()  # no reply to the last PING: the link is dead
+                return
+            await stream.send_all(resp_command("PING"))
+
+    async def _read_replies(self, stream: trio.abc.Stream, reader: Any, alive: _Alive) -> None:
+        while True:
+            data = await stream.receive_some(65536)
+            if not data:
+                return
+            alive.last = trio.current_time()
+            reader.feed(data)
+            while (reply := reader.gets()) is not False:
+                self._on_reply(reply)
+
+    def _on_reply(self, reply: Any) -> None:
+        if isinstance(reply, Exception):  # e.g. a failed AUTH: a clear error, then retry
+            raise PubSubUnavailable(f"Redis at {self._where()} refused: {reply}")
+        if not isinstance(reply, list) or not reply:
+            return
+        kind = reply[0]
+        if kind == b"pmessage" and len(reply) == 4:
+            channel = reply[2].decode(errors="replace")
+            self.hub.deliver(channel[len(self.prefix) :], reply[3])
+        elif kind == b"psubscribe":
+            self._set_up()
+
+    def _set_up(self) -> None:
+        if self.connected:
+            return
+        if self.error != "not connected yet":
+            self.reconnects += 1
+            log.warning("pub/sub: Redis at %s is back; resubscribed", self._where())
+        self.connected, self.error = True, None
+        self._connected_event.set()
+        self._connected_event = trio.Event()
+
+    def _set_down(self, reason: str) -> None:
+        if self.connected:
+            log.warning("pub/sub: lost Redis at %s (%s); reconnecting", self._where(), reason)
+        elif self.error == "not connected yet":
+            log.warning("pub/sub: cannot reach Redis at %s (%s); retrying", self._where(), reason)
+        self.connected = False
+        self.error = reason
+
+    async def aclose(self) -> None:
+        await trio.to_thread.run_sync(self._client.close, abandon_on_cancel=True)
+
+
+@attrs.define
+class _Alive:
+    last: float
+
+
+# ------------------------------------------------------------------------------ current broker
+
+_CURRENT: trio.lowlevel.RunVar[_BrokerBase | None] = trio.lowlevel.RunVar(
+    "vango_pubsub", default=None
+)
+
+
+def current() -> MemoryBroker | RedisBroker:
+    """The broker of this trio run: the one ``open_pubsub`` opened, else a memory broker."""
+    broker = _CURRENT.get()
+    if broker is None:
+        broker = MemoryBroker()
+        _CURRENT.set(broker)
+    assert isinstance(broker, MemoryBroker | RedisBroker)
+    return broker
+
+
+def make_broker(url: str) -> MemoryBroker | RedisBroker:
+    """A broker for ``VANGO_PUBSUB``: ``memory`` or a ``redis://`` / ``rediss://`` URL."""
+    if url == "memory":
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBroker(url)
+    raise ValueError(f"VANGO_PUBSUB: expected 'memory' or a redis:// URL, got {url!r}")
+
+
+@asynccontextmanager
+async def open_pubsub(
+    url_or_broker: str | MemoryBroker | RedisBroker = "memory",
+) -> AsyncIterator[MemoryBroker | RedisBroker]:
+    """Run a broker for the block and make it :func:`current`; Redis is not waited for."""
+    broker = make_broker(url_or_broker) if isinstance(url_or_broker, str) else url_or_broker
+    previous = _CURRENT.get()
+    _CURRENT.set(broker)
+    try:
+        if isinstance(broker, RedisBroker):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(broker.serve)
+                try:
+                    yield broker
+                finally:
+                    nursery.cancel_scope.cancel()
+                    with trio.CancelScope(shield=True), trio.move_on_after(2):
+                        await broker.aclose()
+        else:
+            yield broker
+    finally:
+        _CURRENT.set(previous)
+
+
+# ------------------------------------------------------------------------------ components
+
+
+def subscribe_host(host: Host, topic: str, handler: Callable[[Any], Any]) -> TaskHandle:
+    """Forward ``topic``'s messages to ``host``'s instance as ``handler(message)`` calls.
+
+    The subscription is registered now; a task of the instance's scheduler forwards each
+    message through the session mailbox (like a timer tick), so unmount, restart and session
+    end cancel it and unsubscribe.
+    """
+    sub = current().subscribe(topic)
+    try:
+        return host.scheduler().spawn(_forward, (sub, host, host.generation, handler), None)
+    except BaseException:
+        sub.close()
+        raise
+
+
+async def _forward(
+    sub: Subscription, host: Host, generation: int, handler: Callable[[Any], Any]
+) -> None:
+    from .scheduler import Call
+
+    try:
+        async for message in sub:
+            await host.runtime.send(Call(host, generation, handler, (message,), "pubsub"))
+    finally:
+        sub.close()
