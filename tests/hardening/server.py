@@ -1,0 +1,57 @@
+"""The real app with the hostile pages (``tests.hardening.pages``) under in-process hypercorn."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+
+from vango_actors.asgi import VangoApp, create_app
+from vango_actors.live import LiveStats
+
+from ..liveclient import http_get
+
+KEY = "hardening-test-key"
+ROUTES = "tests.hardening.pages"
+
+
+@attrs.frozen
+class Server:
+    base_url: str
+    app: VangoApp
+
+    @property
+    def stats(self) -> LiveStats:
+        return self.app.front.live_stats
+
+
+@asynccontextmanager
+async def running_app(**overrides: Any) -> AsyncIterator[Server]:
+    """The app on a free loopback port, served by hypercorn's trio worker in this process."""
+    app = create_app(ROUTES, secret_keys=(KEY,), **overrides)
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            lambda task_status: serve(
+                app, config, shutdown_trigger=stop.wait, task_status=task_status
+            )
+        )
+        yield Server(binds[0], app)
+        stop.set()
+
+
+async def metrics(base_url: str) -> dict[str, float]:
+    """``/vango/metrics`` as {sample name (with labels): value}."""
+    response = await http_get(base_url + "/vango/metrics")
+    assert response.status == 200, response.text
+    found = re.findall(r"^(vango_[^\s]+)\s+([-+0-9.eE]+)$", response.text, re.M)
+    return {name: float(value) for name, value in found}
