@@ -1,0 +1,482 @@
+"""The ``vango-actors`` command: ``serve``, ``dev``, ``routes``, ``new``.
+
+- ``serve`` checks what usually goes wrong (routes package, port, secret key) and then becomes
+  ``hypercorn -k trio`` (``exec``, so signals reach hypercorn directly).
+- ``dev`` runs the same server as a child process owned by a trio nursery and restarts it when
+  a watched file changes (a polling loop: no extra dependency). With ``VANGO_DEV=1`` the client
+  is unminified and the browser shows an error overlay; while the code cannot even start, the
+  CLI answers every request on the port with the start-up error as an HTML page.
+- ``routes`` prints the route table; ``new NAME`` writes a one-page app with a passing test.
+
+The routes package comes from ``--routes``, else ``VANGO_ROUTES``, else
+``[tool.vango-actors] routes`` in ``./pyproject.toml``, else ``app_routes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import tomllib
+import traceback
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from .errors import VangoError
+from .logs import dict_config
+from .routing import RouteTable, scan
+
+ASGI_APP = "vango_actors.asgi:app"
+DEFAULT_BIND = "127.0.0.1:8000"
+WATCH_SUFFIXES = frozenset({".py", ".html", ".css", ".js", ".toml"})
+SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages", "build"})
+
+
+class CliError(VangoError):
+    """A problem the user can fix; printed as ``error: <message>``, exit status 2."""
+
+
+# ------------------------------------------------------------------------------ options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vango-actors", description="Server-driven web pages on trio."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the app with hypercorn -k trio (production)")
+    _server_options(serve)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    dev = commands.add_parser("dev", help="run with auto-reload, error overlay, readable client")
+    _server_options(dev)
+    dev.add_argument(
+        "--watch",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="directory to watch (repeatable; default: the current directory)",
+    )
+    dev.add_argument("--poll", type=float, default=0.5, help="seconds between file scans")
+    routes = commands.add_parser("routes", help="list the route table")
+    routes.add_argument("--routes", help="routes package (default: see above)")
+    new = commands.add_parser("new", help="create a minimal app with one page and one test")
+    new.add_argument("name", help="directory (and package) name, e.g. blog")
+    return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT (default {DEFAULT_BIND})")
+    parser.add_argument("--routes", help="routes package (default: see `vango-actors --help`)")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "new":
+            return cmd_new(args.name)
+        _put_cwd_on_path()
+        if args.command == "routes":
+            return cmd_routes(resolve_routes(args.routes))
+        if args.command == "serve":
+            return cmd_serve(args)
+        return cmd_dev(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def resolve_routes(option: str | None, cwd: Path | None = None) -> str:
+    """``--routes``, ``VANGO_ROUTES``, ``[tool.vango-actors] routes``, ``app_routes``."""
+    if option:
+        return option
+    if os.environ.get("VANGO_ROUTES", "").strip():
+        return os.environ["VANGO_ROUTES"].strip()
+    pyproject = (cwd or Path.cwd()) / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            tool = tomllib.loads(pyproject.read_text()).get("tool", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise CliError(f"{pyproject}: not valid TOML: {exc}") from None
+        configured = tool.get("vango-actors", {}).get("routes")
+        if isinstance(configured, str) and configured:
+            return configured
+    return "app_routes"
+
+
+def load_routes(package: str) -> RouteTable:
+    """Scan the routes package; any failure becomes one CliError that names the package."""
+    try:
+        return scan(package)
+    except VangoError as exc:
+        raise CliError(f"bad routes package {package!r}: {exc}") from None
+    except SyntaxError as exc:
+        raise CliError(
+            f"bad routes package {package!r}: {exc.msg} ({exc.filename}, line {exc.lineno})"
+        ) from None
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        raise CliError(
+            f"bad routes package {package!r}: importing it raised {type(exc).__name__}: {exc} "
+            f"({where.filename}, line {where.lineno})"
+        ) from None
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise CliError(f"--bind: expected HOST:PORT such as 127.0.0.1:8000, got {bind!r}")
+    return host.strip("[]"), int(port)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind and release ``host:port`` so a taken port fails here, with a clear message."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CliError(
+                    f"cannot listen on {host}:{port}: the port is in use (stop the other "
+                    "server or choose another with --bind HOST:PORT)"
+                ) from None
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def check_secret(environ: dict[str, str] | os._Environ[str]) -> None:
+    if not environ.get("VANGO_SECRET_KEY", "").strip():
+        raise CliError(
+            "VANGO_SECRET_KEY is not set: `serve` is the production mode and needs a signing "
+            "key for live-page tokens, the same in every worker and across restarts. Generate "
+            "one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or use "
+            "`vango-actors dev` for local development"
+        )
+
+
+def _put_cwd_on_path() -> None:
+    """The routes package lives in the project directory (console scripts do not add it)."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def cmd_routes(package: str) -> int:
+    table = load_routes(package)
+    rows = [
+        (r.pattern, "live" if r.is_live else "static", r.source, r.spec.title) for r in table.routes
+    ]
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(_HEADER)]
+    for row in (_HEADER, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+_HEADER = ("PATH", "KIND", "FILE", "TITLE")
+
+
+def server_command(bind: str, workers: int, log_config: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "hypercorn",
+        "-k",
+        "trio",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--log-config",
+        f"json:{log_config}",
+        ASGI_APP,
+    ]
+
+
+def server_env(routes: str, *, dev: bool) -> dict[str, str]:
+    env = dict(os.environ, VANGO_ROUTES=routes, PYTHONUNBUFFERED="1")
+    path = [os.getcwd(), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(path)
+    if dev:
+        env["VANGO_DEV"] = "1"
+    return env
+
+
+def write_log_config(log_format: Any) -> str:
+    handle, path = tempfile.mkstemp(prefix="vango-log-", suffix=".json")
+    with os.fdopen(handle, "w") as out:
+        json.dump(dict_config(log_format), out)
+    return path
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        raise CliError(f"--workers: expected a number >= 1, got {args.workers}")
+    routes = resolve_routes(args.routes)
+    check_secret(os.environ)
+    load_routes(routes)
+    check_port_free(*parse_bind(args.bind))
+    command = server_command(args.bind, args.workers, write_log_config(args.log_format))
+    os.execve(sys.executable, command, server_env(routes, dev=False))
+    return 0  # pragma: no cover (exec does not return)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    routes = resolve_routes(args.routes)
+    host, port = parse_bind(args.bind)
+    check_port_free(host, port)
+    watch = [Path(d).resolve() for d in (args.watch or ["."])]
+    command = server_command(args.bind, 1, write_log_config(args.log_format))
+    reloader = DevReloader(command, server_env(routes, dev=True), watch, host, port, args.poll)
+    trio.run(reloader.run)
+    return 0
+
+
+def cmd_new(name: str) -> int:
+    root = create_project(Path(name))
+    package = root.name.replace("-", "_")
+    print(f"created {root}/: the page {package}/index.py and its test tests/test_index.py")
+    print(f"next:  cd {name} && vango-actors dev   (then open http://{DEFAULT_BIND}/)")
+    print(f"test:  cd {name} && python -m pytest")
+    return 0
+
+
+# ------------------------------------------------------------------------------ dev reload
+
+
+def snapshot(roots: Sequence[Path]) -> dict[str, int]:
+    """Modification times of every watched file under ``roots``."""
+    found: dict[str, int] = {}
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+            for file in files:
+                if os.path.splitext(file)[1] in WATCH_SUFFIXES:
+                    path = os.path.join(folder, file)
+                    try:
+                        found[path] = os.stat(path).st_mtime_ns
+                    except FileNotFoundError:
+                        continue
+    return found
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+class DevReloader:
+    """Runs the server child; restarts it when a watched file changes. Owns both tasks."""
+
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        watch: Sequence[Path],
+        host: str,
+        port: int,
+        poll: float,
+    ) -> None:
+        self.command = command
+        self.env = env
+        self.watch = watch
+        self.host = host
+        self.port = port
+        self.poll = poll
+        self.output: list[str] = []  # the current child's last lines, for the error page
+        self.restarts = 0
+
+    async def run(self) -> None:
+        print(f"vango-actors dev: http://{self.host}:{self.port}/ (watching for changes)")
+        files = snapshot(self.watch)
+        while True:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._serve_until_change)
+                files, diff = await self._wait_for_change(files)
+                print(f"vango-actors dev: change detected, restarting: {', '.join(diff)}")
+                nursery.cancel_scope.cancel()
+            self.restarts += 1
+
+    async def _wait_for_change(self, before: dict[str, int]) -> tuple[dict[str, int], list[str]]:
+        while True:
+            await trio.sleep(self.poll)
+            after = await trio.to_thread.run_sync(snapshot, self.watch)
+            diff = changed(before, after)
+            if diff:
+                return after, diff
+
+    async def _serve_until_change(self) -> None:
+        """Run the child; if it exits on its own, serve its error until the next change."""
+        self.output = []
+        status = await self._run_child()
+        message = f"the server exited with status {status}; fix the code and save to restart"
+        print(f"vango-actors dev: {message}", file=sys.stderr)
+        await trio.serve_tcp(self._error_page, self.port, host=self.host)
+
+    async def _run_child(self) -> int:
+        process = await trio.lowlevel.open_process(
+            self.command,
+            env=self.env,
+            stdout=-1,  # subprocess.PIPE
+            stderr=-2,  # subprocess.STDOUT
+            start_new_session=True,
+        )
+        try:
+            assert process.stdout is not None
+            async for chunk in process.stdout:
+                text = chunk.decode(errors="replace")
+                sys.stdout.write(text)
+                sys.stdout.flush()
+                self.output = (self.output + text.splitlines())[-200:]
+            return await process.wait()
+        finally:
+            with trio.CancelScope(shield=True):
+                await stop_process_group(process)
+
+    async def _error_page(self, stream: trio.SocketStream) -> None:
+        """Answer any request with the start-up error (the dev error overlay, pre-start)."""
+        with trio.move_on_after(5):
+            try:
+                await stream.receive_some(65536)
+                body = error_page_html("\n".join(self.output)).encode()
+                head = (
+                    "HTTP/1.1 500 Internal Server Error\r\n"
+                    "Content-Type: text/html; charset=utf-8\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                )
+                await stream.send_all(head.encode() + body)
+            except trio.BrokenResourceError:
+                pass
+        await stream.aclose()
+
+
+def error_page_html(output: str) -> str:
+    return (
+        "<!doctype html><meta charset=utf-8><title>vango-actors: the app did not start</title>"
+        '<body style="font-family:sans-serif;background:#200;color:#fdd;padding:1em">'
+        "<h1>The app did not start</h1><p>Fix the code and save: the server restarts and this "
+        "page goes away on reload.</p>"
+        f'<pre style="white-space:pre-wrap">{escape(output)}</pre></body>'
+    )
+
+
+async def stop_process_group(process: trio.Process, grace: float = 5.0) -> None:
+    """SIGTERM the child's process group (hypercorn and its workers), SIGKILL after grace."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.returncode is not None:
+            break
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        with trio.move_on_after(grace):
+            await process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # stray workers of the group
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# ------------------------------------------------------------------------------ scaffold
+
+_PYPROJECT = """\
+[tool.vango-actors]
+routes = "{package}"
+
+[tool.pytest.ini_options]
+trio_mode = true
+pythonpath = ["."]
+vango_routes = "{package}"
+filterwarnings = ["error"]
+"""
+
+_PAGE = """\
+\"\"\"`/`: the first page of {name}. Edit it while `vango-actors dev` runs.\"\"\"
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vango_actors import Component, Element, h, live_page
+
+
+@live_page(title="{name}")
+class Home(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.count = 0
+
+    def inc(self) -> None:
+        self.count += 1
+
+    def render(self) -> Element:
+        return h.main(
+            h.h1("Hello from {name}"),
+            h.button("+1", id="inc", on_click=self.inc),
+            " ",
+            h.span(self.count, id="count"),
+        )
+"""
+
+_TEST = """\
+from vango_actors.testing import Harness
+
+
+async def test_the_button_counts(vango: Harness) -> None:
+    view = await vango.mount("/")
+    assert view.text("#count") == "0"
+    await view.click("#inc")
+    assert view.text("#count") == "1"
+"""
+
+_README = """\
+# {name}
+
+A [vango-actors](https://pypi.org/project/vango-actors/) app.
+
+```sh
+vango-actors dev          # http://127.0.0.1:8000/, reloads when you save
+python -m pytest          # the page's test, no browser needed
+vango-actors routes       # the route table
+```
+"""
+
+
+def create_project(root: Path) -> Path:
+    """Write a one-page app with one passing test into the new directory ``root``."""
+    package = root.name.replace("-", "_")
+    if not package.isidentifier() or package.startswith("_"):
+        raise CliError(
+            f"new: expected a name made of letters, digits, '-' and '_' that does not start "
+            f"with a digit or '_', got {root.name!r}"
+        )
+    if root.exists():
+        raise CliError(f"new: {root} already exists; choose a new directory name")
+    files = {
+        "pyproject.toml": _PYPROJECT,
+        "README.md": _README,
+        f"{package}/__init__.py": '"""Routes of {name}: one module per page."""\n',
+        f"{package}/index.py": _PAGE,
+        "tests/test_index.py": _TEST,
+    }
+    for rel, template in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(template.format(name=root.name, package=package))
+    return root
