@@ -1,0 +1,157 @@
+"""Floods and limits over real sockets: event rate, frame size, sessions, sockets per address.
+
+Each limit answers with a clear ERROR (or HTTP status) and is counted in /vango/metrics.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import trio
+
+from vango_actors.limits import LiveLimiter, TokenBucket
+from vango_actors.live import TRY_AGAIN_LATER
+from vango_actors.protocol import CloseCode, ErrorCode, Hello, Ping, Pong
+
+from ..liveclient import http_get, load_page, open_live, open_page
+from .server import metrics, running_app
+
+
+def test_token_bucket_refills_at_its_rate() -> None:
+    bucket = TokenBucket.full(rate=10, burst=3, now=0.0)
+    assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(0.05) is False  # half a token
+    assert bucket.take(0.1) is True
+    assert bucket.level(100.0) == 3
+
+
+def test_limiter_keeps_a_sessions_bucket_across_connections() -> None:
+    limiter = LiveLimiter()
+    bucket = limiter.bucket("s", 10, 2, 0.0)
+    assert bucket.take(0.0) and bucket.take(0.0) and not bucket.take(0.0)
+    limiter.release("s", bucket, 0.0)
+    assert limiter.bucket("s", 10, 2, 0.01).take(0.01) is False  # reconnecting does not refill
+    limiter.release("s", TokenBucket.full(10, 2, 0.0), 0.0)
+    assert limiter.buckets == 0  # a full bucket is forgotten
+    assert limiter.open("a", 1) and not limiter.open("a", 1) and limiter.open("b", 1)
+    limiter.close("a")
+    assert limiter.connections("a") == 0 and limiter.open("a", 1)
+    assert limiter.open(None, 1) and limiter.open(None, 1)
+
+
+async def test_an_event_flood_is_cut_to_the_rate_with_one_error_per_run() -> None:
+    with trio.fail_after(20):
+        async with running_app(event_rate=10, event_burst=20) as server:
+            async with open_page(server.base_url, "/counter") as client:
+                inc = client.hid("#inc")
+                for _ in range(200):  # far faster than 10/s: the burst passes, the rest drops
+                    await client.send_event(inc, "click")
+                await client.send_frame(Ping(7))  # dropped too: PINGs share the bucket
+                await client.wait_for(lambda: bool(client.errors) and client.acked >= 20)
+                limited = [e for e in client.errors if e.code == ErrorCode.RATE_LIMITED]
+                # one ERROR per run of drops: a run ends only when a refilled token lets one pass
+                passed = int(client.text("#count"))
+                assert 20 <= passed < 30 and 1 <= len(limited) <= 1 + passed - 20
+                assert limited[0].message.startswith("event seq 21 dropped: more than 10 events/s")
+                assert server.stats.rate_limited >= 170
+                # the session goes on: once the bucket refills, events pass again
+                assert not client.of_type(Pong)
+                await trio.sleep(0.15)  # the server's bucket refills in real time (10/s)
+                seq = await client.click("#inc")
+                await client.wait_for(lambda: client.acked >= seq)
+                assert client.closed is None
+                dropped = server.stats.rate_limited
+                counters = await metrics(server.base_url)
+                assert counters["vango_live_rate_limited_total"] == dropped
+                assert int(client.text("#count")) == passed + 1
+
+
+async def test_an_oversize_frame_gets_too_big_and_the_session_survives() -> None:
+    with trio.fail_after(20):
+        async with running_app(max_frame_bytes=1024) as server:
+            async with open_page(server.base_url, "/counter") as client:
+                await client.click("#inc")
+                await client.synced()
+                await client.send_raw(b"\x93" + b"\x00" * 2000)
+                closed = await client.wait_closed()
+                assert closed.code == CloseCode.TOO_BIG
+                assert client.errors[-1].code == ErrorCode.TOO_BIG
+                assert "1024" in client.errors[-1].message
+            async with open_live(server.base_url, client.shell) as again:
+                again.seq, again.document = client.seq, client.document
+                await again.hello()
+                await again.connected()
+                assert again.text("#count") == "1"
+
+
+async def test_the_session_limit_answers_503_and_is_counted() -> None:
+    with trio.fail_after(20):
+        async with running_app(max_sessions=2) as server:
+            first = await http_get(server.base_url + "/counter")
+            second = await http_get(server.base_url + "/counter")
+            third = await http_get(server.base_url + "/counter")
+            assert (first.status, second.status, third.status) == (200, 200, 503)
+            assert third.headers["retry-after"] == "1"
+            assert "session limit" in third.text
+            counters = await metrics(server.base_url)
+            assert counters["vango_sessions_refused_total"] == 1
+            health = await http_get(server.base_url + "/vango/health")
+            assert health.status == 200
+
+
+async def test_sockets_per_address_are_limited_and_counted() -> None:
+    with trio.fail_after(20):
+        async with running_app(max_connections_per_address=2) as server:
+            shell = await load_page(server.base_url, "/counter")
+            async with (
+                open_live(server.base_url, shell) as one,
+                open_live(server.base_url, shell) as two,
+            ):
+                async with open_live(server.base_url, shell) as three:
+                    closed = await three.wait_closed()
+                    assert closed.code == TRY_AGAIN_LATER
+                    assert [e.code for e in three.errors] == [ErrorCode.BUSY]
+                    assert three.errors[0].message == (
+                        "too many live connections from 127.0.0.1: the limit is 2 per address"
+                    )
+                assert server.stats.refused_connections == 1
+                del one, two
+            # both closed: the address may connect again
+            with trio.fail_after(5):
+                while server.stats.limiter.connections("127.0.0.1"):
+                    await trio.sleep(0.01)  # the server notices the close on its own task
+            async with open_live(server.base_url, shell) as four:
+                await four.hello()
+                await four.connected()
+            counters = await metrics(server.base_url)
+            assert counters["vango_live_refused_connections_total"] == 1
+
+
+async def test_guessed_session_ids_and_tokens_are_refused_and_counted() -> None:
+    with trio.fail_after(20):
+        async with running_app(token_max_age=60) as server:
+            shell = await load_page(server.base_url, "/counter")
+            assert len(shell.session_id) >= 32  # 24 random bytes, url-safe base64
+            guessed = type(shell)(secrets.token_urlsafe(24), shell.token, None, "")
+            async with open_live(server.base_url, guessed) as client:
+                await client.hello()  # a genuine token, for another session id
+                closed = await client.wait_closed()
+                assert closed.code == CloseCode.POLICY_VIOLATION
+                assert client.errors[0].message == "token was issued for another session"
+            async with open_live(server.base_url, shell) as client:
+                await client.send_frame(Hello(1, shell.session_id, "x" * 80, 0, 0, "/"))
+                assert (await client.wait_closed()).code == CloseCode.POLICY_VIOLATION
+            async with open_live(server.base_url, shell, origin="http://evil.example") as client:
+                await client.hello()
+                assert (await client.wait_closed()).code == CloseCode.POLICY_VIOLATION
+                assert client.errors[0].code == ErrorCode.BAD_ORIGIN
+            async with open_live(server.base_url, shell, origin=None) as client:
+                await client.hello()
+                assert (await client.wait_closed()).code == CloseCode.POLICY_VIOLATION
+            counters = await metrics(server.base_url)
+            assert counters["vango_live_bad_tokens_total"] == 2
+            assert counters["vango_live_refused_origins_total"] == 2
+            # the real owner is unaffected
+            async with open_live(server.base_url, shell) as owner:
+                await owner.hello()
+                assert not (await owner.connected()).resumed
