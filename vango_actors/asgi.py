@@ -16,6 +16,7 @@ Under hypercorn's asyncio worker the app refuses to start with one line saying h
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import multiprocessing
@@ -23,7 +24,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ from .manager import (
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
 from .protocol import Limits
+from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
+from .service import Service, ServiceGroup, open_services
 from .tokens import TokenSigner
 
 log = logging.getLogger("vango_actors.asgi")
@@ -84,6 +87,9 @@ class Front:
     stopped: trio.Event | None = None
     live_port: int | None = None  # the fast door's bound port while it serves
     live_door: trio.CancelScope | None = None
+    services: tuple[Callable[[], Service], ...] = ()  # started with the runtime, in order
+    broker: MemoryBroker | RedisBroker | None = None  # pub/sub, while serving
+    service_group: ServiceGroup | None = None
 
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
@@ -168,10 +174,15 @@ def _hypercorn_supervisor_pid() -> int | None:
 
 
 def create_app(
-    routes: str | None = None, *, middleware: Iterable[Any] = (), **overrides: Any
+    routes: str | None = None,
+    *,
+    middleware: Iterable[Any] = (),
+    services: Iterable[Callable[[], Service]] | None = None,
+    **overrides: Any,
 ) -> VangoApp:
     """Build the app for the routes package ``routes`` (default: ``VANGO_ROUTES`` or
-    ``app_routes``); keyword ``overrides`` are :class:`Settings` fields and win over the env."""
+    ``app_routes``); keyword ``overrides`` are :class:`Settings` fields and win over the env.
+    ``services`` (default: the routes package's ``services`` list) start with the runtime."""
     if routes is not None:
         overrides["routes"] = routes
     settings = Settings.from_env(os.environ, **overrides)
@@ -193,6 +204,7 @@ def create_app(
         live_stats=live.LiveStats(),
         client_url=clientjs.client_url(settings.dev),
         client_source=clientjs.client_source(settings.dev),
+        services=tuple(_package_services(settings.routes) if services is None else services),
     )
     registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
     _add_lifespan(app)
@@ -229,11 +241,20 @@ async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNOR
         await fastdoor.serve_fast_door(front, config, task_status=task_status)
 
 
+def _package_services(routes: str) -> tuple[Callable[[], Service], ...]:
+    return tuple(getattr(importlib.import_module(routes), "services", ()))
+
+
 async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    """Open the runtime, report the manager, wait for shutdown, then drain."""
+    """Open pub/sub, the services and the runtime, report the manager, wait for shutdown,
+    then drain (sessions first, then services, then pub/sub)."""
     assert front.stop is not None and front.stopped is not None
     try:
-        async with open_runtime(**front.settings.runtime_config()) as manager:
+        async with (
+            open_pubsub(front.settings.pubsub) as front.broker,
+            open_services(front.services, front.broker) as front.service_group,
+            open_runtime(**front.settings.runtime_config()) as manager,
+        ):
             task_status.started(manager)
             await front.stop.wait()
             front.manager = None  # new pages and sockets are refused while draining
@@ -265,7 +286,8 @@ def _add_internal_routes(app: VangoApp, registry: Any) -> None:
     async def health() -> Response:
         stats = front.runtime_statistics()
         status = "ok" if stats is not None else "unavailable"
-        body = {"status": status, "sessions": session_counts(stats)}
+        body: dict[str, Any] = {"status": status, "sessions": session_counts(stats)}
+        _add_scale_health(front, body)
         return Response(
             json.dumps(body),
             status=200 if stats is not None else 503,
@@ -276,6 +298,19 @@ def _add_internal_routes(app: VangoApp, registry: Any) -> None:
     @app.route("/vango/metrics")
     async def metrics() -> Response:
         return Response(render_metrics(registry), content_type=METRICS_CONTENT_TYPE)
+
+
+def _add_scale_health(front: Front, body: dict[str, Any]) -> None:
+    """Pub/sub and services in /vango/health: ``degraded`` (still 200) when one is down."""
+    if front.broker is not None:
+        pubsub_status = front.broker.status().as_json()
+        body["pubsub"] = pubsub_status
+        if pubsub_status["status"] != "ok" and body["status"] == "ok":
+            body["status"] = "degraded"
+    if front.service_group is not None:
+        body["services"] = {s.name: s.state for s in front.service_group.statistics()}
+        if not front.service_group.healthy and body["status"] == "ok":
+            body["status"] = "degraded"
 
 
 def _add_page_routes(app: VangoApp) -> None:

@@ -56,6 +56,11 @@ def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _check_pubsub(url: str) -> None:
+    if url != "memory" and not str(url).startswith(("redis://", "rediss://")):
+        raise ConfigError(f"VANGO_PUBSUB: expected 'memory' or a redis:// URL, got {url!r}")
+
+
 @attrs.frozen
 class Settings:
     """Everything the HTTP front and the runtime need to start; frozen once built.
@@ -72,7 +77,7 @@ class Settings:
     live_host: str = "127.0.0.1"  # the fast door's bind address
     live_url: str | None = None  # the live URL pages get: None: ws(s)://<page host>:<live_port>,
     # "same-origin": the page's own origin (a proxy routes /vango/live/), else a ws(s):// base
-    pubsub: str = "memory"  # "memory" or a redis:// URL (later)
+    pubsub: str = "memory"  # "memory" or a redis:// / rediss:// URL (many processes)
     max_sessions: int = 10_000
     unclaimed_ttl: float = 30.0  # s a rendered page waits for its live connection
     disconnect_grace: float = 60.0  # s a session survives without a connection
@@ -116,6 +121,7 @@ class Settings:
                 f"Settings ({', '.join(sorted(attrs.fields_dict(cls)))})"
             )
         values.update(overrides)
+        _check_pubsub(values.get("pubsub", "memory"))
         if isinstance(values.get("secret_keys"), str):
             values["secret_keys"] = _parse_list(values["secret_keys"])
         return cls(**values).with_secret()

@@ -142,6 +142,12 @@ class Subscription:
             except trio.EndOfChannel:
                 return
 
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Unsubscribe; messages already buffered can still be read. Idempotent."""
         if not self.closed:
