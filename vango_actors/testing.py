@@ -243,7 +243,11 @@ class LiveView:
             )
         hid = target.hid
         assert hid is not None
-        return await self.send_event(hid, type, dict(payload or {}))
+        payload = dict(payload or {})
+        keys = target.attrs.get("data-keys")
+        if type in ("keydown", "keyup") and keys and payload.get("key") not in keys.split():
+            return Reply(())  # the client filters keys: nothing is sent
+        return await self.send_event(hid, type, payload)
 
     async def send_event(self, hid: int, type: str, payload: dict[str, Any]) -> Reply:
         """The raw EVENT path (hids are not checked: for tests of bad input)."""

@@ -141,6 +141,7 @@ def test_serve_runs_hypercorn_with_the_trio_worker(tmp_path: Path) -> None:
     args = ["serve", "--routes", "app_routes", "--bind", f"127.0.0.1:{port}"]
     with running(args, ROOT, {"VANGO_SECRET_KEY": "test-key"}):
         page = wait_for(f"http://127.0.0.1:{port}/counter", lambda t: 'id="count"' in t)
+        assert "data-vango-dev" not in page  # production: no error overlay, minified client
         assert '"status": "ok"' in fetch(f"http://127.0.0.1:{port}/vango/health").text
 
 
