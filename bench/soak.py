@@ -183,6 +183,7 @@ def run(sessions: int, duration: float, rate: float) -> dict[str, Any]:
         "VANGO_ROUTES": ROUTES,
         "VANGO_SECRET_KEY": "soak",
         "VANGO_DISCONNECT_GRACE": str(GRACE),
+        "VANGO_UNCLAIMED_TTL": "600",  # loading 1,000 pages one by one takes a while
         "VANGO_MAX_CONNECTIONS_PER_ADDRESS": "0",
         "VANGO_MAX_SESSIONS": str(max(10_000, 2 * sessions)),
     }
