@@ -305,6 +305,7 @@ class Driver(Protocol):
     """How a client talks to one app: open a session, click, idle."""
 
     name: str
+    open_concurrency: int  # sessions opened at once (ReactPy 1.1 breaks on concurrent mounts)
 
     async def open(self, nursery: trio.Nursery, base_url: str, counter: list[int]) -> Conn:
         """GET the counter page and open its live socket (connected and ready to click)."""
@@ -350,6 +351,7 @@ class VangoConn:
 @attrs.define
 class VangoDriver:
     name: str = "vango-actors"
+    open_concurrency: int = 100
 
     async def open(self, nursery: trio.Nursery, base_url: str, counter: list[int]) -> Conn:
         for _attempt in range(50):
@@ -400,7 +402,7 @@ async def open_many(
     """Open ``count`` sessions, ``concurrency`` at a time; the sessions and their open times."""
     conns: list[Conn] = []
     times: list[float] = []
-    limiter = trio.CapacityLimiter(concurrency)
+    limiter = trio.CapacityLimiter(min(concurrency, driver.open_concurrency))
 
     async def one() -> None:
         async with limiter:
