@@ -237,3 +237,16 @@ def test_throttle_sends_first_then_latest_per_interval(page_client_paused: Clien
     assert c.take_sent() == [[3, 2, 2, "input", {"value": "abcd"}]]
     c.page.clock.run_for(500)
     assert c.take_sent() == []
+
+
+def test_enter_flushes_a_debounced_container_binding(page_client_paused: ClientPage) -> None:
+    c = page_client_paused
+    c.load(
+        '<div data-hid="h1" data-on="input" data-debounce="300"><input id="i" data-hid="h2"></div>',
+        paused_clock=True,
+    )
+    c.connect()
+    c.page.click("#i")
+    c.page.keyboard.type("ok")
+    c.page.keyboard.press("Enter")
+    assert c.take_sent() == [[3, 1, 1, "input", {"value": "ok"}]]

@@ -386,10 +386,10 @@
     }
   }
 
-  /** Send waiting debounced/throttled events now (matching element, or all). */
+  /** Send waiting debounced/throttled events now: those of e or its ancestors, or all. */
   function flush(e) {
     for (const q of pend) {
-      if (e && q.e !== e) continue;
+      if (e && !q.e.contains(e)) continue;
       clearTimeout(q.timer);
       pend.delete(q);
       push(q.e, q.t, q.p);
