@@ -9,7 +9,7 @@ screenshot in ``test-artifacts/<test name>.png``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,12 +32,14 @@ _failed_key = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember whether the test body failed, so ``page`` can take a screenshot."""
-    report: pytest.TestReport = yield  # type: ignore[misc]
+    report = yield
     if report.when == "call" and report.failed:
         item.stash[_failed_key] = True
-    return report  # type: ignore[return-value]
+    return report
 
 
 @pytest.fixture(scope="session")
