@@ -1,0 +1,181 @@
+"""The fast door's own parts: RFC 6455 framing (sans-IO) and what its listener refuses.
+
+The connection logic behind it is live.py's, tested through both doors in test_socket.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import trio
+
+from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, OP_PING, Control, FrameReader, frame
+from vango_actors.protocol import CloseCode, ErrorCode, ProtocolError
+
+from ..liveclient import http_get, load_page, open_live, open_page
+from .test_socket import TIMEOUT, running_app
+
+MASK = b"\x01\x02\x03\x04"
+
+
+def client_frame(opcode: int, payload: bytes, *, fin: bool = True, mask: bytes = MASK) -> bytes:
+    """A frame as a browser sends it: masked (``mask=b""``: unmasked, which is illegal)."""
+    n = len(payload)
+    first = (0x80 if fin else 0) | opcode
+    masked = 0x80 if mask else 0
+    if n < 126:
+        head = bytes((first, masked | n))
+    elif n < 65536:
+        head = bytes((first, masked | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((first, masked | 127)) + n.to_bytes(8, "big")
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if mask else payload
+    return head + mask + body
+
+
+def read_all(data: bytes, max_message: int = 65536) -> list[bytes | Control]:
+    reader = FrameReader(max_message)
+    reader.feed(data)
+    out = []
+    while (item := reader.next()) is not None:
+        out.append(item)
+    return out
+
+
+# ------------------------------------------------------------------------------ framing
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536])
+def test_a_masked_binary_frame_of_any_length_class_is_one_message(size: int) -> None:
+    payload = os.urandom(size)
+    assert read_all(client_frame(OP_BINARY, payload), max_message=1 << 20) == [payload]
+
+
+def test_bytes_arriving_one_at_a_time_make_the_same_messages() -> None:
+    data = (
+        client_frame(OP_BINARY, b"first")
+        + client_frame(OP_PING, b"p")
+        + client_frame(OP_BINARY, b"second" * 30)
+    )
+    reader, out = FrameReader(65536), []
+    for byte in data:
+        reader.feed(bytes([byte]))
+        while (item := reader.next()) is not None:
+            out.append(item)
+    assert out == [b"first", Control(OP_PING, b"p"), b"second" * 30]
+
+
+def test_a_fragmented_message_is_joined_and_control_frames_may_interleave() -> None:
+    data = (
+        client_frame(OP_BINARY, b"ab", fin=False)
+        + client_frame(OP_PING, b"")
+        + client_frame(0x0, b"cd", fin=False)
+        + client_frame(0x0, b"ef")
+    )
+    assert read_all(data) == [Control(OP_PING, b""), b"abcdef"]
+
+
+def test_a_close_frame_carries_its_code() -> None:
+    [close] = read_all(client_frame(OP_CLOSE, (1000).to_bytes(2, "big") + b"bye"))
+    assert isinstance(close, Control) and close.close_code() == 1000
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            client_frame(OP_BINARY, b"x", mask=b""),
+            "unmasked WebSocket frame: a client must mask every frame",
+        ),
+        (bytes((0xC2, 0x80)) + MASK, "WebSocket frame with RSV bits set: no extension was agreed"),
+        (client_frame(0x3, b""), "unknown WebSocket opcode 0x3"),
+        (client_frame(OP_PING, b"x" * 126), "WebSocket control frame fragmented or over 125 bytes"),
+        (client_frame(0x0, b"x"), "WebSocket continuation frame without a message to continue"),
+        (
+            client_frame(OP_BINARY, b"a", fin=False) + client_frame(OP_BINARY, b"b"),
+            "new WebSocket message while a fragmented one is unfinished",
+        ),
+    ],
+)
+def test_frames_a_client_may_not_send_are_protocol_errors(data: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        read_all(data)
+    assert (caught.value.message, caught.value.close_code) == (message, CloseCode.PROTOCOL_ERROR)
+
+
+def test_an_oversize_message_is_refused_from_its_header_alone() -> None:
+    header_only = bytes((0x82, 0xFF)) + (1 << 30).to_bytes(8, "big")
+    with pytest.raises(ProtocolError) as caught:
+        read_all(header_only)
+    error = caught.value
+    assert error.message == f"frame of {1 << 30} bytes exceeds the limit of 65536 bytes"
+    assert (error.code, error.close_code) == (ErrorCode.TOO_BIG, CloseCode.TOO_BIG)
+
+
+def test_fragments_count_toward_the_limit_together() -> None:
+    data = client_frame(OP_BINARY, b"x" * 40, fin=False) + client_frame(0x0, b"y" * 40)
+    with pytest.raises(ProtocolError, match="frame of 80 bytes exceeds the limit of 64 bytes"):
+        read_all(data, max_message=64)
+
+
+def test_a_text_message_is_refused_with_1003() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        read_all(client_frame(0x1, b"hi"))
+    assert caught.value.close_code == CloseCode.UNSUPPORTED_DATA
+
+
+@pytest.mark.parametrize(("size", "header"), [(125, 2), (126, 4), (65535, 4), (65536, 10)])
+def test_server_frames_use_the_shortest_length_header(size: int, header: int) -> None:
+    encoded = frame(OP_BINARY, b"z" * size)
+    assert len(encoded) == size + header and encoded[0] == 0x82
+
+
+# ----------------------------------------------------------------------------- listener
+
+
+async def test_pages_point_their_client_at_the_fast_door() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server:
+            shell = await load_page(server.base_url, "/counter")
+            port = server.app.front.live_port
+            assert port is not None and f":{port}" not in server.base_url
+            assert shell.live_url == f"ws://127.0.0.1:{port}/vango/live/{shell.session_id}"
+
+
+async def test_the_fast_door_refuses_other_paths_and_plain_http() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server:
+            door = f"http://127.0.0.1:{server.app.front.live_port}"
+            assert (await http_get(door + "/vango/live/x")).status == 400  # no upgrade
+            upgrade = [
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                ("Sec-WebSocket-Version", "13"),
+            ]
+            assert (await http_get(door + "/elsewhere", upgrade)).status == 404
+
+
+async def test_the_live_ports_own_origin_is_not_the_pages() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server:
+            shell = await load_page(server.base_url, "/counter")
+            door_origin = f"http://127.0.0.1:{server.app.front.live_port}"
+            async with open_live(server.base_url, shell, origin=door_origin) as client:
+                closed = await client.wait_closed()
+            expected = f"Origin {door_origin!r} is not allowed: expected '{server.base_url}'"
+            assert [(e.code, e.message) for e in client.errors] == [
+                (ErrorCode.BAD_ORIGIN, expected)
+            ]
+            assert closed.code == CloseCode.POLICY_VIOLATION
+
+
+async def test_websocket_level_pings_are_answered_and_the_page_stays_live() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server, open_page(server.base_url, "/counter") as client:
+            await client.ws.ping(b"are you there")  # returns once the PONG arrived
+            for _ in range(3):
+                await client.click("#inc")
+            await client.synced()
+            assert client.text("#count") == "3"
