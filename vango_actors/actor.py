@@ -191,6 +191,7 @@ class SessionActor:
         self._bound: dict[int, Host] = {}
         self._host_bound: dict[Host, dict[int, Element]] = {}
         self.started = False
+        self.remounted = False  # created from a token: the client's DOM is another server's
         self.events_handled = 0
         self.dropped_events = 0
         self.restarts = 0
@@ -268,13 +269,38 @@ class SessionActor:
             try:
                 await self._handle(message)
             except Escalation as exc:
-                logger.error(
-                    "session %s ends: %s",
-                    self.id,
-                    exc,
-                    extra={"session_id": self.id, "component": exc.path, "where": "escalation"},
-                )
-                self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
+                self._escalated(exc)
+        await self._finish_in_flight()
+
+    async def _finish_in_flight(self) -> None:
+        """Draining: handle the events already in the mailbox so their acks precede GOAWAY.
+
+        An event the server handled but never acknowledged would be re-sent to the next
+        worker and applied twice; one it never handled is re-sent and applied there once.
+        """
+        end = self.end
+        if end is None or end.reason != "shutdown" or self.attachment is None:
+            return
+        for _ in range(self._inbox.statistics().current_buffer_used):
+            try:
+                message = self._inbox.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                return
+            if type(message) is _Incoming:
+                try:
+                    await self._handle(message)
+                except Escalation as exc:
+                    self._escalated(exc)
+                    return
+
+    def _escalated(self, exc: Escalation) -> None:
+        logger.error(
+            "session %s ends: %s",
+            self.id,
+            exc,
+            extra={"session_id": self.id, "component": exc.path, "where": "escalation"},
+        )
+        self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
 
     def _wake(self) -> None:
         """Make a loop blocked in a plain receive look at its deadline and end flag again."""
@@ -349,7 +375,13 @@ class SessionActor:
         self._set_deadline(_INF)
         hb = self.config.heartbeat_ms
         self._emit(encode(Welcome(VERSION, self.seq, self.ack, hb, resumed)))
-        self._catch_up(hello.last_seq)
+        if not resumed and (self.remounted or hello.last_seq > 0):
+            # The client's DOM and seqs come from another server's history (a remount, or a
+            # page that applied frames elsewhere before reaching this parked session).
+            self.remounted = False
+            self._emit(self._resync_frame())
+        else:
+            self._catch_up(hello.last_seq)
         return att
 
     def _catch_up(self, last_seq: int) -> None:

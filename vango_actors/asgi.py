@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from html import escape
@@ -37,6 +38,7 @@ from quart_trio import QuartTrio
 
 from . import clientjs, fastdoor, live
 from .config import Settings
+from .errors import VangoError
 from .inject import (
     CLIENT_CACHE_CONTROL,
     CLIENT_CONTENT_TYPE,
@@ -49,6 +51,7 @@ from .manager import (
     RuntimeClosed,
     SessionLimitReached,
     SessionManager,
+    SessionNotFound,
     open_runtime,
 )
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -57,7 +60,8 @@ from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
 from .service import Service, ServiceGroup, open_services
-from .tokens import TokenSigner
+from .supervisor import MountError
+from .tokens import TokenClaims, TokenSigner
 
 log = logging.getLogger("vango_actors.asgi")
 
@@ -87,12 +91,17 @@ class Front:
     stopped: trio.Event | None = None
     live_port: int | None = None  # the fast door's bound port while it serves
     live_door: trio.CancelScope | None = None
+    drain_watch: trio.CancelScope | None = None  # the SIGTERM receiver while serving
     services: tuple[Callable[[], Service], ...] = ()  # started with the runtime, in order
     broker: MemoryBroker | RedisBroker | None = None  # pub/sub, while serving
     service_group: ServiceGroup | None = None
 
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
+
+    async def remount(self, claims: TokenClaims, origin: str | None) -> None:
+        """The live door's remount hook: see :func:`remount_session`."""
+        await remount_session(self, claims, origin)
 
 
 class VangoApp(QuartTrio):
@@ -125,6 +134,7 @@ class VangoApp(QuartTrio):
             signer=front.signer,
             settings=front.live_settings,
             stats=front.live_stats,
+            remount=front.remount,
         )
 
 
@@ -185,6 +195,7 @@ def create_app(
     ``services`` (default: the routes package's ``services`` list) start with the runtime."""
     if routes is not None:
         overrides["routes"] = routes
+    overrides.setdefault("workers", _hypercorn_workers())
     settings = Settings.from_env(os.environ, **overrides)
     table = scan(settings.routes)
     app = VangoApp(__name__, static_folder=None)
@@ -220,6 +231,8 @@ def _add_lifespan(app: VangoApp) -> None:
     async def start_runtime() -> None:
         front.stop, front.stopped = trio.Event(), trio.Event()
         front.manager = await app.nursery.start(_run_runtime, front)
+        if threading.current_thread() is threading.main_thread():
+            front.drain_watch = await app.nursery.start(_drain_on_sigterm, front)
         if front.settings.live_port is not None:
             front.live_port = await app.nursery.start(_run_fast_door, front)
 
@@ -230,6 +243,8 @@ def _add_lifespan(app: VangoApp) -> None:
             await front.stopped.wait()  # live clients got GOAWAY and were closed
         if front.live_door is not None:
             front.live_door.cancel()
+        if front.drain_watch is not None:
+            front.drain_watch.cancel()
 
 
 async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
@@ -239,6 +254,75 @@ async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNOR
     config = fastdoor.FastDoorConfig(host=settings.live_host, port=settings.live_port)
     with trio.CancelScope() as front.live_door:
         await fastdoor.serve_fast_door(front, config, task_status=task_status)
+
+
+async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """On SIGTERM drain at once: refuse new pages and sockets, GOAWAY every live client.
+
+    Hypercorn closes its listeners on the same signal (its supervisor relays it) but runs the
+    lifespan shutdown only after open connections ended or its ``graceful_timeout`` cancelled
+    them; live sockets never end by themselves, so without this clients would get a bare
+    close instead of GOAWAY, and their in-flight events no acknowledgement.
+    """
+    with trio.CancelScope() as scope, trio.open_signal_receiver(signal.SIGTERM) as signals:
+        task_status.started(scope)
+        async for _ in signals:
+            log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
+            if front.stop is not None:
+                front.stop.set()
+            break
+
+
+def _hypercorn_workers() -> int:
+    """How many workers the hypercorn supervisor of this process runs (``-w`` / ``--workers``
+    on its command line); 1 when not under a hypercorn supervisor."""
+    parent = _hypercorn_supervisor_pid()
+    if parent is None:
+        return 1
+    try:
+        args = Path(f"/proc/{parent}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return 1
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.split("=", 1)[1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return 1
+
+
+async def remount_session(front: Front, claims: TokenClaims, origin: str | None) -> None:
+    """Re-create the page a verified token names, under its session id (no local actor).
+
+    Raises SessionNotFound (the client reloads) when the route is gone or fails to mount,
+    ``live.Unavailable`` (the client retries, maybe elsewhere) while draining or full.
+    """
+    manager = front.manager
+    if manager is None:
+        raise live.Unavailable("the server is draining: reconnect to another worker")
+    sid = claims.session_id
+    route = front.routes.get(claims.route)
+    if route is None or not route.is_live:
+        raise SessionNotFound(sid, "unknown", f"no live page {claims.route!r} to remount here")
+    try:
+        props = route.convert(claims.params)
+    except ValueError as exc:
+        raise SessionNotFound(sid, "unknown", f"cannot remount: {exc}") from None
+    meta = {**claims.data, "route": route.pattern, "params": dict(claims.params)}
+    if origin:
+        meta["origin"] = origin
+    try:
+        await manager.create(route.target, props, meta=meta, session_id=sid)
+    except (RuntimeClosed, SessionLimitReached) as exc:
+        raise live.Unavailable(str(exc)) from None
+    except MountError as exc:
+        raise SessionNotFound(sid, "unknown", f"remounting {route.pattern} failed: {exc}") from None
+    except VangoError as exc:  # the id is still taken by a session that is ending
+        raise live.Unavailable(str(exc)) from None
+    front.live_stats.remounts += 1
 
 
 def _package_services(routes: str) -> tuple[Callable[[], Service], ...]:
@@ -258,7 +342,8 @@ async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED
             task_status.started(manager)
             await front.stop.wait()
             front.manager = None  # new pages and sockets are refused while draining
-            await manager.aclose()  # GOAWAY to live clients, unmount every session
+            # GOAWAY to live clients after their in-flight events, unmount every session
+            await manager.aclose(front.settings.drain_timeout)
     finally:
         front.manager = None
         front.stopped.set()

@@ -56,6 +56,16 @@ def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _parse_env(raw: str) -> bool:
+    """True for production; VANGO_ENV names the deployment mode."""
+    value = raw.strip().lower()
+    if value in {"production", "prod"}:
+        return True
+    if value in {"", "development", "dev", "test"}:
+        return False
+    raise ConfigError(f"VANGO_ENV: expected 'production' or 'development', got {raw!r}")
+
+
 def _check_pubsub(url: str) -> None:
     if url != "memory" and not str(url).startswith(("redis://", "rediss://")):
         raise ConfigError(f"VANGO_PUBSUB: expected 'memory' or a redis:// URL, got {url!r}")
@@ -88,6 +98,9 @@ class Settings:
     max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
     max_frame_bytes: int = 64 * 1024  # largest live frame a client may send
     secret_key_generated: bool = False
+    production: bool = False  # VANGO_ENV=production: a missing VANGO_SECRET_KEY is an error
+    workers: int = 1  # worker processes serving this app (hypercorn -w); > 1 needs a secret
+    drain_timeout: float = 10.0  # s a SIGTERM drain waits for sessions before cancelling
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
@@ -108,6 +121,8 @@ class Settings:
             values["live_host"] = env["VANGO_LIVE_HOST"].strip()
         if env.get("VANGO_LIVE_URL", "").strip():
             values["live_url"] = _parse_live_url(env["VANGO_LIVE_URL"])
+        if "VANGO_ENV" in env:
+            values["production"] = _parse_env(env["VANGO_ENV"])
         if env.get("VANGO_PUBSUB", "").strip():
             values["pubsub"] = env["VANGO_PUBSUB"].strip()
         for field, kind in _NUMBERS.items():
@@ -134,6 +149,14 @@ class Settings:
         """
         if self.secret_keys:
             return self
+        if self.production or self.workers > 1:
+            why = "VANGO_ENV=production" if self.production else f"{self.workers} workers"
+            raise ConfigError(
+                f"VANGO_SECRET_KEY is required with {why}: every process must sign and verify "
+                "live tokens with the same key (else a reconnect that reaches another worker, "
+                "or a restarted one, cannot remount and the page reloads); got no key. Make "
+                "one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
         log.warning(
             "VANGO_SECRET_KEY is not set: using a random per-process key%s; live tokens will "
             "not survive a restart or verify in another worker",
@@ -164,4 +187,5 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "event_burst": int,
     "max_connections_per_address": int,
     "max_frame_bytes": int,
+    "drain_timeout": float,
 }

@@ -51,7 +51,7 @@ from . import live
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
 from .protocol import CloseCode, ErrorCode, ProtocolError
-from .tokens import TokenSigner
+from .tokens import TokenClaims, TokenSigner
 
 log = logging.getLogger("vango_actors.fastdoor")
 
@@ -324,6 +324,10 @@ class LiveBackend(Protocol):
     live_settings: LiveSettings
     live_stats: LiveStats
 
+    async def remount(self, claims: TokenClaims, origin: str | None) -> None:
+        """Re-create a session this process does not have from its verified token."""
+        ...
+
 
 @attrs.frozen
 class FastDoorConfig:
@@ -432,6 +436,7 @@ async def _serve_upgraded(
             stats=backend.live_stats,
             peer=peer,
             expected_origin=expected_origin(manager, session_id, origin, request.host),
+            remount=backend.remount,
         )
     finally:
         with trio.CancelScope(shield=True):

@@ -13,7 +13,9 @@ Rules, in order:
 2. The first frame must be a valid HELLO within ``hello_timeout``; else ERROR, close with the
    ProtocolError's close code (1002 by default).
 3. The HELLO token must verify for this session; else ERROR BAD_TOKEN, close 1008.
-4. ``manager.attach`` claims the session; an unknown session gets RELOAD, close 4001.
+4. ``manager.attach`` claims the session; one unknown or expired here is remounted from the
+   token (``remount``); one that ended, or with no ``remount``, gets RELOAD, close 4001; a
+   remount refused for now (draining, full) gets GOAWAY, close 1013.
 5. Live: EVENT -> mailbox, PING -> PONG, PONG -> nothing; any frame proves the peer alive.
    A protocol error sends ERROR and closes with its close code; the session stays alive
    (detached) for a correct reconnect. The runtime ending the outbox closes with its code.
@@ -40,6 +42,7 @@ from .protocol import (
     Error,
     ErrorCode,
     Event,
+    GoAway,
     Hello,
     Limits,
     Ping,
@@ -58,6 +61,18 @@ LIVE_PATH = "/vango/live/"
 
 TRY_AGAIN_LATER = 1013
 """Close code for a socket refused by the per-address limit: the client retries with backoff."""
+
+REMOUNTABLE = frozenset({"unknown", "expired"})
+"""``SessionNotFound.reason`` values for which a valid token remounts the page here."""
+
+Remount = Callable[[TokenClaims, str | None], Awaitable[None]]
+"""Create the session ``claims`` vouch for under its id (``origin``: the socket's checked
+Origin); raises SessionNotFound (client reloads) or Unavailable (client retries later)."""
+
+
+class Unavailable(VangoError):
+    """A remount cannot happen here now (draining, session limit): the client should retry,
+    probably reaching another worker; sent as GOAWAY + close 1013."""
 
 
 class ConnectionClosed(VangoError):
@@ -135,6 +150,7 @@ class LiveStats:
     sessions_gone: int = 0  # RELOAD sent: the session was unknown or expired
     rate_limited: int = 0  # EVENT / PING frames dropped by the per-session rate limit
     refused_connections: int = 0  # sockets refused: too many open from one client address
+    remounts: int = 0  # sessions re-created from a verified token (no local actor)
     limiter: LiveLimiter = attrs.field(factory=LiveLimiter, eq=False, repr=False)
 
 
@@ -204,12 +220,15 @@ async def serve_connection(
     stats: LiveStats,
     peer: str | None = None,
     expected_origin: str | None = None,
+    remount: Remount | None = None,
 ) -> None:
     """Serve one accepted live socket until either side ends it; the transport is closed.
 
     ``peer`` is the client's address (for the per-address socket limit); None: not limited.
     ``expected_origin`` is the page's origin when the socket's Host is not the page's (the
     fast door listens on its own port); None: derived from ``host`` and ``scheme``.
+    ``remount`` re-creates a session this process does not have from its verified token
+    (None: such a client is told to reload).
     """
     if not stats.limiter.open(peer, settings.max_connections_per_address):
         stats.refused_connections += 1
@@ -232,7 +251,9 @@ async def serve_connection(
                 CloseCode.POLICY_VIOLATION,
             )
             return
-        attachment = await _handshake(transport, session_id, manager, signer, settings, stats)
+        attachment = await _handshake(
+            transport, session_id, manager, signer, settings, stats, _Remounter(remount, origin)
+        )
         if attachment is not None:
             await _serve_attached(transport, attachment, settings, stats)
     finally:
@@ -247,12 +268,13 @@ async def _handshake(
     signer: TokenSigner,
     settings: LiveSettings,
     stats: LiveStats,
+    remounter: _Remounter,
 ) -> Attachment | None:
     """HELLO, token, claim; on failure tell the client why, close, and return None."""
     try:
         hello = await _receive_hello(transport, session_id, settings)
         claims = signer.verify(hello.token, session_id)
-        return await _claim(manager, session_id, hello, claims)
+        return await _claim(manager, session_id, hello, claims, remounter)
     except ConnectionClosed:
         return None
     except ProtocolError as exc:
@@ -265,17 +287,38 @@ async def _handshake(
     except SessionNotFound as exc:
         stats.sessions_gone += 1
         await _refuse(transport, settings, Reload(str(exc)), CloseCode.SESSION_GONE)
+    except Unavailable as exc:
+        await _refuse(transport, settings, GoAway(str(exc)), TRY_AGAIN_LATER)
     return None
 
 
-async def _claim(
-    manager: SessionManager, session_id: str, hello: Hello, claims: TokenClaims
-) -> Attachment:
-    """Claim the session the page rendered; raises SessionNotFound if it is gone.
+@attrs.frozen
+class _Remounter:
+    remount: Remount | None
+    origin: str | None
 
-    Remount hook (issue #5): when ``attach`` raises SessionNotFound, mount ``claims.route``
-    with ``claims.params`` / ``claims.data`` under ``session_id`` and attach to that instead.
+
+async def _claim(
+    manager: SessionManager,
+    session_id: str,
+    hello: Hello,
+    claims: TokenClaims,
+    remounter: _Remounter,
+) -> Attachment:
+    """Claim the session the page rendered, or remount it from the token.
+
+    No local actor (another worker rendered the page, this process restarted, or the session
+    expired here): mount ``claims.route`` with ``claims.params`` under ``session_id`` and
+    attach to that; it answers WELCOME (not resumed, ack 0) and a resync. A session that
+    *ended* (escalated crash) is not remounted: the client reloads.
     """
+    try:
+        return await manager.attach(session_id, hello)
+    except SessionNotFound as exc:
+        if remounter.remount is None or exc.reason not in REMOUNTABLE:
+            raise
+    if not manager.has(session_id):  # another socket of this session may have remounted it
+        await remounter.remount(claims, remounter.origin)
     return await manager.attach(session_id, hello)
 
 
@@ -294,7 +337,7 @@ async def _receive_hello(transport: Transport, session_id: str, settings: LiveSe
 
 
 async def _refuse(
-    transport: Transport, settings: LiveSettings, frame: Error | Reload, code: int
+    transport: Transport, settings: LiveSettings, frame: Error | Reload | GoAway, code: int
 ) -> None:
     """Send one last frame and close; a peer that is gone or stuck is given up on."""
     with trio.move_on_after(settings.close_timeout):
@@ -531,6 +574,7 @@ async def asgi_endpoint(
     signer: TokenSigner,
     settings: LiveSettings,
     stats: LiveStats,
+    remount: Remount | None = None,
 ) -> None:
     """Serve an ASGI ``websocket`` scope for ``/vango/live/<session_id>`` to its end.
 
@@ -556,6 +600,7 @@ async def asgi_endpoint(
         settings=settings,
         stats=stats,
         peer=_client_address(scope),
+        remount=remount,
     )
 
 

@@ -128,9 +128,11 @@ class SessionManager:
         """Mount and render ``root`` in a new parked session; raises MountError if it fails.
 
         ``session_id`` is for remounting a session another process rendered (the id comes
-        from a verified token); by default a fresh id with 192 random bits is drawn.
+        from a verified token): its first attach answers with a resync whatever the client
+        says it applied. By default a fresh id with 192 random bits is drawn.
         """
         self._check_can_create(root)
+        remount = session_id is not None
         if session_id is None:
             session_id = secrets.token_urlsafe(24)
         elif session_id in self._sessions:
@@ -138,6 +140,7 @@ class SessionManager:
         props = _EMPTY if props is None else MappingProxyType(dict(props))
         meta = _EMPTY if meta is None else MappingProxyType(dict(meta))
         actor = SessionActor(session_id, root, props, meta, self.config, self._counts)
+        actor.remounted = remount
         self._sessions[session_id] = actor
         try:
             html: str = await self._nursery.start(self._run_session, actor)
@@ -154,6 +157,11 @@ class SessionManager:
         if actor is None or actor.end is not None:
             raise self._not_found(session_id)
         return actor.attach(hello)
+
+    def has(self, session_id: str) -> bool:
+        """True while a session with this id runs here (parked, live or disconnected)."""
+        actor = self._sessions.get(session_id)
+        return actor is not None and actor.end is None
 
     def session(self, session_id: str) -> SessionActor:
         """The actor of a running session (tests, tools); raises SessionNotFound."""

@@ -221,17 +221,20 @@ async def test_an_allowed_foreign_origin_may_connect(door: str) -> None:
 
 
 async def test_an_unknown_session_is_told_to_reload(door: str) -> None:
+    """Unknown here and not remountable (its route is gone): RELOAD. (A token for a live
+    route remounts instead: tests/fault/test_remount.py.)"""
     with trio.fail_after(TIMEOUT):
         async with running_app(door) as server:
             real = await load_page(server.base_url, "/counter")
             ghost_id = "x" * 32
-            token = TokenSigner([KEY]).sign(TokenClaims(ghost_id, "/counter"))
+            token = TokenSigner([KEY]).sign(TokenClaims(ghost_id, "/gone"))
             live_url = real.live_url and real.live_url.replace(real.session_id, ghost_id)
             ghost = attrs.evolve(real, session_id=ghost_id, token=token, live_url=live_url)
             async with open_live(server.base_url, ghost) as client:
                 await client.hello()
                 closed = await client.wait_closed()
-            reason = f"session {ghost_id!r} not found (unknown): no such session here"
+            detail = "no live page '/gone' to remount here"
+            reason = f"session {ghost_id!r} not found (unknown): {detail}"
             assert client.reloads == [Reload(reason)]
             assert closed.code == CloseCode.SESSION_GONE
             assert server.stats.sessions_gone == 1
