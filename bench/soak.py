@@ -42,6 +42,7 @@ class Totals:
     crashes: int = 0
     reconnects: int = 0
     mismatches: list[str] = attrs.field(factory=list)
+    failures: list[str] = attrs.field(factory=list)  # connections the server refused or cut
 
 
 def _fds(pid: int) -> int:
@@ -105,9 +106,15 @@ class SoakSession:
             self.keep(client)
 
     async def run(self, base_url: str, until: float, rate: float, totals: Totals) -> None:
-        while trio.current_time() < until:
-            await self.one_connection(base_url, until, rate, totals)
-            totals.reconnects += 1
+        try:
+            while trio.current_time() < until:
+                await self.one_connection(base_url, until, rate, totals)
+                totals.reconnects += 1
+            await self.check(base_url, totals)
+        except* AssertionError as group:  # the server closed a connection: report, stop the tab
+            totals.failures.append(f"{self.shell.session_id}: {group.exceptions[0]}")
+
+    async def check(self, base_url: str, totals: Totals) -> None:
         async with open_live(base_url, self.shell) as client:
             self.restore(client)
             await client.hello()
@@ -152,6 +159,9 @@ async def soak(
     rss_clients_gone = _rss_bytes(worker)
     await trio.sleep(grace + 1.5)  # every session's disconnect grace passes
     after = _metrics(port)
+    with trio.move_on_after(5):  # the server closes the metrics request's socket after replying
+        while _fds(worker) > fds_baseline:
+            await trio.sleep(0.1)
     return {
         "sessions": sessions,
         "duration_s": duration,
@@ -166,6 +176,8 @@ async def soak(
         ),
         "reconnects": totals.reconnects,
         "count_mismatches": totals.mismatches[:10],
+        "failed_sessions": len(totals.failures),
+        "failures": totals.failures[:5],
         "rss_baseline_mib": round(rss_baseline / 2**20, 1),
         "rss_sessions_created_mib": round(rss_created / 2**20, 1),
         "rss_max_mib": round(rss_max / 2**20, 1),
