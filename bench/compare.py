@@ -61,21 +61,24 @@ def peer_server(name: str, python: Path) -> ServerProcess:
 
 
 def _figures(result: dict[str, Any]) -> dict[str, float]:
+    figures: dict[str, float] = {}
     t = result["throughput"]
-    idle = {entry["sessions"]: entry["rss_bytes_per_session"] for entry in result["idle"]}
+    if "error" not in t:
+        figures["updates/s"] = t["updates_per_s"]
+        figures["server CPU µs / update"] = t["server_cpu_us_per_update"]
+        figures["p50 ms"] = t["latency"]["p50_ms"]
+        figures["p99 ms"] = t["latency"]["p99_ms"]
+        figures["bytes on the wire / click"] = t["bytes_per_click"]["total"]
     weight = result["page_weight"]
-    figures = {
-        "updates/s": t["updates_per_s"],
-        "server CPU µs / update": t["server_cpu_us_per_update"],
-        "p50 ms": t["latency"]["p50_ms"],
-        "p99 ms": t["latency"]["p99_ms"],
-        "bytes on the wire / click": t["bytes_per_click"]["total"],
-        "page + client JS, gzip bytes": weight["html_gzip_bytes"] + weight["client_js_gzip_bytes"],
-    }
-    for sessions, rss in idle.items():
-        figures[f"RSS KiB / idle session ({sessions:,})"] = round(rss / 1024, 1)
-    if "connect_burst" in result:
-        burst = result["connect_burst"]
+    if "error" not in weight:
+        gzip_total = weight["html_gzip_bytes"] + weight["client_js_gzip_bytes"]
+        figures["page + client JS, gzip bytes"] = gzip_total
+    for entry in result["idle"]:
+        if "error" not in entry:
+            key = f"RSS KiB / idle session ({entry['sessions']:,})"
+            figures[key] = round(entry["rss_bytes_per_session"] / 1024, 1)
+    burst = result.get("connect_burst", {})
+    if "succeeded" in burst:
         figures[f"connect burst ok (of {burst['sessions']:,})"] = burst["succeeded"]
     return figures
 

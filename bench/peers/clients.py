@@ -45,8 +45,11 @@ class PyViewConn:
         await self.reply(ref)
 
     async def idle(self) -> None:
-        while True:
-            await self.ws.get_message()
+        try:
+            while True:
+                await self.ws.get_message()
+        except trio_websocket.ConnectionClosed:
+            pass
 
 
 @attrs.define
@@ -93,8 +96,11 @@ class ReactPyConn:
             pass
 
     async def idle(self) -> None:
-        while True:
-            await self.ws.get_message()
+        try:
+            while True:
+                await self.ws.get_message()
+        except trio_websocket.ConnectionClosed:
+            pass
 
 
 @attrs.define
