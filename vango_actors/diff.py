@@ -1,4 +1,4 @@
-"""Old tree, new tree -> patch ops, with hydration ids carried over (sans-IO, pure).
+"""Old tree, new tree -> patch ops, with hydration ids written into the new tree (sans-IO).
 
 Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.Op`):
 
@@ -15,18 +15,37 @@ Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.O
 - a changed ``Raw`` child replaces its parent element; a Slot of the same component instance
   is not looked into (components are diff boundaries).
 
-Cost: one walk of the new tree, comparing as it goes; an unchanged subtree whose handlers
-are equal is returned as the old object (no copy).
+Hids are written IN PLACE into the new tree's elements (the slot of the frozen
+:class:`~.vdom.Element`), so the diff allocates nothing for unchanged nodes and the tree it
+returns is ``new`` itself, carrying the new handlers. Ownership rule that keeps this safe: an
+element whose ``hid`` is None belongs to the render that built it and may be numbered; an
+element that already carries a hid is mounted somewhere (the old tree, another session, or
+earlier in this same tree) and is never written to: when it is the very old node at that
+place (``new is old``) it is kept as is, otherwise it is copied first. :func:`assign_hids`
+follows the same rule.
+
+Cost: one walk over both trees, comparing tag, key, the ``attrs`` dicts (``==``) and
+children pairwise; an identical node (``is``) is skipped with its subtree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .html import attr_value, render
 from .protocol import Op
-from .vdom import ComponentNode, Element, HidCounter, Node, Raw, Slot, Text
+from .vdom import (
+    ComponentNode,
+    Element,
+    HidCounter,
+    Node,
+    Raw,
+    Slot,
+    Text,
+    make_element,
+    set_children,
+    set_hid,
+)
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = frozenset({"value", "checked", "selected"})
@@ -42,73 +61,63 @@ _REPLACE = int(Op.REPLACE)
 
 Ops = list[list[Any]]
 
-_ELEMENT_FIELDS = ("tag", "attrs", "children", "key", "events", "hid")
 
-
-def _make_element_factory() -> Callable[[str, Any, Any, Any, Any, int], Element]:
-    """A constructor for Element about 4x faster than the attrs __init__ (hot path).
-
-    Sets the slots directly; falls back to the attrs __init__ if Element's fields change.
-    """
-    import attrs
-
-    if tuple(f.name for f in attrs.fields(Element)) != _ELEMENT_FIELDS:
-        return Element
-    set_tag, set_attrs, set_children, set_key, set_events, set_hid = (
-        Element.__dict__[name].__set__ for name in _ELEMENT_FIELDS
-    )
-    new = object.__new__
-
-    def make(tag: str, attributes: Any, children: Any, key: Any, events: Any, hid: int) -> Element:
-        element = new(Element)
-        set_tag(element, tag)
-        set_attrs(element, attributes)
-        set_children(element, children)
-        set_key(element, key)
-        set_events(element, events)
-        set_hid(element, hid)
-        return element
-
-    return make
-
-
-_element = _make_element_factory()
+def _unshared(node: Element) -> Element:
+    """A copy of ``node`` without a hid, that this walk owns (children are still shared)."""
+    return make_element(node.tag, node.attrs, node.children, node.key, node.events, None)
 
 
 # ------------------------------------------------------------------------------ hids
 
 
 def assign_hids(node: Node, ids: HidCounter) -> Node:
-    """A copy of ``node`` where every Element has a hid (kept if it had one), pre-order.
+    """``node`` with a fresh hid on every Element, numbered in pre-order.
 
-    Slots are returned untouched: their trees belong to the child component.
+    Numbers in place the elements that have no hid yet; an element that already has one is
+    mounted elsewhere, so it is copied (with its numbered descendants) and the copy is
+    numbered. Slots are returned untouched: their trees belong to the child component.
     """
     kind = type(node)
     if kind is Element:
-        return _assign_element(node, ids)  # type: ignore[arg-type]
+        if node.hid is not None:  # type: ignore[union-attr]
+            node = _unshared(node)  # type: ignore[arg-type]
+        _number(node, ids)  # type: ignore[arg-type]
+        return node
     if kind is Text or kind is Raw or kind is Slot:
         return node
     return _assign_other(node, ids)
 
 
-def _assign_element(node: Element, ids: HidCounter) -> Element:
-    hid = node.hid
-    if hid is None:
-        hid = ids.next()
-    children = node.children
-    kids = tuple([assign_hids(child, ids) for child in children])
-    if hid == node.hid and all(map(_is, kids, children)):
-        return node
-    return _element(node.tag, node.attrs, kids, node.key, node.events, hid)
-
-
-def _is(a: object, b: object) -> bool:
-    return a is b
+def _number(node: Element, ids: HidCounter) -> None:
+    """Give ``node`` (owned, no hid) and its descendants fresh hids, pre-order."""
+    hid = ids.last + 1
+    ids.last = hid
+    set_hid(node, hid)
+    kids = node.children
+    out: list[Node] | None = None
+    for index, child in enumerate(kids):
+        kind = type(child)
+        if kind is Element:
+            if child.hid is not None:  # type: ignore[union-attr]
+                child = _unshared(child)  # type: ignore[arg-type]
+                if out is None:
+                    out = list(kids)
+                out[index] = child
+            _number(child, ids)  # type: ignore[arg-type]
+        elif kind is not Text and kind is not Raw and kind is not Slot:
+            child = _assign_other(child, ids)
+            if out is None:
+                out = list(kids)
+            out[index] = child
+    if out is not None:
+        set_children(node, tuple(out))
 
 
 def _assign_other(node: object, ids: HidCounter) -> Node:
     if isinstance(node, Element):  # a subclass: copied as a plain Element
-        return _assign_element(node, ids)
+        copy = _unshared(node)
+        _number(copy, ids)
+        return copy
     if isinstance(node, (Text, Raw, Slot)):
         return node
     if isinstance(node, ComponentNode):
@@ -134,10 +143,11 @@ def hid_of(node: Node) -> int:
 
 
 def diff(old: Node, new: Node, ids: HidCounter) -> tuple[Ops, Node]:
-    """Ops turning the page of ``old`` (with hids) into ``new`` (without), and ``new`` with hids.
+    """Ops turning the page of ``old`` (with hids) into ``new``, and ``new`` with hids.
 
     Same-tag, same-key root elements are diffed in place; any other root change is one
-    REPLACE of the old root.
+    REPLACE of the old root. The returned tree is ``new`` itself (numbered in place) unless
+    ``new`` was mounted elsewhere already, then a numbered copy.
     """
     ops: Ops = []
     if old is new:
@@ -150,7 +160,10 @@ def _diff_node(old: Node, new: Node, ops: Ops, ids: HidCounter) -> Node:
     old_kind, new_kind = type(old), type(new)
     if old_kind is Element and new_kind is Element:
         if old.tag == new.tag and old.key == new.key:  # type: ignore[union-attr]
-            return _diff_element(old, new, ops, ids)  # type: ignore[arg-type]
+            if new.hid is not None:  # type: ignore[union-attr]
+                new = _unshared(new)  # type: ignore[arg-type]
+            _diff_element(old, new, ops, ids)  # type: ignore[arg-type]
+            return new
     elif old_kind is Slot and new_kind is Slot and old.ref is new.ref:  # type: ignore[union-attr]
         return new
     fresh = assign_hids(new, ids)
@@ -158,86 +171,132 @@ def _diff_node(old: Node, new: Node, ops: Ops, ids: HidCounter) -> Node:
     return fresh
 
 
-def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> Element:
-    """Same tag and key: diff attributes and children in place, keeping ``old.hid``."""
+def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> None:
+    """Same tag and key: give ``new`` (owned, no hid) old's hid; ops for what changed.
+
+    The hot path, one call per matched element, so the commonest shapes are inline: one
+    text child (a cell, a label, a link) and one element child; every other shape goes to
+    :func:`_diff_other_children`. ``textarea`` is looked at only when something differs.
+    """
     hid = old.hid
     if hid is None:
         hid_of(old)  # raises the error saying the old tree lacks hids
-    assert hid is not None
-    tag = old.tag
-    old_kids, new_kids = old.children, new.children
-    if old_kids is new_kids and tag != "textarea":
-        kids = old_kids
-    elif len(old_kids) == 1 and len(new_kids) == 1 and tag != "textarea":
-        # Fast path for the most common shape (a cell, a label, a link): one child.
-        before, after = old_kids[0], new_kids[0]
-        kind = type(after)
-        if kind is Text and type(before) is Text:
-            if before.text == after.text:  # type: ignore[union-attr]
-                kids = old_kids
-            else:
-                ops.append([_TEXT, hid, 0, after.text])  # type: ignore[union-attr]
-                kids = new_kids
-        elif (
-            kind is Element
-            and type(before) is Element
-            and before.tag == after.tag  # type: ignore[union-attr]
-            and before.key == after.key  # type: ignore[union-attr]
-        ):
-            child = _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
-            kids = old_kids if child is before else (child,)
-        else:
-            return _diff_element_slow(hid, old, new, ops, ids)
-    elif tag == "textarea" or _holds_raw(old_kids) or _holds_raw(new_kids):
-        return _diff_element_slow(hid, old, new, ops, ids)
-    else:
-        kids = _diff_children(hid, tag, old_kids, new_kids, ops, ids)
-    old_attrs, new_attrs = old.attrs, new.attrs
-    if old_attrs is not new_attrs and old_attrs != new_attrs:
-        _diff_attrs(hid, tag, old_attrs, new_attrs, ops)
-    elif kids is old_kids and old.events == new.events:
-        return old
-    return _element(tag, new_attrs, kids, new.key, new.events, hid)
+    set_hid(new, hid)
+    new_kids = new.children
+    old_kids = old.children
+    if old_kids is not new_kids:
+        if len(new_kids) == 1 and len(old_kids) == 1:
+            after = new_kids[0]
+            before = old_kids[0]
+            kind = type(after)
+            if kind is Text and type(before) is Text:
+                if before.text != after.text:  # type: ignore[union-attr]
+                    if new.tag == "textarea":
+                        _diff_textarea_value(hid, old, new, ops)  # type: ignore[arg-type]
+                        _diff_textarea_attrs(hid, old, new, ops)  # type: ignore[arg-type]
+                        return
+                    ops.append([_TEXT, hid, 0, after.text])  # type: ignore[union-attr]
+            elif (
+                kind is Element
+                and type(before) is Element
+                and before.tag == after.tag  # type: ignore[union-attr]
+                and before.key == after.key  # type: ignore[union-attr]
+            ):
+                if after is not before:
+                    if after.hid is not None:  # type: ignore[union-attr]
+                        after = _unshared(after)  # type: ignore[arg-type]
+                        set_children(new, (after,))
+                    _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
+            elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
+                return
+        elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
+            return
+    old_attrs = old.attrs
+    new_attrs = new.attrs
+    if old_attrs != new_attrs:
+        tag = new.tag
+        _diff_attrs(hid, tag, old_attrs, new_attrs, ops)  # type: ignore[arg-type]
+        if tag == "textarea":
+            _diff_textarea_value(hid, old, new, ops)  # type: ignore[arg-type]
 
 
-def _diff_element_slow(hid: int, old: Element, new: Element, ops: Ops, ids: HidCounter) -> Element:
-    tag = old.tag
-    old_kids, new_kids = old.children, new.children
+def _diff_textarea_attrs(hid: int, old: Element, new: Element, ops: Ops) -> None:
+    if old.attrs != new.attrs:
+        _diff_attrs(hid, "textarea", old.attrs, new.attrs, ops)
+
+
+def _diff_other_children(hid: int, old: Element, new: Element, ops: Ops, ids: HidCounter) -> bool:
+    """Children of any other shape. True when done with the element (attributes included)."""
+    tag = new.tag
+    new_kids = new.children
+    old_kids = old.children
+    if tag == "textarea":
+        _diff_textarea_value(hid, old, new, ops)
+        _diff_textarea_attrs(hid, old, new, ops)
+        return True
     if _holds_raw(old_kids) or _holds_raw(new_kids):
         if old_kids != new_kids:
-            return _replace_element(hid, new, ops, ids)
-        kids = old_kids
-    elif tag == "textarea":
-        _diff_textarea_value(hid, old, new, ops)
-        kids = old_kids if old_kids == new_kids else new_kids
+            _replace_element(hid, new, ops, ids)
+            return True
+        return False
+    n = len(new_kids)
+    first = new_kids[0] if n else None
+    kind = type(first)
+    if n == len(old_kids) and (kind is Text or (kind is Element and first.key is None)):  # type: ignore[union-attr]
+        kids = _diff_pairs(hid, old_kids, new_kids, ops, ids)
     else:
         kids = _diff_children(hid, tag, old_kids, new_kids, ops, ids)
-    return _finish_element(hid, old, new, kids, ops)
+    if kids is not new_kids:
+        set_children(new, kids)
+    return False
 
 
-def _finish_element(
-    hid: int, old: Element, new: Element, kids: tuple[Node, ...], ops: Ops
-) -> Element:
-    """Diff attributes; return ``old`` itself when nothing at all changed."""
-    old_attrs, new_attrs = old.attrs, new.attrs
-    same_attrs = old_attrs is new_attrs or old_attrs == new_attrs
-    if not same_attrs:
-        _diff_attrs(hid, old.tag, old_attrs, new_attrs, ops)
-    if kids is old.children and same_attrs and old.events == new.events:
-        return old
-    return _element(old.tag, new_attrs, kids, new.key, new.events, hid)
+def _diff_pairs(
+    hid: int, old: tuple[Node, ...], new: tuple[Node, ...], ops: Ops, ids: HidCounter
+) -> tuple[Node, ...]:
+    """Children of equal count matched by position (no Raw among them)."""
+    out: list[Node] | None = None
+    index = 0
+    for before, after in zip(old, new):  # noqa: B905 (equal lengths)
+        if before is not after:
+            kind = type(after)
+            if kind is Text and type(before) is Text:
+                if before.text != after.text:  # type: ignore[union-attr]
+                    ops.append([_TEXT, hid, index, after.text])  # type: ignore[union-attr]
+            elif (
+                kind is Element
+                and type(before) is Element
+                and before.tag == after.tag  # type: ignore[union-attr]
+                and before.key == after.key  # type: ignore[union-attr]
+            ):
+                if after.hid is not None:  # type: ignore[union-attr]
+                    after = _unshared(after)  # type: ignore[arg-type]
+                    if out is None:
+                        out = list(new)
+                    out[index] = after
+                _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
+            else:
+                fresh = _diff_mismatch(hid, index, before, after, ops, ids)
+                if fresh is not after:
+                    if out is None:
+                        out = list(new)
+                    out[index] = fresh
+        index += 1
+    return new if out is None else tuple(out)
 
 
 def _holds_raw(kids: tuple[Node, ...]) -> bool:
     return len(kids) == 1 and type(kids[0]) is Raw
 
 
-def _replace_element(hid: int, new: Element, ops: Ops, ids: HidCounter) -> Element:
-    """Re-render ``new`` into the place of element ``hid``, keeping that hid."""
-    kept = Element(new.tag, new.attrs, new.children, new.key, new.events, hid)
-    fresh = _assign_element(kept, ids)
-    ops.append([_REPLACE, hid, render(fresh)])
-    return fresh
+def _replace_element(hid: int, new: Element, ops: Ops, ids: HidCounter) -> None:
+    """Re-render ``new`` (owned, numbered ``hid``) into the place of element ``hid``."""
+    kids = new.children
+    out: list[Node] = []
+    for child in kids:
+        out.append(assign_hids(child, ids))
+    set_children(new, tuple(out))
+    ops.append([_REPLACE, hid, render(new)])
 
 
 # ------------------------------------------------------------------------------ attributes
@@ -306,8 +365,7 @@ def _diff_children(
     ops: Ops,
     ids: HidCounter,
 ) -> tuple[Node, ...]:
-    if old is new:
-        return old
+    """Ops for a child list; the new list (``new`` itself unless a child had to be copied)."""
     first = old[0] if old else new[0] if new else None
     if type(first) is Text or getattr(first, "key", None) is None:
         return _diff_positional(hid, old, new, ops, ids)
@@ -315,6 +373,10 @@ def _diff_children(
     if old_keys is not None:
         new_keys = _keys_of(new)
         if new_keys is not None:
+            if old_keys == new_keys:  # same order: matched pairwise, no structure ops
+                if len(set(new_keys)) != len(new_keys):
+                    _index_keys(tag, new_keys)  # raises: duplicate key
+                return _diff_pairs(hid, old, new, ops, ids)
             return _diff_keyed(hid, tag, old, new, old_keys, new_keys, ops, ids)
     return _diff_positional(hid, old, new, ops, ids)
 
@@ -336,36 +398,22 @@ def _keys_of(children: tuple[Node, ...]) -> list[Any] | None:
 def _diff_positional(
     hid: int, old: tuple[Node, ...], new: tuple[Node, ...], ops: Ops, ids: HidCounter
 ) -> tuple[Node, ...]:
-    out: list[Node] = []
-    same = len(old) == len(new)
-    for index, (before, after) in enumerate(zip(old, new, strict=False)):
-        if before is not after:
-            kind = type(after)
-            if (
-                kind is Element
-                and type(before) is Element
-                and before.tag == after.tag  # type: ignore[union-attr]
-                and before.key == after.key  # type: ignore[union-attr]
-            ):
-                after = _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
-                same = same and after is before
-            elif kind is Text and type(before) is Text:
-                if before.text == after.text:  # type: ignore[union-attr]
-                    after = before
-                else:
-                    ops.append([_TEXT, hid, index, after.text])  # type: ignore[union-attr]
-                    same = False
-            else:
-                after = _diff_mismatch(hid, index, before, after, ops, ids)
-                same = False
-        out.append(after)
-    for index in range(len(old), len(new)):
+    """Children matched by position: pairs first, then INSERT the extra or REMOVE the surplus."""
+    common = min(len(old), len(new))
+    if len(old) == len(new):
+        return _diff_pairs(hid, old, new, ops, ids)
+    kids = list(_diff_pairs(hid, old[:common], new[:common], ops, ids))
+    for index in range(common, len(new)):
         fresh = assign_hids(_reject_raw(new[index]), ids)
         ops.append([_INSERT, hid, index, render(fresh)])
-        out.append(fresh)
-    for index in range(len(old) - 1, len(new) - 1, -1):
+        kids.append(fresh)
+    for index in range(len(old) - 1, common - 1, -1):
         ops.append([_REMOVE, hid, index])
-    return old if same else tuple(out)
+    return new if all(map(_is, kids, new)) else tuple(kids)
+
+
+def _is(a: object, b: object) -> bool:
+    return a is b
 
 
 def _diff_mismatch(
@@ -402,33 +450,29 @@ def _diff_keyed(
     ops: Ops,
     ids: HidCounter,
 ) -> tuple[Node, ...]:
+    """Keys differ (order or membership): structure ops first, then each kept child's ops."""
     old_index = _index_keys(tag, old_keys)
     new_index = _index_keys(tag, new_keys)
-    if old_keys != new_keys:
-        _reorder_keyed(hid, old, old_keys, new_keys, old_index, new_index, ops)
+    _reorder_keyed(hid, old, old_keys, new_keys, old_index, new_index, ops)
     child_ops: Ops = []
-    out: list[Node] = []
-    same = len(old) == len(new)
-    for index, (key, after) in enumerate(zip(new_keys, new, strict=True)):
+    out: list[Node] | None = None
+    for index, key in enumerate(new_keys):
+        after = new[index]
         position = old_index.get(key)
         if position is None:
             fresh = assign_hids(after, ids)
             ops.append([_INSERT, hid, index, render(fresh)])
-            out.append(fresh)
-            same = False
-            continue
-        before = old[position]
-        if before is after:
-            after_with_hids = after
-        elif type(before) is Element and type(after) is Element and before.tag == after.tag:
-            after_with_hids = _diff_element(before, after, child_ops, ids)
         else:
-            after_with_hids = _diff_node(before, after, child_ops, ids)
-        if after_with_hids is not before or position != index:
-            same = False
-        out.append(after_with_hids)
+            before = old[position]
+            if before is after:
+                continue
+            fresh = _diff_node(before, after, child_ops, ids)
+        if fresh is not after:
+            if out is None:
+                out = list(new)
+            out[index] = fresh
     ops.extend(child_ops)
-    return old if same else tuple(out)
+    return new if out is None else tuple(out)
 
 
 def _index_keys(tag: str, keys: list[Any]) -> dict[Any, int]:

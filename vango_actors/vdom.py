@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Protocol, TypeAlias, Union
 
 import attrs
@@ -24,7 +25,7 @@ Handler: TypeAlias = Callable[..., Any]
 EVENTS_ATTR = "data-on"
 
 _EVENT_TYPES = frozenset(
-    {"click", "dblclick", "input", "change", "submit", "keydown", "keyup", "focus", "blur"}
+    {"click", "dblclick", "input", "change", "submit", "keydown", "keyup", "focus", "blur", "hook"}
 )
 
 
@@ -142,6 +143,68 @@ def _attr_name(name: str) -> str:
     return name.rstrip("_").replace("_", "-")
 
 
+# ------------------------------------------------------------------ fast constructors
+# The attrs __init__ of a frozen slots class sets each field through object.__setattr__;
+# the builder and the diff create thousands of nodes per render, so they set the slots
+# directly (about 3x faster). Both fall back to the attrs __init__ if the fields change.
+
+_ELEMENT_FIELDS = ("tag", "attrs", "children", "key", "events", "hid")
+_new = object.__new__
+#: An empty, read-only ``events`` shared by every element that binds nothing.
+NO_EVENTS: Mapping[str, Binding] = MappingProxyType({})
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...]:
+    if tuple(f.name for f in attrs.fields(cls)) != names:
+        return ()
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+def _make_text_factory() -> Callable[[str], Text]:
+    setters = _slot_setters(Text, ("text",))
+    if not setters:
+        return Text
+    (set_text,) = setters
+
+    def make_text(text: str) -> Text:
+        node = _new(Text)
+        set_text(node, text)
+        return node
+
+    return make_text
+
+
+def _make_element_factory() -> Callable[[str, Any, Any, Any, Any, Any], Element]:
+    setters = _slot_setters(Element, _ELEMENT_FIELDS)
+    if not setters:
+        return Element
+    set_tag, set_attrs, set_children, set_key, set_events, set_hid = setters
+
+    def make_element(
+        tag: str, attributes: Any, children: Any, key: Any, events: Any, hid: Any
+    ) -> Element:
+        node = _new(Element)
+        set_tag(node, tag)
+        set_attrs(node, attributes)
+        set_children(node, children)
+        set_key(node, key)
+        set_events(node, events)
+        set_hid(node, hid)
+        return node
+
+    return make_element
+
+
+#: ``make_text(text)``: a Text without the attrs __init__ (hot path).
+make_text = _make_text_factory()
+#: ``make_element(tag, attrs, children, key, events, hid)``: all six fields, positional.
+make_element = _make_element_factory()
+#: ``set_hid(element, hid)``: writes the one field the diff fills in after construction.
+set_hid: Callable[[Element, int | None], None] = Element.__dict__["hid"].__set__
+#: ``set_children(element, children)``: used by the diff on elements it owns.
+set_children: Callable[[Element, tuple[Node, ...]], None] = Element.__dict__["children"].__set__
+
+
 def _flatten(children: Iterable[Child], out: list[Node]) -> None:
     for child in children:
         if child is None or child is False or child is True:
@@ -149,9 +212,9 @@ def _flatten(children: Iterable[Child], out: list[Node]) -> None:
         if isinstance(child, str):
             if child:
                 if out and type(out[-1]) is Text:
-                    out[-1] = Text(out[-1].text + child)
+                    out[-1] = make_text(out[-1].text + child)
                 else:
-                    out.append(Text(child))
+                    out.append(make_text(child))
         elif isinstance(child, (Element, Raw, ComponentNode, Slot)):
             out.append(child)
         elif isinstance(child, Text):
@@ -171,7 +234,43 @@ def children_of(*children: Child) -> tuple[Node, ...]:
     return tuple(out)
 
 
-_TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
+def _normalise(tag: str, children: tuple[Child, ...]) -> tuple[Node, ...]:
+    """``children_of`` with fast paths for the common shapes (one string, only elements)."""
+    if len(children) == 1:
+        child = children[0]
+        kind = type(child)
+        if kind is str:
+            return (make_text(child),) if child else ()  # type: ignore[arg-type]
+        if kind is Element:
+            return children  # type: ignore[return-value]
+        if kind is int:
+            return (make_text(str(child)),)
+    else:
+        for child in children:
+            if type(child) is not Element:
+                break
+        else:
+            return children  # type: ignore[return-value]
+    out: list[Node] = []
+    _flatten(children, out)
+    for child in out:
+        if type(child) is Raw and len(out) != 1:
+            raise ValueError(f"<{tag}>: a Raw node must be the only child of its element")
+    return tuple(out)
+
+
+_TAG_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*")
+_CACHE_LIMIT = 4096
+_valid_tags: set[str] = set()
+#: Python keyword name -> attribute name (``class_`` -> ``class``); bounded.
+_attr_names: dict[str, str] = {}
+
+
+def _check_tag(tag: str) -> None:
+    if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
+        raise ValueError(f"invalid tag name {tag!r}: expected letters, digits and '-'")
+    if len(_valid_tags) < _CACHE_LIMIT:
+        _valid_tags.add(tag)
 
 
 def element(tag: str, *children: Child, **props: Any) -> Element:
@@ -180,36 +279,58 @@ def element(tag: str, *children: Child, **props: Any) -> Element:
     Attribute names: a trailing ``_`` is dropped and ``_`` becomes ``-`` (``class_``,
     ``data_id``). ``True`` renders a boolean attribute, ``False``/``None`` omits it.
     """
-    if not _TAG_RE.match(tag):
-        raise ValueError(f"invalid tag name {tag!r}: expected letters, digits and '-'")
-    key = props.pop("key", None)
+    return _element(tag, children, props)
+
+
+def _element(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
+    if tag not in _valid_tags:
+        _check_tag(tag)
+    kids = _normalise(tag, children) if children else ()
+    if not props:
+        return make_element(tag, {}, kids, None, NO_EVENTS, None)
+    key = None
     attributes: dict[str, AttrValue] = {}
-    events: dict[str, Binding] = {}
+    events: dict[str, Binding] | None = None
     for name, value in props.items():
-        if name.startswith("on_"):
-            event = name[3:]
-            if event not in _EVENT_TYPES:
-                raise ValueError(
-                    f"unknown event {event!r} in {name}=: expected one of {sorted(_EVENT_TYPES)}"
-                )
-            if value is None:
-                continue
-            events[event] = value if isinstance(value, Binding) else Binding(value)
+        attr = _attr_names.get(name)
+        if attr is not None:
+            attributes[attr] = value
+        elif name == "key":
+            key = value
+        elif name.startswith("on_"):
+            if events is None:
+                events = {}
+            _bind(events, name, value)
         else:
-            attributes[_attr_name(name)] = value
-    if events:
-        attributes[EVENTS_ATTR] = " ".join(events)
-        for binding in events.values():
-            if binding.debounce is not None:
-                attributes["data-debounce"] = binding.debounce
-            if binding.throttle is not None:
-                attributes["data-throttle"] = binding.throttle
-            if binding.keys is not None:
-                attributes["data-keys"] = " ".join(binding.keys)
-    kids = children_of(*children)
-    if any(type(c) is Raw for c in kids) and len(kids) != 1:
-        raise ValueError(f"<{tag}>: a Raw node must be the only child of its element")
-    return Element(tag, attributes, kids, key, events)
+            attr = _attr_name(name)
+            if len(_attr_names) < _CACHE_LIMIT:
+                _attr_names[name] = attr
+            attributes[attr] = value
+    if not events:
+        return make_element(tag, attributes, kids, key, NO_EVENTS, None)
+    _event_attrs(events, attributes)
+    return make_element(tag, attributes, kids, key, events, None)
+
+
+def _bind(events: dict[str, Binding], name: str, value: Any) -> None:
+    event = name[3:]
+    if event not in _EVENT_TYPES:
+        raise ValueError(
+            f"unknown event {event!r} in {name}=: expected one of {sorted(_EVENT_TYPES)}"
+        )
+    if value is not None:
+        events[event] = value if isinstance(value, Binding) else Binding(value)
+
+
+def _event_attrs(events: dict[str, Binding], attributes: dict[str, AttrValue]) -> None:
+    attributes[EVENTS_ATTR] = " ".join(events)
+    for binding in events.values():
+        if binding.debounce is not None:
+            attributes["data-debounce"] = binding.debounce
+        if binding.throttle is not None:
+            attributes["data-throttle"] = binding.throttle
+        if binding.keys is not None:
+            attributes["data-keys"] = " ".join(binding.keys)
 
 
 class _Builder:
@@ -223,15 +344,16 @@ class _Builder:
             return ComponentNode(tag, props, key)
         return element(tag, *children, **props)
 
-    def __getattr__(self, tag: str) -> Callable[..., Element]:
-        if tag.startswith("_"):
-            raise AttributeError(tag)
-        tag = tag.rstrip("_")
+    def __getattr__(self, name: str) -> Callable[..., Element]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        tag = name.rstrip("_")
 
         def build(*children: Child, **props: Any) -> Element:
-            return element(tag, *children, **props)
+            return _element(tag, children, props)
 
         build.__name__ = tag
+        self.__dict__[name] = build  # built once per tag: later lookups skip __getattr__
         return build
 
     @staticmethod

@@ -13,7 +13,7 @@ from vango_actors.diff import assign_hids, diff, longest_increasing_subsequence
 from vango_actors.dom import Document, snapshot
 from vango_actors.html import render
 from vango_actors.protocol import Op
-from vango_actors.vdom import Element, HidCounter, Node, Slot, Text, h
+from vango_actors.vdom import Element, HidCounter, Node, Slot, h
 
 
 def mounted(tree: Node, start: int = 0) -> tuple[Any, HidCounter]:
@@ -51,12 +51,15 @@ def test_assign_hids_numbers_elements_depth_first_in_preorder() -> None:
     assert ids.last == 6
 
 
-def test_assign_hids_keeps_existing_ids_and_returns_a_fully_numbered_tree_as_is() -> None:
-    tree, ids = mounted(h.div(h.span("a")))
-    assert assign_hids(tree, ids) is tree
+def test_assign_hids_numbers_in_place_and_copies_an_already_numbered_subtree() -> None:
+    fresh = h.div(h.span("a"))
+    tree, ids = mounted(fresh)
+    assert tree is fresh and all_hids(tree) == [1, 2]
     grown = Element("div", {}, (tree, h.span("b")), hid=None)
     again = assign_hids(grown, ids)
-    assert all_hids(again) == [3, 1, 2, 4]
+    assert again is grown and all_hids(again) == [3, 4, 5, 6]
+    assert all_hids(tree) == [1, 2]  # mounted elsewhere: copied, never renumbered
+    assert again.children[0] == tree and again.children[0] is not tree
 
 
 def test_assign_hids_leaves_slots_alone() -> None:
@@ -87,11 +90,12 @@ def test_counter_text_change_is_one_text_op() -> None:
     )
 
 
-def test_equal_trees_give_no_ops_and_the_old_tree_back() -> None:
+def test_equal_trees_give_no_ops_and_the_new_tree_carries_the_old_hids() -> None:
     old, ids = mounted(h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail"))
-    ops, new = diff(old, h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail"), ids)
+    fresh = h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail")
+    ops, new = diff(old, fresh, ids)
     assert ops == []
-    assert new is old
+    assert new is fresh and all_hids(new) == all_hids(old) and ids.last == 5
     assert diff(old, old, ids) == ([], old)
 
 
@@ -295,7 +299,7 @@ def test_an_equal_copy_gives_no_ops(tree: Element) -> None:
     old, ids = mounted(tree)
     ops, new = diff(old, rebuild(tree), ids)
     assert ops == []
-    assert new is old
+    assert render(new) == render(old)
 
 
 @settings(max_examples=200, deadline=None)
@@ -310,9 +314,48 @@ def test_keyed_reorder_uses_exactly_n_minus_lis_moves(keys: list[int], rng: Any)
     assert_patches_to(old, ops, new)
 
 
-def test_text_nodes_keep_their_identity_when_unchanged() -> None:
+def test_the_new_tree_is_numbered_in_place_and_the_old_tree_is_left_alone() -> None:
     old, ids = mounted(h.p("a", h.b("b"), "c"))
-    _, new = diff(old, h.p("a", h.b("B"), "c"), ids)
-    assert isinstance(new, Element)
-    assert new.children[0] is old.children[0]
-    assert new.children[2] == Text("c")
+    before = render(old)
+    fresh = h.p("a", h.b("B"), "c", h.i("new"))
+    _, new = diff(old, fresh, ids)
+    assert new is fresh and all_hids(new) == [1, 2, 3]
+    assert render(old) == before
+
+
+# A module-level constant reused by every render of every session: mounted (numbered in
+# place) by the first session that renders it, then never written to again.
+SHARED_FOOTER = h.footer(h.a("home", href="/"), h.span("v1"))
+
+
+def test_a_shared_constant_element_keeps_its_hids_per_session() -> None:
+    first, first_ids = mounted(h.div(h.p("one"), SHARED_FOOTER))
+    second, second_ids = mounted(h.div(SHARED_FOOTER), start=100)
+    assert first.children[1] is SHARED_FOOTER and all_hids(SHARED_FOOTER) == [3, 4, 5]
+    assert all_hids(second) == [101, 102, 103, 104]
+    # Each session re-renders: the constant is the very old node for session one (kept),
+    # a mounted stranger for session two (its copy carries session two's hids).
+    ops, first_new = diff(first, h.div(h.p("two"), SHARED_FOOTER), first_ids)
+    assert ops == [[Op.TEXT, 2, 0, "two"]] and first_new.children[1] is SHARED_FOOTER
+    ops, second_new = diff(second, h.div(h.p("x"), SHARED_FOOTER), second_ids)
+    assert ops == [
+        [Op.REPLACE, 102, '<p data-hid="h105">x</p>'],
+        [Op.INSERT, 101, 1, render(second_new.children[1])],
+    ]
+    assert all_hids(second_new) == [101, 105, 106, 107, 108]
+    assert all_hids(SHARED_FOOTER) == [3, 4, 5]
+    assert render(first_new) == (
+        '<div data-hid="h1"><p data-hid="h2">two</p><footer data-hid="h3">'
+        '<a data-hid="h4" href="/">home</a><span data-hid="h5">v1</span></footer></div>'
+    )
+
+
+def test_one_element_twice_in_a_tree_gets_two_hids() -> None:
+    rule = h.hr()
+    tree, ids = mounted(h.div(rule, h.p("x"), rule))
+    assert all_hids(tree) == [1, 2, 3, 4]
+    assert tree.children[0] is rule and tree.children[2] is not rule
+    ops, new = diff(tree, h.div(rule, h.p("y"), rule, rule), ids)
+    assert ops == [[Op.TEXT, 3, 0, "y"], [Op.INSERT, 1, 3, '<hr data-hid="h5">']]
+    assert all_hids(new) == [1, 2, 3, 4, 5] and rule.hid == 2
+    assert_patches_to(tree, ops, new)
