@@ -119,6 +119,8 @@
   const pend = new Set(); // debounced / throttled events waiting {e, t, p, timer}
   const lastFire = new WeakMap(); // element -> {type: ms} for throttle
   const waiters = [];     // _whenIdle resolvers
+  const touched = new Set(); // form controls the user typed into / changed (form recovery)
+  let hold = 0;           // remount: events wait until the resync applied (form recovery)
 
   const store = (k, v) => { try { if (v === undefined) return sessionStorage.getItem(k); sessionStorage.setItem(k, v); } catch (_) { /* storage off */ } };
 
@@ -321,9 +323,12 @@
     heartbeat = f[4];
     // Fresh or remounted session: its seqs start over. min(): a session first claimed after
     // the page rendered replays what it sent while parked, and those frames must apply.
+    // With lastSeq > 0 it is a remount (state lost): a resync follows; events wait for it.
+    touched.forEach((e) => e.isConnected || touched.delete(e));
+    hold = !f[5] && lastSeq;
     if (!f[5]) lastSeq = Math.min(lastSeq, f[2]);
     ack(f[3]);
-    for (const q of Q) emit(q);
+    if (!hold) for (const q of Q) emit(q);
     classes();
     alive();
   }
@@ -342,6 +347,23 @@
       return drop();
     }
     lastSeq = seq;
+    if (hold) recover();
+  }
+
+  /** Form recovery after a remount's resync: restore what the user typed into the new DOM
+   * (same hid and tag), send it as input/change events, then the queued events. */
+  function recover() {
+    const old = Q.splice(0), twin = (e) => { const n = byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
+    hold = 0;
+    for (const e of [...touched]) {
+      const n = twin(e);
+      let t = 'input', b;
+      touched.delete(e);
+      if (!n) continue;
+      n.value = e.value; n.checked = e.checked; touched.add(n);
+      if ((b = bound(n, t) || bound(n, t = 'change'))) push(b, t, payload({target: n}, b, t));
+    }
+    for (const q of old) { const n = twin(q.e); if (n) push(n, q.t, q.p); }
   }
 
   function error(code, msg) {
@@ -374,7 +396,7 @@
     store('vango.seq.' + sid, eventSeq);
     Q.push(q);
     e.classList.add('vango-loading', 'vango-' + t + '-loading');
-    if (connected) emit(q);
+    if (connected && !hold) emit(q);
   }
 
   /** The server handled every event up to seq n: forget them, clear loading classes. */
@@ -473,6 +495,7 @@
     // typing is over: debounced events of this element (or all, on submit) go out first, in order
     if (t === 'submit') flush();
     else if (t === 'blur' || (t === 'keydown' && ev.key === 'Enter')) flush(x);
+    if ((t === 'input' || t === 'change') && isControl(x)) touched.add(x);
     const b = bound(x, t);
     if (!b) return;
     if (t === 'submit' || (t === 'click' && b.matches(SUBMITS))) ev.preventDefault();
