@@ -169,7 +169,9 @@ class ThreadedFaultProxy:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.call(lambda p: self._stop.set() if self._stop else None)
+        stop = self._stop
+        if stop is not None:
+            self.call(lambda _: stop.set())
         self._thread.join(10)
 
     def call(self, fn: Callable[[FaultProxy], T]) -> T:

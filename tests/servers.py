@@ -132,9 +132,11 @@ def spawn_hypercorn(
     worker: str | None = "trio",
     env: Mapping[str, str] | None = None,
     extra_args: Sequence[str] = (),
+    bind: str = "127.0.0.1:0",
 ) -> Server:
-    """Start hypercorn on 127.0.0.1:0 in its own process group; does not wait."""
-    args = [*HYPERCORN, "--bind", "127.0.0.1:0", *extra_args]
+    """Start hypercorn on ``bind`` (default a free port) in its own process group; does not
+    wait."""
+    args = [*HYPERCORN, "--bind", bind, *extra_args]
     if worker is not None:
         args += ["-k", worker]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -159,9 +161,10 @@ def hypercorn_server(
     *,
     env: Mapping[str, str] | None = None,
     timeout: float = 30.0,
+    bind: str = "127.0.0.1:0",
 ) -> Iterator[Server]:
     """A healthy ``hypercorn -k trio`` serving ``app``; stopped (by pid) on exit."""
-    server = spawn_hypercorn(app, env=env)
+    server = spawn_hypercorn(app, env=env, bind=bind)
     try:
         server.wait_running(timeout)
         yield server

@@ -1,0 +1,138 @@
+"""Real Chromium through the fault proxy: flaky links, offline typing, remount on another
+server with form recovery, a SIGKILLed server restarted on its port."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.servers import Server, hypercorn_server
+
+from ..faultproxy import ThreadedFaultProxy
+
+pytestmark = pytest.mark.browser
+
+ENV = {"VANGO_SECRET_KEY": "fault-browser-key", "VANGO_DEV": "0"}
+
+IDLE = """(ms) => Promise.race([
+    window.vango._whenIdle().then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+])"""
+
+
+def wait_synced(page: Page, timeout_ms: int = 15_000) -> None:
+    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=timeout_ms)
+    assert page.evaluate(IDLE, timeout_ms), "the client did not become idle"
+
+
+def open_live(page: Page, url: str) -> None:
+    page.goto(url)
+    wait_synced(page)
+    page.evaluate("() => { window.__notReloaded = true; }")  # vanishes on a full reload
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("() => window.__notReloaded === true"), "the page reloaded"
+
+
+def wait_offline(page: Page) -> None:
+    page.wait_for_function("() => !window.vango.state.connected", timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with hypercorn_server(env=ENV) as running:
+        yield running
+
+
+@pytest.fixture
+def proxy(server: Server) -> Iterator[ThreadedFaultProxy]:
+    assert server.port is not None
+    with ThreadedFaultProxy(server.port) as running:
+        yield running
+
+
+def test_a_hundred_clicks_over_a_link_cut_every_few_clicks_count_exactly(
+    page: Page, proxy: ThreadedFaultProxy
+) -> None:
+    open_live(page, proxy.url + "/counter")
+    for n in range(1, 101):
+        page.click("#inc")
+        if n % 7 == 0:
+            proxy.cut()  # mid-flight: some of these clicks are unacked, some not even sent
+    wait_synced(page)
+    assert page.text_content("#count") == "100"
+    assert proxy.call(lambda p: p.cuts) >= 14
+    assert_not_reloaded(page)
+
+
+def test_a_field_typed_while_offline_is_sent_after_reconnect(
+    page: Page, proxy: ThreadedFaultProxy
+) -> None:
+    open_live(page, proxy.url + "/form")
+    proxy.set(refuse=True)
+    proxy.cut()
+    wait_offline(page)
+    page.click("#email")
+    page.keyboard.type("not-an-email")
+    assert page.evaluate("() => window.vango.state.pending") >= 1
+    proxy.set(refuse=False)
+    wait_synced(page)
+    assert page.text_content("#email-error") == (
+        "'not-an-email' is not an e-mail address (expected name@example.org)."
+    )
+    assert page.input_value("#email") == "not-an-email"
+    assert_not_reloaded(page)
+
+
+def test_another_server_remounts_the_page_and_recovers_the_form(
+    page: Page, server: Server, proxy: ThreadedFaultProxy
+) -> None:
+    with hypercorn_server(env=ENV) as other:
+        open_live(page, proxy.url + "/form")
+        page.click("#email")
+        page.keyboard.type("bob")
+        wait_synced(page)  # acknowledged by the first server: only form recovery brings it back
+        assert page.text_content("#email-error") != ""
+        proxy.set(target_port=other.port)
+        proxy.cut()
+        page.wait_for_function(
+            "() => document.querySelector('#email-error').textContent.includes(\"'bob'\")",
+            timeout=15_000,
+        )
+        wait_synced(page)
+        assert page.input_value("#email") == "bob"  # restored into the resynced DOM
+        page.click("#email")
+        page.keyboard.type("@example.org")
+        wait_synced(page)
+        assert page.text_content("#email-error") == ""  # live on the other server
+        assert "vango_live_remounts_total 1.0" in _metrics(other)
+        assert_not_reloaded(page)
+
+
+def test_a_killed_server_restarted_on_its_port_is_recovered_by_remount(page: Page) -> None:
+    with hypercorn_server(env=ENV) as first:
+        port = first.port
+        open_live(page, f"{first.url}/counter")
+        page.click("#inc")
+        wait_synced(page)
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait(10)
+        wait_offline(page)
+    with hypercorn_server(env=ENV, bind=f"127.0.0.1:{port}") as second:
+        assert second.port == port
+        wait_synced(page, 30_000)  # reconnect backoff is at most 5 s
+        page.click("#inc")
+        wait_synced(page)
+        assert page.text_content("#count") == "1"  # a fresh mount: state died with the process
+        assert_not_reloaded(page)
+
+
+def _metrics(server: Server) -> str:
+    from tests.servers import fetch
+
+    return fetch(server.url + "/vango/metrics").text
