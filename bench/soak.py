@@ -33,6 +33,7 @@ from tests.servers import spawn_hypercorn
 from .live import _rss_bytes, _worker_pid
 
 ROUTES = "tests.hardening.pages"
+CONNECTION_DEADLINE = 60.0  # s: one connection's events + acks; beyond it: a failure
 GRACE = 20.0  # s: disconnect grace (long enough for a reconnect on a loaded machine)
 
 
@@ -108,9 +109,13 @@ class SoakSession:
     async def run(self, base_url: str, until: float, rate: float, totals: Totals) -> None:
         try:
             while trio.current_time() < until:
-                await self.one_connection(base_url, until, rate, totals)
+                with trio.fail_after(CONNECTION_DEADLINE):
+                    await self.one_connection(base_url, until, rate, totals)
                 totals.reconnects += 1
-            await self.check(base_url, totals)
+            with trio.fail_after(CONNECTION_DEADLINE):
+                await self.check(base_url, totals)
+        except* trio.TooSlowError:
+            totals.failures.append(f"{self.shell.session_id}: no answer in {CONNECTION_DEADLINE} s")
         except* AssertionError as group:  # the server closed a connection: report, stop the tab
             totals.failures.append(f"{self.shell.session_id}: {group.exceptions[0]}")
 
