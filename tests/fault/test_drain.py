@@ -1,0 +1,59 @@
+"""SIGTERM drains: GOAWAY to every live client after its in-flight events, close 1001, exit 0.
+And the VANGO_SECRET_KEY rule: required in production and with several workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import trio
+
+from tests.servers import hypercorn_server
+from vango_actors.config import ConfigError, Settings
+from vango_actors.protocol import GoAway
+
+from ..liveclient import open_page
+
+ENV = {"VANGO_SECRET_KEY": "fault-drain-key", "VANGO_DEV": "0"}
+
+
+async def test_sigterm_sends_goaway_after_in_flight_events_and_exits_cleanly() -> None:
+    with hypercorn_server(env=ENV) as server:
+        with trio.fail_after(30):
+            async with open_page(server.url, "/counter") as client:
+                seqs = [await client.click("#inc") for _ in range(20)]
+                os.killpg(server.process.pid, signal.SIGTERM)
+                closed = await client.wait_closed()
+            status = await trio.to_thread.run_sync(server.process.wait, 20)
+    assert client.goaways == [GoAway("server shutting down")]
+    goaway_at = client.frames.index(client.goaways[0])
+    assert closed.code == 1001
+    # every event that reached the server before GOAWAY was acknowledged before it: the
+    # client re-sends only never-handled events to the next worker (no double handling)
+    acked_before = max([0, *(f.ack for f in client.frames[:goaway_at] if hasattr(f, "ack"))])
+    assert acked_before == client.acked
+    assert client.text("#count") == str(acked_before) and acked_before <= seqs[-1]
+    assert status == 0, server.output()
+
+
+@pytest.mark.parametrize(
+    ("env", "overrides", "why"),
+    [
+        ({"VANGO_ENV": "production"}, {}, "VANGO_ENV=production"),
+        ({}, {"workers": 2}, "2 workers"),
+    ],
+)
+def test_a_missing_secret_key_is_an_error_in_production_or_with_workers(
+    env: dict[str, str], overrides: dict[str, int], why: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"VANGO_SECRET_KEY is required with {why}: "):
+        Settings.from_env(env, **overrides)
+
+
+def test_development_makes_up_a_key_and_rotation_keeps_old_keys_verifying() -> None:
+    assert Settings.from_env({}).secret_key_generated
+    settings = Settings.from_env({"VANGO_SECRET_KEY": "new, old", "VANGO_ENV": "production"})
+    assert settings.secret_keys == ("new", "old") and settings.production
+    with pytest.raises(ConfigError, match="VANGO_ENV: expected 'production' or 'development'"):
+        Settings.from_env({"VANGO_ENV": "staging"})
