@@ -28,6 +28,7 @@ from . import diff as _diff
 from . import html as _html
 from .component import Component, Host, SessionInfo, check_rendered, child_path, takes_argument
 from .lifecycle import EXPIRES_AFTER, SessionState, Trigger, next_state
+from .navigation import local_url, needs_rich, query_params
 from .protocol import (
     VERSION,
     CloseCode,
@@ -198,8 +199,18 @@ class SessionActor:
         self.patches_sent = 0
         self.bytes_sent = 0
         self.resyncs = 0
+        self.rich = False  # the client has vango.rich.js (decided by the first page)
+        self.url = str(meta.get("url", ""))  # the page URL (path?query), for handle_params
+        self._flash: dict[str, list[Any]] = {}  # kind -> [message, navigations survived]
+        self._nav: tuple[str, bool, bool, bool] | None = None  # url, replace, patch, popstate
 
     # ------------------------------------------------------------------ Runtime protocol
+
+    def request_navigation(self, url: str, replace: bool, patch: bool) -> None:
+        self._nav = (url, replace, patch, False)
+
+    def flashes(self) -> dict[str, list[Any]]:
+        return self._flash
 
     def mark_dirty(self, host: Host) -> None:
         self._dirty_n += 1
@@ -238,9 +249,11 @@ class SessionActor:
                 nursery.cancel_scope.cancel()
             else:
                 self.started = True
+                html = _html.render(self.root.tree)
+                self.rich = needs_rich(self.root.cls, html)  # the page loads vango.rich.js
                 self._ops.clear()
                 self._errors.clear()
-                task_status.started(_html.render(self.root.tree))
+                task_status.started(html)
                 try:
                     await self._loop()
                 finally:
@@ -482,6 +495,8 @@ class SessionActor:
             if message.att is not self.attachment:
                 return
             await self._on_event(message.event)
+            if self._nav is not None:
+                await self._navigate()
             await self._flush()
             self._send_output(True)
             return
@@ -493,6 +508,8 @@ class SessionActor:
             await self._crash(message.host, message.exc, message.where)
         else:
             await self._on_call(message)
+        if self._nav is not None:
+            await self._navigate()
         await self._flush()
         self._send_output(False)
 
@@ -524,6 +541,9 @@ class SessionActor:
             return  # a duplicate (re-sent across a reconnect): acknowledged, not applied
         self.ack = event.seq
         self.events_handled += 1
+        if event.hid == 0 and event.type == "nav":
+            self._on_nav_event(event)
+            return
         host = self._bound.get(event.hid)
         element = None if host is None else self._host_bound[host].get(event.hid)
         binding = None if element is None else element.events.get(event.type)
@@ -541,6 +561,88 @@ class SessionActor:
             await self._crash(owner, handleable(exc), f"on_{event.type} handler")
             return
         owner.mark_dirty()
+
+    def _on_nav_event(self, event: Event) -> None:
+        """The client followed a live link or went back/forward (``pop``: URL already shown)."""
+        url = event.payload.get("url")
+        if type(url) is not str or local_url(url) is None:
+            message = f"nav event: expected a local URL str in 'url', got {url!r}"
+            self._errors.append(encode(Error(ErrorCode.UNKNOWN_TARGET, message)))
+            return
+        pop = event.payload.get("pop") is True
+        self._nav = (url, event.payload.get("replace") is True, False, pop)
+
+    async def _navigate(self) -> None:
+        """Run the requested navigation: a patch (same page) or a remount of the root."""
+        assert self._nav is not None
+        url, replace, patch, pop = self._nav
+        self._nav = None
+        navigator = getattr(self.config, "navigator", None)
+        dest = None if navigator is None or local_url(url) is None else navigator(url, self.info)
+        if dest is None:
+            if patch and local_url(url) is not None:  # no router (tests): a same-page patch
+                await self._patch_params(url, replace, pop)
+            else:
+                self._ops.append([11, url])
+            return
+        same = dest.component is self.root.cls and dict(dest.props) == dict(self.root.props)
+        if same and (patch or pop):
+            await self._patch_params(url, replace, pop)
+        else:
+            await self._remount(url, dest, replace, pop)
+
+    async def _patch_params(self, url: str, replace: bool, pop: bool) -> None:
+        self.url = url
+        if not pop:
+            self._ops.append([8, url, replace])
+        host = self.root
+        if host.instance is not None:
+            await self._handle_params(host)
+            host.mark_dirty()
+
+    async def _remount(self, url: str, dest: Any, replace: bool, pop: bool) -> None:
+        """Unmount the page, mount ``dest.component`` in this session, send it whole."""
+        await self._unmount_subtree(self.root)
+        kept = [op for op in self._ops if op[0] == 13]  # JS calls of the old page still run
+        self._ops = []
+        self._age_flash()
+        self.url = url
+        self.info = SessionInfo(self.id, {**self.info.data, **dest.meta})
+        self.title = dest.title
+        cls = dest.component
+        self.root = Host(self, cls, dict(dest.props), None, None, cls.__name__)
+        await self._start_instance(self.root)
+        markup = _html.render(self.root.tree)
+        ops: list[list[Any]] = [[7, 0, markup]]
+        if self.title is not None:
+            ops.append([9, self.title])
+        if not pop:
+            ops.append([8, url, replace])
+        if dest.token:
+            ops.append([12, dest.token])
+        if not self.rich and (dest.rich or needs_rich(cls, markup)):
+            # the page lacks vango.rich.js, which the new page needs: a full load of the URL
+            ops = [[11, url]]
+        # the old page's other ops are void; the new page's own (set_title...) follow
+        self._ops = [*kept, *ops, *self._ops]
+
+    def _age_flash(self) -> None:
+        for kind, entry in list(self._flash.items()):
+            if entry[1] >= 1:
+                del self._flash[kind]
+            else:
+                entry[1] += 1
+
+    async def _handle_params(self, host: Host) -> None:
+        handler = getattr(host.instance, "handle_params", None)
+        if handler is None:
+            return
+        try:
+            result = handler(query_params(self.url))
+            if result is not None and inspect.isawaitable(result):
+                await result
+        except BaseException as exc:
+            await self._crash(host, handleable(exc), "handle_params")
 
     def _drop(self, event: Event, known_hid: bool) -> None:
         self.dropped_events += 1
@@ -619,6 +721,10 @@ class SessionActor:
                 result = instance.mount(host.props)
                 if result is not None and inspect.isawaitable(result):
                     await result
+                if host is self.root and hasattr(instance, "handle_params"):
+                    result = instance.handle_params(query_params(self.url))
+                    if result is not None and inspect.isawaitable(result):
+                        await result
                 resolved, _ = await self._render(host)
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
                 host.dirty = False

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import sniffio
@@ -37,6 +38,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 
 from . import clientjs, fastdoor, live
+from .component import SessionInfo
 from .config import Settings
 from .errors import VangoError
 from .inject import (
@@ -45,6 +47,8 @@ from .inject import (
     PageSession,
     document,
     inject_client,
+    needs_rich,
+    sign_token,
 )
 from .manager import (
     ManagerStatistics,
@@ -56,6 +60,7 @@ from .manager import (
 )
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
+from .navigation import Destination, Navigator
 from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
@@ -86,6 +91,8 @@ class Front:
     client_url: str
     client_source: bytes
     stats: FrontStats = attrs.field(factory=FrontStats)
+    rich_url: str = ""  # the optional client script (navigation, hooks, commands)
+    rich_source: bytes = b""
     manager: SessionManager | None = None
     stop: trio.Event | None = None
     stopped: trio.Event | None = None
@@ -215,6 +222,8 @@ def create_app(
         live_stats=live.LiveStats(),
         client_url=clientjs.client_url(settings.dev),
         client_source=clientjs.client_source(settings.dev),
+        rich_url=clientjs.rich_url(settings.dev),
+        rich_source=clientjs.rich_source(settings.dev),
         services=tuple(_package_services(settings.routes) if services is None else services),
     )
     registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
@@ -337,7 +346,9 @@ async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED
         async with (
             open_pubsub(front.settings.pubsub) as front.broker,
             open_services(front.services, front.broker) as front.service_group,
-            open_runtime(**front.settings.runtime_config()) as manager,
+            open_runtime(
+                **front.settings.runtime_config(), navigator=_navigator(front)
+            ) as manager,
         ):
             task_status.started(manager)
             await front.stop.wait()
@@ -355,10 +366,14 @@ def _add_internal_routes(app: VangoApp, registry: Any) -> None:
 
     @app.route("/vango/<name>")
     async def client_script(name: str) -> Response:
-        if name != client_name:
+        if name == front.rich_url.rsplit("/", 1)[-1]:
+            source = front.rich_source
+        elif name == client_name:
+            source = front.client_source
+        else:
             return _not_found_response(front, f"/vango/{name}")
         return Response(
-            front.client_source,
+            source,
             content_type=CLIENT_CONTENT_TYPE,
             headers={"Cache-Control": CLIENT_CACHE_CONTROL},
         )
@@ -448,7 +463,10 @@ async def _live_page_response(
         dev=front.settings.dev,
     )
     title = created.title or title
-    body = inject_client(created.html, session, signer=front.signer, client_src=front.client_url)
+    rich = front.rich_url if needs_rich(route.target, created.html) else ""
+    body = inject_client(
+        created.html, session, signer=front.signer, client_src=front.client_url, rich_src=rich
+    )
     return Response(
         document(title, body),
         content_type=HTML_TYPE,
@@ -462,7 +480,37 @@ def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
         "route": route.pattern,
         "params": {k: str(v) for k, v in params.items()},
         "origin": live.page_origin(request.host, request.scheme),
+        "url": _request_url(),
     }
+
+
+def _request_url() -> str:
+    """path?query of the current request (what ``handle_params`` sees first)."""
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _navigator(front: Front) -> Navigator:
+    """Live navigation: a local URL of a live page -> Destination with a fresh token."""
+
+    def navigate(url: str, info: SessionInfo) -> Destination | None:
+        found = front.routes.match(urlsplit(url).path)
+        if found is None or not found[0].is_live:
+            return None
+        route, params = found
+        meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
+        session = PageSession(info.id, route.pattern, params)
+        return Destination(
+            route.target,
+            dict(params),
+            route.pattern,
+            title=route.spec.title_for(params),
+            token=sign_token(front.signer, session),
+            meta={**meta, "url": url},
+            rich=needs_rich(route.target, ""),
+        )
+
+    return navigate
 
 
 def _live_url(front: Front, session_id: str) -> str | None:

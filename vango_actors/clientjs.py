@@ -55,6 +55,30 @@ def client_for_path(path: str) -> bytes | None:
     return None
 
 
+#: The optional script (navigation links, hooks, client commands, loading helpers):
+#: ``/vango/rich.<hash>.js``, loaded only by pages that use it (see inject.needs_rich).
+RICH_PREFIX = "/vango/rich."
+
+
+def rich_source_text() -> str:
+    """The hand-written ``client/vango.rich.js``."""
+    return resources.files("vango_actors").joinpath("client/vango.rich.js").read_text("utf-8")
+
+
+@functools.cache
+def rich_source(dev: bool) -> bytes:
+    """The optional script: readable in dev mode, minified otherwise."""
+    text = rich_source_text()
+    if not dev:
+        text = rjsmin.jsmin(text, keep_bang_comments=False)
+    return text.encode("utf-8")
+
+
+def rich_url(dev: bool) -> str:
+    """The content-hashed URL of the optional script, e.g. ``/vango/rich.0b1c2d3e4f5a.js``."""
+    return f"{RICH_PREFIX}{hashlib.sha256(rich_source(dev)).hexdigest()[:12]}.js"
+
+
 def sizes() -> dict[str, int]:
     """Bytes of the raw source, the minified build and the minified build gzipped (level 9)."""
     minified = client_source(dev=False)

@@ -48,6 +48,8 @@ class Runtime(Protocol):
     def focus(self, host: Host, hid: int | None) -> None: ...
     def task_nursery(self) -> trio.Nursery: ...
     async def send(self, message: Call | Crash) -> None: ...
+    def request_navigation(self, url: str, replace: bool, patch: bool) -> None: ...
+    def flashes(self) -> dict[str, list[Any]]: ...
 
 
 class Component:
@@ -103,6 +105,54 @@ class Component:
         """Focus element ``hid`` (default: this component's root) after the next render."""
         host = self._require_host()
         host.runtime.focus(host, hid)
+
+    # ------------------------------------------------------------------ live navigation
+
+    def push_patch(self, url: str, *, replace: bool = False) -> None:
+        """Same page, new URL (e.g. new query params): the browser URL changes (history push)
+        and the page's ``handle_params(params)`` runs with the new query; no remount."""
+        self._runtime().request_navigation(str(url), bool(replace), True)
+
+    def navigate(self, url: str, *, replace: bool = False) -> None:
+        """Go to another page of this app over the same socket (no reload): the page at
+        ``url`` is mounted in this session; a URL that is no live page here is loaded."""
+        self._runtime().request_navigation(str(url), bool(replace), False)
+
+    # ------------------------------------------------------------------ flash messages
+
+    def put_flash(self, kind: str, message: str) -> None:
+        """Show ``message`` under ``kind`` ("info", "error"...) in ``self.flash``; it survives
+        one live navigation (shown on the next page), then is dropped."""
+        self._runtime().flashes()[str(kind)] = [str(message), 0]
+        self._mark_root_dirty()
+
+    def clear_flash(self, kind: str | None = None) -> None:
+        """Drop the flash message of ``kind`` (all of them when None)."""
+        flashes = self._runtime().flashes()
+        if kind is None:
+            flashes.clear()
+        else:
+            flashes.pop(kind, None)
+        self._mark_root_dirty()
+
+    @property
+    def flash(self) -> Mapping[str, str]:
+        """The session's current flash messages by kind (read-only copy)."""
+        host = self._vango_host
+        if host is None:
+            return EMPTY_PROPS
+        return {kind: entry[0] for kind, entry in host.runtime.flashes().items()}
+
+    # ------------------------------------------------------------------ client extension
+
+    def push_event(self, name: str, payload: Mapping[str, Any] | None = None) -> None:
+        """Send ``payload`` to the JS hooks that called ``this.handleEvent(name, fn)``."""
+        args = {"name": str(name), "payload": dict(payload or {})}
+        self._runtime().page_op([13, "event", args])
+
+    def exec_js(self, js: Any) -> None:
+        """Run client commands (:class:`vango_actors.commands.JS`) in the browser now."""
+        self._runtime().page_op([13, "exec", {"cmds": list(getattr(js, "commands", js))}])
 
     # ------------------------------------------------------------------ scheduler bridge
 
@@ -167,6 +217,12 @@ class Component:
 
     def _runtime(self) -> Runtime:
         return self._require_host().runtime
+
+    def _mark_root_dirty(self) -> None:
+        host = self._require_host()
+        while host.parent is not None:
+            host = host.parent
+        host.mark_dirty()
 
     def _scheduler(self) -> InstanceScheduler:
         return self._require_host().scheduler()

@@ -170,6 +170,9 @@ class Document:
         self.history: list[str] = []
         self.title: str | None = None
         self.focused: int | None = None
+        self.redirect: str | None = None  # REDIRECT: the page would load this URL
+        self.token: str | None = None  # TOKEN: the session's latest token
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # CALL ops (client extension)
         self._by_hid: dict[int, DomElement] = {}
         self._index(root)
 
@@ -382,6 +385,18 @@ def _op_focus(document: Document, hid: int) -> None:
     document.focused = hid
 
 
+def _op_redirect(document: Document, url: str) -> None:
+    document.redirect = url
+
+
+def _op_token(document: Document, token: str) -> None:
+    document.token = token
+
+
+def _op_call(document: Document, name: str, args: dict[str, Any]) -> None:
+    document.calls.append((name, args))
+
+
 _HANDLERS: dict[int, tuple[int, Any, tuple[type | tuple[type, ...], ...]]] = {
     0: (4, _op_text, (int, int, str)),
     1: (4, _op_set_attr, (int, str, str)),
@@ -394,6 +409,9 @@ _HANDLERS: dict[int, tuple[int, Any, tuple[type | tuple[type, ...], ...]]] = {
     8: (3, _op_push_url, (str, bool)),
     9: (2, _op_title, (str,)),
     10: (2, _op_focus, (int,)),
+    11: (2, _op_redirect, (str,)),
+    12: (2, _op_token, (str,)),
+    13: (3, _op_call, (str, dict)),
 }
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import attrs
 
 from . import html as html_render
+from .navigation import RICH_MARKERS as RICH_MARKERS
+from .navigation import needs_rich as needs_rich
 from .tokens import TokenClaims, TokenSigner
 from .vdom import Node
 
@@ -71,6 +73,7 @@ def root_container(inner_html: str, session: PageSession, token: str) -> str:
         attributes.append(("data-vango-live", session.live_url))
     if session.dev:
         attributes.append(("data-vango-dev", None))
+
     rendered = "".join(
         f" {name}" if value is None else f' {name}="{escape(value, quote=True)}"'
         for name, value in attributes
@@ -89,6 +92,7 @@ def inject_client(
     *,
     signer: TokenSigner | None = None,
     client_src: str = "",
+    rich_src: str = "",
 ) -> str:
     """Body HTML for a page: a live page (``session`` given) gets the root container with a
     signed token and the client script; a static page (``session`` None) is just rendered."""
@@ -98,7 +102,8 @@ def inject_client(
     if signer is None or not client_src:
         raise ValueError("inject_client: a live page needs a token signer and the client URL")
     token = sign_token(signer, session)
-    return root_container(inner, session, token) + script_tag(client_src)
+    scripts = script_tag(client_src) + (script_tag(rich_src) if rich_src else "")
+    return root_container(inner, session, token) + scripts
 
 
 def document(title: str, body: str, *, stylesheet: str = DEFAULT_STYLESHEET) -> str:

@@ -22,6 +22,7 @@ from .actor import Attachment, SessionActor, SessionStatistics
 from .component import Component
 from .errors import VangoError
 from .lifecycle import SessionState
+from .navigation import Navigator
 from .protocol import Hello
 from .supervisor import RestartPolicy, describe, handleable, logger
 
@@ -43,6 +44,7 @@ class RuntimeConfig:
     restart_policy: RestartPolicy = attrs.field(factory=RestartPolicy)
     dev: bool = False  # ERROR frames carry tracebacks
     ended_memory: int = 10_000  # ended session ids remembered for clear SessionNotFound reasons
+    navigator: Navigator | None = None  # live navigation: URL -> Destination (the front's)
 
 
 class SessionNotFound(VangoError):

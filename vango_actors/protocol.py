@@ -46,6 +46,9 @@ class Op(IntEnum):
     PUSH_URL = 8  # [8, url, replace]
     TITLE = 9  # [9, title]
     FOCUS = 10  # [10, hid]
+    REDIRECT = 11  # [11, url]                     full page load of url (location.assign)
+    TOKEN = 12  # [12, token]                      the session's new token (after navigation)
+    CALL = 13  # [13, name, args]                  client extension call (hooks, commands)
 
 
 class ErrorCode(IntEnum):
@@ -675,6 +678,14 @@ def _focus_ok(op: list[Any]) -> bool:
     return len(op) == 2 and type(op[1]) is int and 0 <= op[1] <= _M
 
 
+def _redirect_ok(op: list[Any]) -> bool:
+    return len(op) == 2 and type(op[1]) is str
+
+
+def _call_ok(op: list[Any]) -> bool:
+    return len(op) == 3 and type(op[1]) is str and type(op[2]) is dict
+
+
 _OP_OK: dict[int, Callable[[list[Any]], bool]] = {  # plain int keys: faster lookups
     Op.TEXT: _text_ok,
     Op.SET_ATTR: _set_attr_ok,
@@ -687,6 +698,9 @@ _OP_OK: dict[int, Callable[[list[Any]], bool]] = {  # plain int keys: faster loo
     Op.PUSH_URL: _push_url_ok,
     Op.TITLE: _title_ok,
     Op.FOCUS: _focus_ok,
+    Op.REDIRECT: _redirect_ok,
+    Op.TOKEN: _redirect_ok,  # same shape: one str
+    Op.CALL: _call_ok,
 }
 _OP_OK = {int(code): check for code, check in _OP_OK.items()}
 
@@ -703,6 +717,9 @@ _OP_FIELDS: dict[int, tuple[tuple[str, str], ...]] = {
     Op.PUSH_URL: (("url", "str"), ("replace", "bool")),
     Op.TITLE: (("title", "str"),),
     Op.FOCUS: (("hid", "uint"),),
+    Op.REDIRECT: (("url", "str"),),
+    Op.TOKEN: (("token", "str"),),
+    Op.CALL: (("name", "str"), ("args", "map")),
 }
 
 
@@ -740,6 +757,8 @@ def _op_field_problem(kind: str, value: Any, op: list[Any]) -> str | None:
     if kind == "prop":
         expected = _PROP_KINDS[op[2]]
         return None if type(value) is expected else f"{_KIND_NAMES[expected]} for {op[2]!r}"
+    if kind == "map":
+        return None if type(value) is dict else "a map"
     expected_type = str if kind == "str" else bool
     return None if type(value) is expected_type else kind
 

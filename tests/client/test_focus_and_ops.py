@@ -120,7 +120,7 @@ def test_set_prop_checked_and_selected(client: ClientPage) -> None:
     [
         ([[3, 2, "innerHTML", "<b>"]], "SET_PROP innerHTML"),
         ([[0, 1, 0]], "malformed op"),
-        ([[11, 1]], "malformed op"),
+        ([[99, 1]], "malformed op"),
         ([[5, 1, 9]], "index 9 out of range"),
         ([[6, 1, 77, 0]], "no element with hid 77"),
         ([[0, 1, 0, "x"]], "TEXT: node 0 is not text"),

@@ -154,7 +154,7 @@ def test_page_level_ops() -> None:
             [4, 3, 0, '<li data-hid="h2"></li>'],
             "op #0 [4, 3, 0, '<li data-hid=\"h2\"></li>']: hid 2 is already on the page",
         ),
-        ([42], "op #0 [42]: unknown opcode 42: expected 0..10"),
+        ([42], "op #0 [42]: unknown opcode 42: expected 0..13"),
         ([0, 2, 0], "op #0 [0, 2, 0]: expected 4 items, got 3"),
         ([0, "2", 0, "x"], "op #0 [0, '2', 0, 'x']: item 1: expected int, got str"),
         ([5, True, 0], "op #0 [5, True, 0]: item 1: expected int, got bool"),

@@ -52,6 +52,9 @@ ALL_OPS: list[list[Any]] = [
     [8, "/users/7?tab=posts", False],
     [9, "Todos (2) — vango"],
     [10, 5],
+    [11, "/static-page"],
+    [12, "eyJzIjoxfQ.new"],
+    [13, "event", {"name": "points", "payload": {"x": [1, 2.5]}}],
 ]
 
 
@@ -164,7 +167,9 @@ def invalid_inputs() -> list[tuple[str, bytes, str, Limits | None]]:
         ("welcome_resumed_int", _pack([2, 1, 0, 0, 30000, 1]), any_, None),
         ("patches_ops_map", _pack([4, 1, 1, {}]), any_, None),
         ("patches_op_not_array", _pack([4, 1, 1, [0]]), any_, None),
-        ("patches_unknown_opcode", _pack([4, 1, 1, [[11, 1]]]), any_, None),
+        ("patches_unknown_opcode", _pack([4, 1, 1, [[99, 1]]]), any_, None),
+        ("patches_call_args_list", _pack([4, 1, 1, [[13, "exec", []]]]), any_, None),
+        ("patches_token_nil", _pack([4, 1, 1, [[12, None]]]), any_, None),
         ("patches_op_arity", _pack([4, 1, 1, [[0, 3, 0]]]), any_, None),
         ("patches_text_str_index", _pack([4, 1, 1, [[0, 3, "0", "x"]]]), any_, None),
         ("patches_set_prop_name", _pack([4, 1, 1, [[3, 5, "innerHTML", "<b>"]]]), any_, None),

@@ -11,12 +11,12 @@
 
   // ------------------------------------------------------------------ wire constants
   const F = {HELLO: 1, WELCOME: 2, EVENT: 3, PATCHES: 4, PING: 5, PONG: 6, ERROR: 7, RELOAD: 8, GOAWAY: 9};
-  const O = {TEXT: 0, SET_ATTR: 1, REMOVE_ATTR: 2, SET_PROP: 3, INSERT: 4, REMOVE: 5, MOVE: 6, REPLACE: 7, PUSH_URL: 8, TITLE: 9, FOCUS: 10};
+  const O = {TEXT: 0, SET_ATTR: 1, REMOVE_ATTR: 2, SET_PROP: 3, INSERT: 4, REMOVE: 5, MOVE: 6, REPLACE: 7, PUSH_URL: 8, TITLE: 9, FOCUS: 10, REDIRECT: 11, TOKEN: 12, CALL: 13};
   const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11};
   const C = {NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011, SESSION_GONE: 4001, REPLACED: 4002, IDLE_TIMEOUT: 4003};
   const VERSION = 1;
   // Op arity including the op code: a shape check runs over a whole batch before any op applies.
-  const ARITY = [4, 4, 3, 4, 4, 3, 4, 3, 3, 2, 2];
+  const ARITY = [4, 4, 3, 4, 4, 3, 4, 3, 3, 2, 2, 2, 2, 3];
   const PROPS = ['value', 'checked', 'selected'];
   const MAX_QUEUE = 1000; // unacknowledged events kept; past it new events are dropped (warned)
   const BACKOFF_MIN = 100, BACKOFF_MAX = 5000;
@@ -121,6 +121,9 @@
   const waiters = [];     // _whenIdle resolvers
   const touched = new Set(); // form controls the user typed into / changed (form recovery)
   let hold = 0;           // remount: events wait until the resync applied (form recovery)
+  // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
+  // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked.
+  const X = {};
 
   const store = (k, v) => { try { if (v === undefined) return sessionStorage.getItem(k); sessionStorage.setItem(k, v); } catch (_) { /* storage off */ } };
 
@@ -202,6 +205,9 @@
       case O.PUSH_URL: history[o[2] ? 'replaceState' : 'pushState'](null, '', o[1]); break;
       case O.TITLE: doc.title = o[1]; break;
       case O.FOCUS: node(o[1]).focus(); break;
+      case O.REDIRECT: location.assign(o[1]); break;
+      case O.TOKEN: token = o[1]; break;
+      case O.CALL: if (X.call) X.call(o[1], o[2]); break; // no vango.rich.js: ignored
     }
   }
 
@@ -396,6 +402,7 @@
     store('vango.seq.' + sid, eventSeq);
     Q.push(q);
     e.classList.add('vango-loading', 'vango-' + t + '-loading');
+    if (X.sent) X.sent(q);
     if (connected && !hold) emit(q);
   }
 
@@ -403,6 +410,7 @@
   function ack(n) {
     while (Q.length && Q[0].s <= n) {
       const q = Q.shift();
+      if (X.done) X.done(q);
       if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
       if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
     }
@@ -524,6 +532,8 @@
     /** Test transport: frames this client sends go to fn(Uint8Array); feed replies with _recv. */
     _attach(fn) { const s = {send: fn, close() { closed(s, 1000); }}; ws = s; opened(s); return s; },
     _recv: (u8) => handle(ws, u8),
+    /** For vango.rich.js only: queue an event, look up hids, plug in. */
+    _x: {push, idle, X},
   };
 
   function boot() {

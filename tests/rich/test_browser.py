@@ -1,0 +1,157 @@
+"""Rich interaction in real Chromium against real hypercorn: typing vs. slow echoes, loading
+states, live navigation (patch, navigate, back/forward, title), flash, commands, hooks."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.servers import Server
+
+pytestmark = pytest.mark.browser
+
+TYPED = ("the quick brown fox jumps over the lazy dog " * 5)[:200]
+
+
+def test_typing_200_chars_against_a_slow_server_keeps_every_keystroke(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav_search")
+    page.click("#search")
+    page.keyboard.type(TYPED)  # no delay: ~200 input events while each takes 50 ms on the server
+    wait_synced(page, 30_000)
+    assert page.input_value("#search") == TYPED
+    assert page.text_content("#server-query") == TYPED
+    assert page.evaluate("() => new URL(location.href).searchParams.get('q')") == TYPED
+    assert_not_reloaded(page)
+
+
+def test_loading_classes_disable_with_and_read_only_form(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/hooks")
+    page.click("#slow")
+    assert page.evaluate(
+        "() => { const b = document.querySelector('#slow'); return [b.disabled, b.textContent,"
+        " b.classList.contains('vango-click-loading')]; }"
+    ) == [True, "Saving…", True]
+    wait_synced(page)
+    assert page.evaluate(
+        "() => { const b = document.querySelector('#slow'); return [b.disabled, b.textContent,"
+        " b.className]; }"
+    ) == [False, "Save (slow)", ""]
+    assert page.text_content("#saved") == "1"
+    page.fill("#slow-name", "ada")
+    page.click("#slow-submit")
+    assert page.evaluate(
+        "() => [document.querySelector('#slow-name').readOnly,"
+        " document.querySelector('#slow-submit').textContent,"
+        " document.querySelector('#slow-form').classList.contains('vango-submit-loading')]"
+    ) == [True, "Sending…", True]
+    wait_synced(page)
+    assert page.evaluate("() => document.querySelector('#slow-name').readOnly") is False
+    assert page.text_content("#submitted") == "ada"
+    root = page.get_attribute("[data-vango-root]", "class") or ""
+    assert "vango-connected" in root.split()
+
+
+def test_live_navigation_patch_navigate_back_forward_title_and_flash(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav")
+    assert page.text_content("#tab-content") == "First tab"
+    page.click("#tab-b")  # a data-vango-nav link to the same page: push_patch semantics
+    wait_synced(page)
+    assert page.text_content("#tab-content") == "Second tab"
+    assert page.url.endswith("/nav?tab=b")
+    assert page.title() == "Navigation: Second tab"
+    page.click("#next-tab")  # server-side push_patch
+    wait_synced(page)
+    assert page.url.endswith("/nav?tab=c")
+    assert page.text_content("#tab-content") == "Third tab"
+    page.click("#leave")  # put_flash + navigate to another live page, same socket
+    wait_synced(page)
+    assert page.url.endswith("/nav_other")
+    assert page.title() == "Other page"
+    assert page.text_content("#flash-info") == "You came from the tabs page."
+    page.click("#other-click")
+    wait_synced(page)
+    assert page.text_content("#other-clicks") == "1"
+    page.go_back()  # popstate: the server renders /nav?tab=c again, no new history entry
+    page.wait_for_selector("#tab-content")
+    wait_synced(page)
+    assert page.text_content("#tab-content") == "Third tab"
+    assert page.title() == "Navigation: Third tab"
+    assert page.query_selector("#flash-info") is None  # shown on one page, then dropped
+    page.go_back()
+    page.wait_for_function(
+        "() => document.querySelector('#tab-content')?.textContent === 'Second tab'"
+    )
+    wait_synced(page)
+    assert page.url.endswith("/nav?tab=b")
+    page.go_forward()
+    page.wait_for_function(
+        "() => document.querySelector('#tab-content')?.textContent === 'Third tab'"
+    )
+    wait_synced(page)
+    page.click("#nav-other")
+    page.wait_for_selector("#other-title")
+    wait_synced(page)
+    assert page.query_selector("#flash-info") is None
+    page.click("#back")  # put_flash + navigate: the flash travels with the navigation
+    page.wait_for_selector("#flash-info")
+    wait_synced(page)
+    assert page.text_content("#flash-info") == "Back from the other page."
+    page.click("#flash-info")  # dismissed on click
+    wait_synced(page)
+    assert page.query_selector("#flash-info") is None
+    assert_not_reloaded(page)
+
+
+def test_client_commands_run_without_a_round_trip_and_from_the_server(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/hooks")
+    assert page.is_hidden("#panel")
+    sent = page.evaluate("() => vango.state.eventSeq")
+    page.click("#toggle-panel")
+    assert page.is_visible("#panel")
+    assert "pressed" in (page.get_attribute("#toggle-panel", "class") or "")
+    assert page.evaluate("() => vango.state.eventSeq") == sent  # nothing went to the server
+    page.click("#toggle-panel")
+    assert page.is_hidden("#panel")
+    page.click("#exec")
+    wait_synced(page)
+    assert page.is_visible("#panel")
+    assert "highlight" in (page.get_attribute("#panel", "class") or "")
+
+
+def test_hooks_mounted_updated_destroyed_push_event_both_ways(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/hooks")
+    assert page.get_attribute("#ticker", "data-mounted") == "1"
+    page.click("#hook-ping")
+    wait_synced(page)
+    assert page.text_content("#pings") == "1"
+    page.wait_for_function("() => document.querySelector('#hook-log').textContent === 'pong 1'")
+    assert int(page.get_attribute("#ticker", "data-updated") or "0") >= 1
+    page.click("#toggle-ticker")
+    wait_synced(page)
+    page.wait_for_function("() => window.__tickerDestroyed === 1")
+    page.click("#toggle-ticker")
+    wait_synced(page)
+    page.wait_for_function("() => document.querySelector('#ticker')?.dataset.mounted === '1'")
+    page.click("#hook-ping")
+    wait_synced(page)
+    page.wait_for_function("() => document.querySelector('#hook-log').textContent === 'pong 2'")
+
+
+def test_live_navigation_into_a_hook_page_runs_its_script(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/nav")
+    page.click("#nav-hooks")
+    page.wait_for_selector("#ticker")
+    wait_synced(page)
+    assert page.url.endswith("/hooks")
+    page.wait_for_function("() => document.querySelector('#ticker').dataset.mounted === '1'")
+    page.click("#hook-ping")
+    wait_synced(page)
+    page.wait_for_function("() => document.querySelector('#hook-log').textContent === 'pong 1'")
+    assert_not_reloaded(page)

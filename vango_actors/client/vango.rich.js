@@ -1,0 +1,156 @@
+/* vango-actors optional client script: live navigation links, JS hooks, client commands,
+ * loading helpers (data-disable-with, read-only forms). Loaded after vango.js, only on pages
+ * that use these; plugs into the core through vango._x.
+ * See docs/guides/interaction.md.
+ */
+(() => {
+  'use strict';
+  const V = window.vango;
+  if (!V || !V._x || V._x.X.call) return; // no core, or loaded twice
+  const {push, idle, X} = V._x;
+  const doc = document, root = doc.querySelector('[data-vango-root]');
+  if (!root) return;
+
+  // ---------------------------------------------------------------- live navigation
+  // EVENT [3, seq, 0, "nav", {url, replace, pop}]: the server patches or remounts the page.
+  const here = () => location.pathname + location.search + location.hash;
+  function nav(url, replace, pop) { push(root, 'nav', {url, replace: !!replace, pop: !!pop}); idle(); }
+  doc.addEventListener('click', (ev) => {
+    const a = ev.target.closest && ev.target.closest('a[data-vango-nav]');
+    if (!a || ev.defaultPrevented || ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const u = new URL(a.href, location.href);
+    if (u.origin !== location.origin || (a.target && a.target !== '_self')) return;
+    ev.preventDefault();
+    nav(u.pathname + u.search + u.hash, a.getAttribute('data-vango-nav') === 'replace');
+  });
+  addEventListener('popstate', () => nav(here(), true, true));
+
+  // ---------------------------------------------------------------- loading helpers
+  // While an event is in flight: buttons with data-disable-with are disabled and relabelled,
+  // a submitting form's text inputs are read-only. The core calls sent/done per event.
+  const undo = new Map();
+  const later = (q, f) => { if (!undo.has(q)) undo.set(q, []); undo.get(q).push(f); };
+  X.sent = (q) => {
+    const e = q.e;
+    if (q.t !== 'submit' && q.t !== 'click') return;
+    const btns = q.t === 'submit' ? [...e.querySelectorAll('[data-disable-with]')] : e.hasAttribute('data-disable-with') ? [e] : [];
+    for (const b of btns) {
+      const text = b.textContent, was = b.disabled;
+      b.textContent = b.getAttribute('data-disable-with');
+      b.disabled = true;
+      later(q, () => { b.textContent = text; b.disabled = was; });
+    }
+    if (q.t === 'submit') {
+      for (const c of e.elements || []) {
+        if (!/^(INPUT|TEXTAREA)$/.test(c.tagName) || c.readOnly) continue;
+        c.readOnly = true;
+        later(q, () => { c.readOnly = false; });
+      }
+    }
+  };
+  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
+
+  // ---------------------------------------------------------------- client commands
+  // data-js-<event>='[["toggle", "#menu"], ["add_class", null, "open"]]': run on the event
+  // with no round trip (null target: the element carrying the attribute). Also from the
+  // server: CALL "exec" {cmds}.
+  const CMD = {
+    show: (e) => { e.hidden = false; },
+    hide: (e) => { e.hidden = true; },
+    toggle: (e) => { e.hidden = !e.hidden; },
+    add_class: (e, c) => e.classList.add(...c.split(' ')),
+    remove_class: (e, c) => e.classList.remove(...c.split(' ')),
+    toggle_class: (e, c) => c.split(' ').forEach((k) => e.classList.toggle(k)),
+    set_attr: (e, k, v) => { if (!/^on/i.test(k)) e.setAttribute(k, v); },
+    remove_attr: (e, k) => e.removeAttribute(k),
+    focus: (e) => e.focus(),
+    dispatch: (e, name, detail) => e.dispatchEvent(new CustomEvent(name, {bubbles: true, detail})),
+  };
+  function run(cmds, self) {
+    for (const [name, sel, ...args] of cmds) {
+      const f = CMD[name];
+      if (!f) { console.warn('vango: unknown command', name); continue; }
+      const els = sel == null ? (self ? [self] : []) : doc.querySelectorAll(sel);
+      for (const e of els) f(e, ...args);
+    }
+  }
+  const JS_TYPES = {click: 'click', dblclick: 'dblclick', input: 'input', change: 'change', submit: 'submit', keydown: 'keydown', keyup: 'keyup', focusin: 'focus', focusout: 'blur'};
+  for (const k in JS_TYPES) {
+    const attr = 'data-js-' + JS_TYPES[k];
+    doc.addEventListener(k, (ev) => {
+      const e = ev.target.closest && ev.target.closest('[' + attr + ']');
+      if (!e) return;
+      let cmds;
+      try { cmds = JSON.parse(e.getAttribute(attr)); } catch (err) { return console.warn('vango: bad', attr, err); }
+      if (k === 'submit' || (k === 'click' && e.matches('a[href="#"]'))) ev.preventDefault();
+      run(cmds, e);
+    }, true);
+  }
+
+  // ---------------------------------------------------------------- hooks
+  // <div data-vango-hook="Chart"> + vango.hook("Chart", {mounted() {}, updated() {}, destroyed() {}})
+  // (or window.vangoHooks = {Chart: {...}} before the scripts load). In callbacks: this.el,
+  // this.pushEvent(name, payload) (EVENT "hook" on the element: bind it with on_hook=),
+  // this.handleEvent(name, fn) (server push_event).
+  const hooks = window.vangoHooks || {};
+  const live = new Map(), handlers = {};
+  const callback = (h, k) => { try { if (h[k]) h[k](); } catch (err) { console.error('vango: hook', k, err); } };
+  function mount(e) {
+    const d = hooks[e.getAttribute('data-vango-hook')];
+    if (!d || live.has(e)) return;
+    const h = Object.create(d);
+    h.el = e;
+    h.pushEvent = (name, payload) => { push(e, 'hook', {event: String(name), payload: payload || {}}); idle(); };
+    h.handleEvent = (name, fn) => (handlers[name] = handlers[name] || []).push([h, fn]);
+    live.set(e, h);
+    callback(h, 'mounted');
+    return h;
+  }
+  function scan() {
+    for (const [e, h] of live) {
+      if (e.isConnected) continue;
+      live.delete(e);
+      for (const k in handlers) handlers[k] = handlers[k].filter((r) => r[0] !== h);
+      callback(h, 'destroyed');
+    }
+    const fresh = new Set();
+    for (const e of root.querySelectorAll('[data-vango-hook]')) if (mount(e)) fresh.add(e);
+    return fresh;
+  }
+  // Scripts inserted by a patch (live navigation) are inert; <script data-vango-run> runs.
+  function runScripts(n) {
+    const list = n.matches && n.matches('script[data-vango-run]') ? [n] : n.querySelectorAll ? n.querySelectorAll('script[data-vango-run]') : [];
+    for (const s of list) {
+      const t = doc.createElement('script');
+      t.textContent = s.textContent;
+      s.replaceWith(t);
+    }
+  }
+  const obs = new MutationObserver((ms) => {
+    for (const m of ms) for (const n of m.addedNodes) runScripts(n);
+    const fresh = scan(), touched = new Set();
+    for (const m of ms) {
+      const t = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      const e = t && t.closest('[data-vango-hook]');
+      if (e && live.has(e) && !fresh.has(e)) touched.add(e);
+    }
+    for (const e of touched) callback(live.get(e), 'updated');
+    obs.takeRecords(); // what the callbacks changed themselves is no update (no loops)
+  });
+  obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+
+  V.hooks = hooks;
+  V.hook = (name, def) => { hooks[name] = def; scan(); };
+  V.exec = (cmds) => run(cmds, null);
+
+  // ---------------------------------------------------------------- CALL ops
+  X.call = (name, a) => {
+    if (name === 'event') {
+      for (const [h, fn] of handlers[a.name] || []) {
+        try { fn.call(h, a.payload); } catch (err) { console.error('vango: handleEvent', a.name, err); }
+      }
+    } else if (name === 'exec') run(a.cmds, null);
+    // "load": the page needs this script; being here is enough
+  };
+  scan();
+})();

@@ -1,0 +1,83 @@
+"""Client commands: small DOM changes that run in the browser with no round trip (sans-IO).
+
+``JS`` values are composable command lists. Attach one to any event with a ``data_js_<event>=``
+attribute (it renders as JSON, run by vango.rich.js before any server event of that element
+is sent), or run it from the server with ``self.exec_js(js)``::
+
+    h.button("Menu", data_js_click=JS.toggle("#menu").add_class("#menu", "open"))
+    h.button("Save", on_click=self.save, data_js_click=JS.add_class(None, "saving"))
+
+A target of ``None`` means the element that carries the attribute (from the server: nothing).
+Show / hide / toggle flip the ``hidden`` attribute. The server does not learn about these
+changes: a later server render of the same attribute wins (optimistic UI).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class _Builder:
+    """Makes each command usable both as ``JS.show(...)`` and ``js.show(...)`` (chaining)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: JS | None, owner: type[JS]) -> Any:
+        base = instance if instance is not None else owner(())
+        name = self.name
+
+        def add(target: str | None = None, *args: Any) -> JS:
+            return base.then(name, target, *args)
+
+        return add
+
+
+class JS(str):
+    """An immutable list of client commands; as a ``str`` it is the JSON the client reads."""
+
+    commands: tuple[tuple[Any, ...], ...]
+
+    def __new__(cls, commands: tuple[tuple[Any, ...], ...] = ()) -> JS:
+        self = super().__new__(cls, json.dumps([list(c) for c in commands], separators=(",", ":")))
+        self.commands = commands
+        return self
+
+    def then(self, name: str, target: str | None, *args: Any) -> JS:
+        """This list plus one command ``[name, target, *args]``."""
+        if name not in COMMANDS:
+            raise ValueError(f"unknown client command {name!r}: expected one of {COMMANDS}")
+        if target is not None and not isinstance(target, str):
+            raise TypeError(f"JS.{name}: target must be a CSS selector str or None, got {target!r}")
+        return JS((*self.commands, (name, target, *args)))
+
+    def __add__(self, other: object) -> JS:
+        if not isinstance(other, JS):
+            return NotImplemented
+        return JS((*self.commands, *other.commands))
+
+    show = _Builder("show")  # (target)
+    hide = _Builder("hide")  # (target)
+    toggle = _Builder("toggle")  # (target)
+    add_class = _Builder("add_class")  # (target, "a b")
+    remove_class = _Builder("remove_class")  # (target, "a b")
+    toggle_class = _Builder("toggle_class")  # (target, "a b")
+    set_attr = _Builder("set_attr")  # (target, name, value); on* names are ignored
+    remove_attr = _Builder("remove_attr")  # (target, name)
+    focus = _Builder("focus")  # (target)
+    dispatch = _Builder("dispatch")  # (target, event_name, detail)
+
+
+COMMANDS = (
+    "show",
+    "hide",
+    "toggle",
+    "add_class",
+    "remove_class",
+    "toggle_class",
+    "set_attr",
+    "remove_attr",
+    "focus",
+    "dispatch",
+)

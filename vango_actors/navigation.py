@@ -1,0 +1,65 @@
+"""Live navigation values: where a URL leads inside one session (sans-IO).
+
+The runtime does not know routes or tokens; the front gives it a :data:`Navigator` that turns
+a URL into a :class:`Destination` (a live page of this app: its class, props, title and a
+token signed for the new route) or None (not a live page here: the client loads the URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+
+if TYPE_CHECKING:
+    from .component import Component, SessionInfo
+
+
+@attrs.frozen
+class Destination:
+    """A live page a URL leads to, as the front resolved it."""
+
+    component: type[Component]
+    props: Mapping[str, Any]
+    route: str  # route pattern, e.g. "/users/<id>"
+    title: str | None = None
+    token: str = ""  # signed for ``route`` + params; "" when the front signs no tokens
+    meta: Mapping[str, Any] = attrs.field(factory=dict)  # the session's data on that page
+    rich: bool = False  # the page needs the optional client script (vango.rich.js)
+
+
+#: ``navigator(url, session) -> Destination | None``; supplied by the front (asgi.py).
+Navigator = Callable[[str, "SessionInfo"], Destination | None]
+
+
+#: Attributes that only the optional script (vango.rich.js) understands.
+RICH_MARKERS = (
+    "data-vango-nav",
+    "data-vango-hook",
+    "data-js-",
+    "data-disable-with",
+    "data-vango-upload",
+)
+
+
+def needs_rich(page_class: object, html: str) -> bool:
+    """True when a page uses the optional client script: its class sets ``rich_client =
+    True`` or its HTML carries one of :data:`RICH_MARKERS`."""
+    if getattr(page_class, "rich_client", False):
+        return True
+    return any(marker in html for marker in RICH_MARKERS)
+
+
+def query_params(url: str) -> dict[str, str]:
+    """The query string of ``url`` as a dict (the last value of a repeated name wins)."""
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
+def local_url(url: str) -> str | None:
+    """``url`` as path?query#fragment if it stays on this origin (no scheme/host), else None."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    return url
