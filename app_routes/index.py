@@ -13,6 +13,9 @@ DEMOS = [
     ("/chat", "Chat", "messages reach every session in every worker"),
     ("/crash", "Crash", "a handler raises; the supervisor restarts the component"),
     ("/users/42", "User 42", "a path parameter"),
+    ("/nav", "Navigation", "live links, push_patch, back/forward, flash across pages"),
+    ("/nav_search", "Search", "typing into a slow server never loses a keystroke"),
+    ("/hooks", "Hooks", "JS hooks, client commands, loading states"),
 ]
 
 
