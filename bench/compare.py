@@ -66,9 +66,16 @@ def _figures(result: dict[str, Any]) -> dict[str, float]:
     if "error" not in t:
         figures["updates/s"] = t["updates_per_s"]
         figures["server CPU µs / update"] = t["server_cpu_us_per_update"]
+        figures["server CPU cores used"] = t["server_cpu_cores"]
+        figures["client CPU µs / update"] = t["client_cpu_us_per_update"]
         figures["p50 ms"] = t["latency"]["p50_ms"]
         figures["p99 ms"] = t["latency"]["p99_ms"]
         figures["bytes on the wire / click"] = t["bytes_per_click"]["total"]
+    two = result.get("throughput_2_workers", {})
+    if "updates_per_s" in two and "error" not in t:
+        figures["updates/s, 2 workers ÷ 1 worker"] = round(
+            two["updates_per_s"] / t["updates_per_s"], 2
+        )
     weight = result["page_weight"]
     if "error" not in weight:
         gzip_total = weight["html_gzip_bytes"] + weight["client_js_gzip_bytes"]
@@ -111,6 +118,8 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--idle", default="1000", help="comma-separated session counts")
     parser.add_argument("--peers", default="pyview,reactpy")
+    parser.add_argument("--client-procs", type=int, default=1, help="client processes")
+    parser.add_argument("--workers", default="1", help="vango-actors workers, e.g. 1,2")
     args = parser.parse_args(list(argv))
     raise_nofile()
     options: dict[str, Any] = {
@@ -119,12 +128,14 @@ def main(argv: Sequence[str]) -> None:
         "burst_size": args.burst,
         "idle": [int(n) for n in args.idle.split(",") if n.strip()],
         "script": _SCRIPT,
+        "client_procs": args.client_procs,
     }
     results = [
         run_suite(
             lambda workers: vango_server("fast", workers),
             VangoDriver(),
             page_path="/counter",
+            workers=[int(n) for n in args.workers.split(",")],
             **options,
         )
     ]

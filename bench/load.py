@@ -37,14 +37,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 import msgpack  # type: ignore[import-untyped]
 import trio
-import trio_websocket
+
+from bench._lean import OP_BINARY, ClickResult, RawWS, WSClosed, click_loop, client_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,114 +242,110 @@ def _unchunk(body: bytes) -> bytes:
         body = body[size + 2 :]
 
 
-# ----------------------------------------------------------------- sockets and drivers
-
-
-class CountingStream(trio.abc.Stream):
-    """A TCP stream that counts the bytes through it (everything under the WebSocket)."""
-
-    def __init__(self, stream: trio.SocketStream, counter: list[int]) -> None:
-        self._stream = stream
-        self._counter = counter  # [sent, received], shared by every connection
-
-    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        self._counter[0] += len(data)
-        await self._stream.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self._stream.wait_send_all_might_not_block()
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        data = await self._stream.receive_some(max_bytes)
-        self._counter[1] += len(data)
-        return data
-
-    async def send_eof(self) -> None:
-        await self._stream.send_eof()
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-async def open_ws(
-    nursery: trio.Nursery,
-    url: str,
-    counter: list[int],
-    headers: Sequence[tuple[bytes, bytes]] = (),
-) -> trio_websocket.WebSocketConnection:
-    """A trio-websocket client connection over a :class:`CountingStream`."""
-    rest = url.split("://", 1)[1]
-    netloc, _, path = rest.partition("/")
-    host, _, port = netloc.partition(":")
-    stream = await trio.open_tcp_stream(host, int(port or 80))
-    return await trio_websocket.wrap_client_stream(
-        nursery,
-        CountingStream(stream, counter),
-        netloc,
-        "/" + path,
-        extra_headers=list(headers),
-        message_queue_size=64,
-    )
+# ----------------------------------------------------------------- sessions and drivers
 
 
 class Conn(Protocol):
-    """One open session of a counter app."""
+    """One open session of a counter app (a :class:`bench._lean.LeanConn` that can idle)."""
 
-    async def click(self) -> None:
-        """Click the increment button and wait until the server's update arrived."""
+    ws: RawWS
+
+    def click_frame(self) -> bytes:
+        """The frame that clicks ``#inc`` once."""
+        ...
+
+    def on_message(self, opcode: int, payload: bytes) -> bool:
+        """True if the message acknowledges the click in flight."""
+        ...
 
     async def idle(self) -> None:
-        """Stay connected (answer heartbeats) until cancelled."""
+        """Stay connected (answer heartbeats) until cancelled or closed."""
+        ...
 
 
 class Driver(Protocol):
-    """How a client talks to one app: open a session, click, idle."""
+    """How the client talks to one app: fetch a page, open its live socket."""
 
     name: str
     open_concurrency: int  # sessions opened at once (ReactPy 1.1 breaks on concurrent mounts)
 
-    async def open(self, nursery: trio.Nursery, base_url: str, counter: list[int]) -> Conn:
-        """GET the counter page and open its live socket (connected and ready to click)."""
+    async def page(self, base_url: str) -> Any:
+        """GET the counter page; what ``connect`` needs from it."""
+        ...
+
+    async def connect(self, base_url: str, page: Any, counter: list[int]) -> Conn:
+        """Open the live socket of a fetched page (connected and ready to click)."""
+        ...
+
+
+async def open_session(driver: Driver, base_url: str, counter: list[int]) -> Conn:
+    """Page + socket; a socket that reached a worker without the session fetches a new page."""
+    for _attempt in range(50):
+        try:
+            return await driver.connect(base_url, await driver.page(base_url), counter)
+        except SessionGone:
+            continue
+    raise RuntimeError("50 attempts in a row landed on another worker")
 
 
 class SessionGone(Exception):
     """The socket landed on a worker that does not hold the session (RELOAD): retry."""
 
 
+async def idle_until_closed(conn: Conn) -> None:
+    """Answer heartbeats (``on_message``) until cancelled or the server closes."""
+    try:
+        while True:
+            opcode, payload = await conn.ws.receive()
+            conn.on_message(opcode, payload)
+    except WSClosed:
+        conn.ws.close()  # counted out of ``connected_at_measure``
+
+
 _ROOT = re.compile(r"<div\b[^>]*\bdata-vango-root\b[^>]*>")
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 _INC = re.compile(r'<button data-hid="h(\d+)" id="inc"')
 _PING, _PONG, _WELCOME, _PATCHES, _ERROR, _RELOAD = 5, 6, 2, 4, 7, 8
+_CLICK_TAIL = b"\xa5click\x80"  # msgpack "click", {} (the end of every EVENT frame)
 
 
 class VangoConn:
-    def __init__(self, ws: trio_websocket.WebSocketConnection, inc: int) -> None:
+    __slots__ = ("_event_head", "seq", "ws")
+
+    def __init__(self, ws: RawWS, inc: int) -> None:
         self.ws = ws
-        self.inc = inc
         self.seq = 0
+        self._event_head = msgpack.packb(inc)
 
-    async def _until(self, kind: int, ack: int = 0) -> None:
-        while True:
-            frame = msgpack.unpackb(await self.ws.get_message())
-            if frame[0] == kind and (kind != _PATCHES or frame[2] >= ack):
-                return
-            if frame[0] == _PING:
-                await self.ws.send_message(msgpack.packb([_PONG, frame[1]]))
-            elif frame[0] == _RELOAD:
-                raise SessionGone(frame[1])
-            elif frame[0] == _ERROR:
-                raise RuntimeError(f"server sent ERROR {frame[1:]}")
-
-    async def click(self) -> None:
+    def click_frame(self) -> bytes:
         self.seq += 1
-        await self.ws.send_message(msgpack.packb([3, self.seq, self.inc, "click", {}]))
-        await self._until(_PATCHES, self.seq)
+        # [3, seq, inc, "click", {}] pre-encoded but for the sequence number
+        body = b"\x95\x03" + msgpack.packb(self.seq) + self._event_head + _CLICK_TAIL
+        return client_frame(OP_BINARY, body)
+
+    def on_message(self, opcode: int, payload: bytes) -> bool:
+        kind = payload[1]
+        if kind == _PATCHES:
+            return bool(msgpack.unpackb(payload)[2] >= self.seq)
+        if kind == _PING:
+            n = msgpack.unpackb(payload)[1]
+            self.ws.send_message(OP_BINARY, msgpack.packb([_PONG, n]))
+        elif kind == _RELOAD:
+            raise SessionGone(msgpack.unpackb(payload)[1])
+        elif kind == _ERROR:
+            raise RuntimeError(f"server sent ERROR {msgpack.unpackb(payload)[1:]}")
+        return False
 
     async def idle(self) -> None:
-        try:
-            await self._until(-1)
-        except trio_websocket.ConnectionClosed:
-            pass  # the RSS figure then counts one session fewer: visible as a lower figure
+        await idle_until_closed(self)
+
+
+@attrs.frozen
+class VangoPage:
+    session_id: str
+    token: str
+    live_url: str
+    inc: int
 
 
 @attrs.define
@@ -356,25 +353,34 @@ class VangoDriver:
     name: str = "vango-actors"
     open_concurrency: int = 100
 
-    async def open(self, nursery: trio.Nursery, base_url: str, counter: list[int]) -> Conn:
-        for _attempt in range(50):
-            page = (await http_get(base_url + "/counter")).body.decode()
-            root, inc = _ROOT.search(page), _INC.search(page)
-            if root is None or inc is None:
-                raise RuntimeError("the /counter page has no live root or #inc button")
-            attributes = dict(_ATTR.findall(root.group(0)))
-            sid, token = attributes["data-vango-session"], attributes["data-vango-token"]
-            ws_base = "ws" + base_url[len("http") :]
-            url = attributes.get("data-vango-live") or f"{ws_base}/vango/live/{sid}"
-            ws = await open_ws(nursery, url, counter, [(b"Origin", base_url.encode())])
-            conn = VangoConn(ws, int(inc.group(1)))
-            await ws.send_message(msgpack.packb([1, 1, sid, token, 0, 0, "/counter"]))
-            try:
-                await conn._until(_WELCOME)
-                return conn
-            except (SessionGone, trio_websocket.ConnectionClosed):
-                await ws.aclose()  # another worker holds the session: fetch a new page
-        raise RuntimeError("50 attempts in a row landed on another worker")
+    async def page(self, base_url: str) -> VangoPage:
+        page = (await http_get(base_url + "/counter")).body.decode()
+        root, inc = _ROOT.search(page), _INC.search(page)
+        if root is None or inc is None:
+            raise RuntimeError("the /counter page has no live root or #inc button")
+        attributes = dict(_ATTR.findall(root.group(0)))
+        sid, token = attributes["data-vango-session"], attributes["data-vango-token"]
+        ws_base = "ws" + base_url[len("http") :]
+        url = attributes.get("data-vango-live") or f"{ws_base}/vango/live/{sid}"
+        return VangoPage(sid, token, url, int(inc.group(1)))
+
+    async def connect(self, base_url: str, page: VangoPage, counter: list[int]) -> Conn:
+        ws = await RawWS.connect(page.live_url, counter, [("Origin", base_url)])
+        try:
+            hello = [1, 1, page.session_id, page.token, 0, 0, "/counter"]
+            ws.send_message(OP_BINARY, msgpack.packb(hello))
+            conn = VangoConn(ws, page.inc)
+            while True:
+                _opcode, payload = await ws.receive()
+                if payload[1] == _WELCOME:
+                    return conn
+                conn.on_message(OP_BINARY, payload)
+        except WSClosed as exc:
+            ws.close()
+            raise SessionGone(str(exc)) from None  # e.g. another worker refused it
+        except BaseException:
+            ws.close()
+            raise
 
 
 # ------------------------------------------------------------------------------ phases
@@ -396,81 +402,184 @@ def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
 
 async def open_many(
     driver: Driver,
-    nursery: trio.Nursery,
     base_url: str,
     count: int,
     counter: list[int],
     concurrency: int = 100,
-    idle: bool = False,
+    idle: trio.Nursery | None = None,
+    pages: Sequence[Any] | None = None,
 ) -> tuple[list[Conn], list[float]]:
     """Open ``count`` sessions, ``concurrency`` at a time; the sessions and their open times.
-    ``idle``: each session idles (answering heartbeats) in ``nursery`` as soon as it is open."""
+    ``idle``: each session idles (answering heartbeats) in that nursery as soon as it is open.
+    ``pages``: already fetched pages to connect (one session each) instead of new ones."""
     conns: list[Conn] = []
     times: list[float] = []
     limiter = trio.CapacityLimiter(min(concurrency, driver.open_concurrency))
 
-    async def one() -> None:
+    async def one(page: Any) -> None:
         async with limiter:
             start = time.perf_counter()
-            conn = await driver.open(nursery, base_url, counter)
+            if page is None:
+                conn = await open_session(driver, base_url, counter)
+            else:
+                conn = await driver.connect(base_url, page, counter)
             times.append(time.perf_counter() - start)
             conns.append(conn)
-            if idle:
-                nursery.start_soon(conn.idle)
+            if idle is not None:
+                idle.start_soon(conn.idle)
 
     async with trio.open_nursery() as openers:
-        for _ in range(count):
-            openers.start_soon(one)
+        for page in pages if pages is not None else [None] * count:
+            openers.start_soon(one, page)
     return conns, times
 
 
-async def throughput(
-    driver: Driver, server: ServerProcess, sessions: int, duration: float, warmup: float = 1.0
+def close_all(conns: Sequence[Conn]) -> None:
+    for conn in conns:
+        conn.ws.close()
+
+
+def drivers() -> dict[str, Driver]:
+    """Every driver by its command-line name (peers imported lazily: they import this)."""
+    from bench.peers.clients import PyViewDriver, ReactPyDriver
+
+    return {"vango": VangoDriver(), "pyview": PyViewDriver(), "reactpy": ReactPyDriver()}
+
+
+def _driver_key(driver: Driver) -> str:
+    return next(k for k, d in drivers().items() if d.name == driver.name)
+
+
+def throughput(
+    driver: Driver,
+    server: ServerProcess,
+    sessions: int,
+    duration: float,
+    warmup: float = 1.0,
+    client_procs: int = 1,
 ) -> dict[str, Any]:
-    counter = [0, 0]
-    async with trio.open_nursery() as nursery:
-        conns, open_times = await open_many(driver, nursery, server.base_url, sessions, counter)
-        latencies: list[float] = []
-        measuring = False
-        clicks = 0
+    """``sessions`` sessions click for ``warmup`` + ``duration`` s; ``client_procs`` client
+    processes each drive a share (their results merged); the server's CPU is read at the
+    counted window's edges."""
+    pids = server.pids()
+    edges: dict[str, tuple[float, float]] = {}
 
-        async def clicker(conn: Conn) -> None:
-            nonlocal clicks
-            while True:
-                start = time.perf_counter()
-                await conn.click()
-                if measuring:
-                    latencies.append(time.perf_counter() - start)
-                    clicks += 1
+    def on_window(edge: str) -> None:
+        edges[edge] = (cpu_seconds(pids), time.perf_counter())
 
-        async with trio.open_nursery() as clicking:
-            for conn in conns:
-                clicking.start_soon(clicker, conn)
-            await trio.sleep(warmup)
-            pids = server.pids()
-            measuring = True
-            sent, received = counter
-            cpu, wall = cpu_seconds(pids), time.perf_counter()
-            await trio.sleep(duration)
-            measuring = False
-            cpu, wall = cpu_seconds(pids) - cpu, time.perf_counter() - wall
-            sent, received = counter[0] - sent, counter[1] - received
-            clicking.cancel_scope.cancel()
-        nursery.cancel_scope.cancel()
+    if client_procs <= 1:
+        counter = [0, 0]
+        conns, open_times = trio.run(open_many, driver, server.base_url, sessions, counter)
+        try:
+            start_at = time.time() + warmup
+            result = click_loop(conns, counter, (start_at, start_at + duration), on_window)
+        finally:
+            close_all(conns)
+        parts = [(result, open_times)]
+    else:
+        parts = _throughput_procs(
+            driver, server, sessions, duration, warmup, client_procs, on_window
+        )
+    cpu = edges["end"][0] - edges["start"][0]
+    wall = edges["end"][1] - edges["start"][1]
+    clicks = sum(p.clicks for p, _ in parts)
+    latencies = [x for p, _ in parts for x in p.latencies]
+    sent, received = sum(p.sent for p, _ in parts), sum(p.received for p, _ in parts)
+    if not clicks:
+        raise RuntimeError("no click was acknowledged in the counted window")
     return {
         "sessions": sessions,
+        "client_procs": client_procs,
         "updates": clicks,
         "updates_per_s": round(clicks / wall),
         "latency": latency_summary(latencies),
         "server_cpu_us_per_update": round(cpu / clicks * 1e6, 1),
         "server_cpu_cores": round(cpu / wall, 2),
+        "client_cpu_us_per_update": round(sum(p.cpu for p, _ in parts) / clicks * 1e6, 1),
+        "client_cpu_cores": round(sum(p.cpu for p, _ in parts) / wall, 2),
         "bytes_per_click": {
             "client_to_server": round(sent / clicks, 1),
             "server_to_client": round(received / clicks, 1),
             "total": round((sent + received) / clicks, 1),
         },
-        "open_session_ms": latency_summary(open_times),
+        "open_session_ms": latency_summary([t for _, ts in parts for t in ts]),
     }
+
+
+def _throughput_procs(
+    driver: Driver,
+    server: ServerProcess,
+    sessions: int,
+    duration: float,
+    warmup: float,
+    procs: int,
+    on_window: Callable[[str], None],
+) -> list[tuple[ClickResult, list[float]]]:
+    """Client processes (``python -m bench.load --client-worker``), each with a share of the
+    sessions: they open, say ``ready``, get the window on stdin, click, print their result."""
+    shares = [sessions // procs + (i < sessions % procs) for i in range(procs)]
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--client-worker",
+                _driver_key(driver),
+                server.base_url,
+                str(share),
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            preexec_fn=raise_nofile,
+        )
+        for share in shares
+        if share
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != b"ready":
+                raise RuntimeError("a client process failed to open its sessions")
+        start_at = time.time() + warmup
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write(f"{start_at} {start_at + duration}\n".encode())
+            child.stdin.close()
+        time.sleep(max(0.0, start_at - time.time()))
+        on_window("start")
+        time.sleep(max(0.0, start_at + duration - time.time()))
+        on_window("end")
+        parts = []
+        for child in children:
+            assert child.stdout is not None
+            data = json.loads(child.stdout.read())
+            child.wait(60)
+            parts.append((ClickResult(**data["result"]), data["open_times"]))
+        return parts
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            for pipe in (child.stdin, child.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+
+def client_worker(argv: Sequence[str]) -> None:
+    """A client process of :func:`_throughput_procs`: ``KEY BASE_URL SESSIONS``."""
+    key, base_url, count = argv[0], argv[1], int(argv[2])
+    counter = [0, 0]
+    conns, open_times = trio.run(open_many, drivers()[key], base_url, count, counter)
+    print("ready", flush=True)
+    start_at, end_at = (float(x) for x in sys.stdin.readline().split())
+    try:
+        result = click_loop(conns, counter, (start_at, end_at))
+    finally:
+        close_all(conns)
+    print(json.dumps({"result": attrs.asdict(result), "open_times": open_times}))
 
 
 async def burst(driver: Driver, server: ServerProcess, count: int) -> dict[str, Any]:
@@ -478,22 +587,24 @@ async def burst(driver: Driver, server: ServerProcess, count: int) -> dict[str, 
     counter = [0, 0]
     failures: list[str] = []
     times: list[float] = []
+    conns: list[Conn] = []
     start = time.perf_counter()
-    async with trio.open_nursery() as nursery:
 
-        async def one() -> None:
-            t0 = time.perf_counter()
-            try:
-                await driver.open(nursery, server.base_url, counter)
-                times.append(time.perf_counter() - t0)
-            except (OSError, RuntimeError, trio_websocket.HandshakeError) as exc:
-                failures.append(f"{type(exc).__name__}: {exc}")
+    async def one() -> None:
+        t0 = time.perf_counter()
+        try:
+            conns.append(await open_session(driver, server.base_url, counter))
+            times.append(time.perf_counter() - t0)
+        except (OSError, RuntimeError, WSClosed) as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
 
+    try:
         async with trio.open_nursery() as openers:
             for _ in range(count):
                 openers.start_soon(one)
         elapsed = time.perf_counter() - start
-        nursery.cancel_scope.cancel()
+    finally:
+        close_all(conns)
     return {
         "sessions": count,
         "succeeded": len(times),
@@ -505,21 +616,42 @@ async def burst(driver: Driver, server: ServerProcess, count: int) -> dict[str, 
 
 
 async def idle_rss(driver: Driver, server: ServerProcess, count: int) -> dict[str, Any]:
-    """RSS growth per idle connected session over ``count`` sessions."""
+    """RSS growth per idle connected session over ``count`` sessions, split into the pages
+    (all ``count`` fetched first: the server holds them as unclaimed sessions) and the
+    connections (then all opened and left idle, answering heartbeats)."""
     counter = [0, 0]
-    pids = server.pids()
     await trio.sleep(1)
-    before = rss_bytes(pids)
-    async with trio.open_nursery() as nursery:
-        conns, times = await open_many(
-            driver, nursery, server.base_url, count, counter, 200, idle=True
-        )
-        await trio.sleep(3)  # let the server settle
-        after = rss_bytes(server.pids())
-        nursery.cancel_scope.cancel()
+    before = rss_bytes(server.pids())
+    limiter = trio.CapacityLimiter(200)
+    pages: list[Any] = []
+
+    async def fetch() -> None:
+        async with limiter:
+            pages.append(await driver.page(server.base_url))
+
+    async with trio.open_nursery() as fetchers:
+        for _ in range(count):
+            fetchers.start_soon(fetch)
+    await trio.sleep(1)
+    after_pages = rss_bytes(server.pids())
+    conns: list[Conn] = []
+    try:
+        async with trio.open_nursery() as nursery:
+            conns, times = await open_many(
+                driver, server.base_url, count, counter, 200, idle=nursery, pages=pages
+            )
+            await trio.sleep(3)  # let the server settle
+            after = rss_bytes(server.pids())
+            alive = sum(1 for c in conns if c.ws.sock.fileno() >= 0)
+            nursery.cancel_scope.cancel()
+    finally:
+        close_all(conns)
     return {
         "sessions": len(conns),
+        "connected_at_measure": alive,
         "rss_bytes_per_session": (after - before) // len(conns),
+        "page_bytes_per_session": (after_pages - before) // len(conns),
+        "connection_bytes_per_session": (after - after_pages) // len(conns),
         "open_session_ms": latency_summary(times),
     }
 
@@ -574,13 +706,11 @@ def vango_server(door: str, workers: int, env: dict[str, str] | None = None) -> 
     )
 
 
-def with_server(
-    make: Callable[[], ServerProcess], phase: Callable[[ServerProcess], Awaitable[Any]]
-) -> Any:
+def with_server(make: Callable[[], ServerProcess], phase: Callable[[ServerProcess], Any]) -> Any:
     """Run ``phase`` against a fresh server; a failure is reported in the result, not raised."""
     server = make()
     try:
-        return trio.run(phase, server)
+        return phase(server)
     except Exception as exc:  # one failing phase must not lose the others' figures
         return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     finally:
@@ -598,24 +728,25 @@ def run_suite(
     page_path: str,
     script: re.Pattern[str],
     workers: Sequence[int] = (1,),
+    client_procs: int = 1,
 ) -> dict[str, Any]:
     """Every phase against fresh servers from ``make(workers)``; one result dict."""
     result: dict[str, Any] = {"name": driver.name}
     result["page_weight"] = with_server(
-        lambda: make(1), lambda s: page_weight(s.base_url, page_path, script)
+        lambda: make(1), lambda s: trio.run(page_weight, s.base_url, page_path, script)
     )
     for count in workers:
         key = "throughput" if count == 1 else f"throughput_{count}_workers"
         result[key] = with_server(
             lambda count=count: make(count),  # type: ignore[misc]
-            lambda s: throughput(driver, s, sessions, duration),
+            lambda s: throughput(driver, s, sessions, duration, client_procs=client_procs),
         )
     if burst_size:
         result["connect_burst"] = with_server(
-            lambda: make(1), lambda s: burst(driver, s, burst_size)
+            lambda: make(1), lambda s: trio.run(burst, driver, s, burst_size)
         )
     result["idle"] = [
-        with_server(lambda: make(1), lambda s, n=n: idle_rss(driver, s, n))  # type: ignore[misc]
+        with_server(lambda: make(1), lambda s, n=n: trio.run(idle_rss, driver, s, n))  # type: ignore[misc]
         for n in idle
     ]
     return result
@@ -629,6 +760,11 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--idle", default="1000,10000", help="comma-separated; '' for none")
+    parser.add_argument("--client-procs", type=int, default=1, help="client processes")
+    if argv[:1] == ["--client-worker"]:
+        raise_nofile()
+        client_worker(argv[1:])
+        return
     args = parser.parse_args(list(argv))
     limit = raise_nofile()
     result = run_suite(
@@ -641,6 +777,7 @@ def main(argv: Sequence[str]) -> None:
         page_path="/counter",
         script=_SCRIPT,
         workers=[int(n) for n in args.workers.split(",")],
+        client_procs=args.client_procs,
     )
     result = {
         "benchmark": "load",
