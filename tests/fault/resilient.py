@@ -61,7 +61,7 @@ class ResilientClient:
         """Click ``hid`` ``make_events`` times (at most ``window`` unacked at once),
         reconnecting through every failure, until all are acknowledged."""
         remaining = make_events
-        while remaining or self.queue:
+        while remaining or self._unsettled():
             try:
                 remaining = await self._connection(remaining, hid, window)
             except (*_FAILURES, Gap):
@@ -81,7 +81,7 @@ class ResilientClient:
                 hello = Hello(1, self.shell.session_id, self.shell.token, self.last_seq, 0, "/")
                 await ws.send_message(protocol.encode(hello))
                 welcomed = False
-                while remaining or self.queue:
+                while remaining or self._unsettled():
                     if welcomed:
                         while remaining and len(self.queue) < window:
                             remaining -= 1
@@ -119,6 +119,11 @@ class ResilientClient:
         dom.apply(self.document, frame.ops)
         self.last_seq = frame.seq
         self.applied.append(frame.seq)
+
+    def _unsettled(self) -> bool:
+        """Events unacknowledged, or the catch-up announced by the last WELCOME not applied."""
+        behind = bool(self.welcomes) and self.last_seq < self.welcomes[-1].seq
+        return bool(self.queue) or behind
 
     def _ack(self, ack: int) -> None:
         self.acked = max(self.acked, ack)
