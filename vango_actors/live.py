@@ -12,7 +12,7 @@ Rules, in order:
    ERROR BAD_ORIGIN, close 1008.
 2. The first frame must be a valid HELLO within ``hello_timeout``; else ERROR, close with the
    ProtocolError's close code (1002 by default).
-3. The HELLO token must verify for this session; else ERROR BAD_TOKEN, close 1008.
+3. The HELLO token must verify for this session; else ERROR BAD_TOKEN, RELOAD, close 1008.
 4. ``manager.attach`` claims the session; one unknown or expired here is remounted from the
    token (``remount``); one that ended, or with no ``remount``, gets RELOAD, close 4001; a
    remount refused for now (draining, full) gets GOAWAY, close 1013.
@@ -281,9 +281,15 @@ async def _handshake(
         stats.protocol_errors += 1
         await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
     except BadToken as exc:
+        # Say why, then send the page to reload for a fresh token (expired, rotated key,
+        # restarted server); the session, if any, keeps its state for a correct reconnect.
         stats.bad_tokens += 1
-        error = Error(ErrorCode.BAD_TOKEN, exc.reason)
-        await _refuse(transport, settings, error, CloseCode.POLICY_VIOLATION)
+        with trio.move_on_after(settings.close_timeout):
+            try:
+                await transport.send(encode(Error(ErrorCode.BAD_TOKEN, exc.reason)))
+            except ConnectionClosed:
+                return None
+        await _refuse(transport, settings, Reload(exc.reason), CloseCode.POLICY_VIOLATION)
     except SessionNotFound as exc:
         stats.sessions_gone += 1
         await _refuse(transport, settings, Reload(str(exc)), CloseCode.SESSION_GONE)

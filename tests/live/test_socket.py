@@ -167,10 +167,18 @@ async def test_an_expired_token_is_refused_and_says_so(server: Server) -> None:
         shell = await counter_at_one(server)
         old = TokenSigner([KEY], clock=lambda: time.time() - 120)
         expired = old.sign(TokenClaims(shell.session_id, "/counter"))
-        errors, closed = await refused(server, shell, lambda c: c.hello(token=expired))
+        reloads: list[Reload] = []
+
+        async def hello_and_watch(client: LiveClient) -> None:
+            await client.hello(token=expired)
+            await client.wait_closed()
+            reloads.extend(client.reloads)
+
+        errors, closed = await refused(server, shell, hello_and_watch)
         [(code, message)] = errors
         assert code == ErrorCode.BAD_TOKEN
         assert re.fullmatch(r"token expired: signed 12[01] s ago, max age is 60 s", message)
+        assert [r.reason for r in reloads] == [message]  # the page fetches a fresh token
         assert closed.code == CloseCode.POLICY_VIOLATION
         assert await count_after_reconnect(server, shell) == "1"
 
