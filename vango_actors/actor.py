@@ -18,7 +18,7 @@ import heapq
 import inspect
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -58,6 +58,13 @@ if TYPE_CHECKING:
     from .manager import RuntimeConfig
 
 _INF = math.inf
+
+DIRECT_QUEUE, DIRECT_SENT, DIRECT_PARTIAL = 0, 1, 2
+"""What ``Attachment.direct(frame)`` did: nothing (the socket would block: queue the frame in
+the outbox), sent it whole (or dropped it after close), or sent part and kept the rest (the
+outbox reader must flush it: an empty frame in the outbox says so)."""
+#: Messages a live actor takes from its mailbox in a row before it yields to other tasks.
+_BURST = 64
 
 
 @attrs.frozen(slots=True)
@@ -102,7 +109,16 @@ class Attachment:
     then say why (``REPLACED``, ``SESSION_GONE``, ``GOING_AWAY``...).
     """
 
-    __slots__ = ("_actor", "_send", "close_code", "close_reason", "outbox", "resyncs")
+    __slots__ = (
+        "_actor",
+        "_send",
+        "backlogged",
+        "close_code",
+        "close_reason",
+        "direct",
+        "outbox",
+        "resyncs",
+    )
 
     def __init__(self, actor: SessionActor, size: int) -> None:
         self._actor = actor
@@ -110,6 +126,11 @@ class Attachment:
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = ""
         self.resyncs = 0
+        # The connection's non-blocking send (see DIRECT_SENT), or None: every frame goes
+        # through the outbox. Used only while nothing waits in the outbox (``backlogged``
+        # False, which the outbox reader sets once it drained it), so frames keep their order.
+        self.direct: Callable[[bytes], int] | None = None
+        self.backlogged = True  # attach() queues WELCOME (and catch-up) in the outbox
 
     @property
     def session_id(self) -> str:
@@ -122,15 +143,34 @@ class Attachment:
     async def deliver(self, event: Event) -> None:
         """Queue ``event`` in the session mailbox; waits while the mailbox is full.
 
+        Not a checkpoint when the mailbox has room (the connection's socket read is one).
+
         Events from a connection that was replaced or detached are ignored: the client
         re-sends its unacknowledged events on its new connection.
         """
         if self._actor.attachment is not self:
             return
+        message = _Incoming(self, event)
         try:
-            await self._actor.mailbox.send(_Incoming(self, event))
+            try:
+                self._actor.mailbox.send_nowait(message)  # room: no scheduler round trip
+            except trio.WouldBlock:
+                await self._actor.mailbox.send(message)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the session ended meanwhile; its outbox has ended too
+
+    def offer(self, event: Event) -> bool:
+        """Queue ``event`` if the mailbox has room, without a checkpoint; False if it is full
+        (then ``deliver`` waits). Events of a replaced connection are dropped (True)."""
+        if self._actor.attachment is not self:
+            return True
+        try:
+            self._actor.mailbox.send_nowait(_Incoming(self, event))
+        except trio.WouldBlock:
+            return False
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # the session ended meanwhile; its outbox has ended too
+        return True
 
     def detach(self) -> None:
         """The connection is gone: the session keeps its state for the grace period."""
@@ -264,11 +304,23 @@ class SessionActor:
 
     async def _loop(self) -> None:
         receive = self._inbox.receive
+        receive_nowait = self._inbox.receive_nowait
+        burst = 0
         while self.end is None:
             if self._deadline == _INF:  # live: no timeout, no cancel scope on the hot path
-                self._waiting = True
-                message = await receive()
-                self._waiting = False
+                # Messages already queued are taken without a trip through the scheduler,
+                # up to _BURST in a row while the connection keeps up with the frames; then
+                # (or when empty) a real receive, which is a checkpoint.
+                try:
+                    if burst >= _BURST or self._outbox_backlog() >= _BURST:
+                        raise trio.WouldBlock
+                    message = receive_nowait()
+                    burst += 1
+                except trio.WouldBlock:
+                    burst = 0
+                    self._waiting = True
+                    message = await receive()
+                    self._waiting = False
             else:
                 with trio.CancelScope(deadline=self._deadline) as scope:
                     self._wait_scope = scope
@@ -314,6 +366,10 @@ class SessionActor:
             extra={"session_id": self.id, "component": exc.path, "where": "escalation"},
         )
         self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
+
+    def _outbox_backlog(self) -> int:
+        att = self.attachment
+        return 0 if att is None else att._send.statistics().current_buffer_used
 
     def _wake(self) -> None:
         """Make a loop blocked in a plain receive look at its deadline and end flag again."""
@@ -423,6 +479,16 @@ class SessionActor:
         att = self.attachment
         if att is None:
             return
+        direct = att.direct
+        if direct is not None and not att.backlogged:  # one hop: straight to the socket
+            sent = direct(frame)
+            if sent == DIRECT_SENT:
+                self.bytes_sent += len(frame)
+                return
+            att.backlogged = True
+            if sent == DIRECT_PARTIAL:  # the transport keeps the rest: the outbox reader
+                self.bytes_sent += len(frame)  # flushes it on the empty frame
+                frame = b""
         try:
             att._send.send_nowait(frame)
         except trio.WouldBlock:
@@ -441,7 +507,7 @@ class SessionActor:
                 frame = att.outbox.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 break
-            if frame[1] != 4:  # not PATCHES (WELCOME, ERROR): keep it
+            if not frame or frame[1] != 4:  # not PATCHES (WELCOME, ERROR, a flush): keep it
                 kept.append(frame)
         att.resyncs += 1
         self.resyncs += 1
@@ -826,6 +892,9 @@ class SessionActor:
         bound: dict[int, Element] = {}
         _collect_bound(host.tree, bound)
         old = self._host_bound.get(host)
+        if old is not None and old.keys() == bound.keys():  # the usual re-render
+            self._host_bound[host] = bound
+            return
         if old:
             for hid in old:
                 if hid not in bound and self._bound.get(hid) is host:

@@ -295,35 +295,63 @@ def _element(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> El
         attr = _attr_names.get(name)
         if attr is not None:
             attributes[attr] = value
+            continue
+        event = _EVENT_PROPS.get(name)
+        if event is not None:
+            if value is not None:
+                if events is None:
+                    events = {}
+                events[event] = value if isinstance(value, Binding) else make_binding(value)
         elif name == "key":
             key = value
         elif name.startswith("on_"):
-            if events is None:
-                events = {}
-            _bind(events, name, value)
+            raise ValueError(
+                f"unknown event {name[3:]!r} in {name}=: expected one of {sorted(_EVENT_TYPES)}"
+            )
         else:
             attr = _attr_name(name)
             if len(_attr_names) < _CACHE_LIMIT:
                 _attr_names[name] = attr
             attributes[attr] = value
-    if not events:
+    if events is None:
         return make_element(tag, attributes, kids, key, NO_EVENTS, None)
     _event_attrs(events, attributes)
     return make_element(tag, attributes, kids, key, events, None)
 
 
-def _bind(events: dict[str, Binding], name: str, value: Any) -> None:
-    event = name[3:]
-    if event not in _EVENT_TYPES:
-        raise ValueError(
-            f"unknown event {event!r} in {name}=: expected one of {sorted(_EVENT_TYPES)}"
-        )
-    if value is not None:
-        events[event] = value if isinstance(value, Binding) else Binding(value)
+#: ``on_click`` -> ``click``, for every event type.
+_EVENT_PROPS = {f"on_{event}": event for event in _EVENT_TYPES}
+
+
+def _make_binding_factory() -> Callable[[Handler], Binding]:
+    setters = _slot_setters(Binding, ("handler", "debounce", "throttle", "keys"))
+    if not setters:
+        return Binding
+    set_handler, set_debounce, set_throttle, set_keys = setters
+
+    def make_binding(handler: Handler) -> Binding:
+        binding = _new(Binding)
+        set_handler(binding, handler)
+        set_debounce(binding, None)
+        set_throttle(binding, None)
+        set_keys(binding, None)
+        return binding
+
+    return make_binding
+
+
+#: ``make_binding(handler)``: a plain Binding (no client options) without the attrs __init__.
+make_binding = _make_binding_factory()
 
 
 def _event_attrs(events: dict[str, Binding], attributes: dict[str, AttrValue]) -> None:
-    attributes[EVENTS_ATTR] = " ".join(events)
+    if len(events) == 1:
+        for event, binding in events.items():
+            attributes[EVENTS_ATTR] = event
+            if binding.debounce is None and binding.throttle is None and binding.keys is None:
+                return
+    else:
+        attributes[EVENTS_ATTR] = " ".join(events)
     for binding in events.values():
         if binding.debounce is not None:
             attributes["data-debounce"] = binding.debounce
