@@ -10,10 +10,10 @@ Why not wsproto's frame layer too: it costs ~40 µs to parse one 19-byte masked 
 the dev box (a bytearray copy, a per-byte translate mask, an event object per frame); the
 parser here takes ~2 µs and only accepts what RFC 6455 allows a client to send.
 
-Per connection there is one task (the caller of ``serve_connection``) plus the writer and
-heartbeat tasks live.py starts; no lock and no task on the send path: ``send`` writes the
-frame with one non-blocking ``send`` and only waits (under a lock, in order) when the kernel
-buffer is full.
+Per connection there is one task (the caller of ``serve_connection``, which reads and keeps
+the heartbeat) plus the outbox writer live.py starts. The session actor writes its frames
+straight to the socket (``send_nowait``: one non-blocking ``send``, no task hop); only when the
+kernel buffer is full do frames wait in the outbox for the writer (under a lock, in order).
 
 Rules:
 1. Only ``GET /vango/live/<session_id>`` upgrades are accepted (else HTTP 404); while the app
@@ -48,6 +48,7 @@ from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
 from . import live
+from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
 from .protocol import CloseCode, ErrorCode, ProtocolError
@@ -201,7 +202,15 @@ class FrameReader:
 class FastTransport:
     """:class:`~vango_actors.live.Transport` over a non-blocking socket after the upgrade."""
 
-    __slots__ = ("_close_sent", "_closed_by_peer", "_lock", "_reader", "_sock", "_unyielded")
+    __slots__ = (
+        "_close_sent",
+        "_closed_by_peer",
+        "_lock",
+        "_reader",
+        "_sock",
+        "_tail",
+        "_unyielded",
+    )
 
     def __init__(self, sock: socket.socket, max_message: int, buffered: bytes = b"") -> None:
         self._sock = sock
@@ -209,6 +218,7 @@ class FastTransport:
         if buffered:
             self._reader.feed(buffered)
         self._lock = trio.Lock()  # held only while a write waits for buffer space
+        self._tail = b""  # the unsent rest of a frame send_nowait began: goes out first
         self._close_sent = False
         self._closed_by_peer = False
         self._unyielded = 0
@@ -264,6 +274,30 @@ class FastTransport:
             return
         await self._write(frame(OP_BINARY, data))
 
+    def send_nowait(self, data: bytes) -> int:
+        """One message in one non-blocking ``send``, from any task, without a checkpoint
+        (the actor's direct path): ``DIRECT_SENT``; ``DIRECT_QUEUE`` if nothing was sent
+        (the socket would block, or a write is waiting: queue it and ``send`` it later);
+        ``DIRECT_PARTIAL`` if the kernel took part (the rest goes out first on the next
+        ``send`` / ``flush``). A socket error is left for ``send`` to raise (QUEUE)."""
+        if self._close_sent:
+            return DIRECT_SENT  # dropped, as ``send`` drops it
+        if self._tail or self._lock.locked():
+            return DIRECT_QUEUE
+        framed = frame(OP_BINARY, data)
+        try:
+            sent = self._sock.send(framed)
+        except OSError:  # BlockingIOError included
+            return DIRECT_QUEUE
+        if sent == len(framed):
+            return DIRECT_SENT
+        self._tail = framed[sent:]
+        return DIRECT_PARTIAL
+
+    async def flush(self) -> None:
+        """Send what ``send_nowait`` left unsent (waits for buffer space)."""
+        await self._write(b"")
+
     async def close(self, code: int, reason: str) -> None:
         if self._close_sent:
             return
@@ -272,6 +306,8 @@ class FastTransport:
 
     async def _write(self, data: bytes) -> None:
         """Write ``data`` whole and in call order; waits only when the kernel buffer is full."""
+        if self._tail:  # the rest of a frame send_nowait began goes first
+            data, self._tail = self._tail + data, b""
         if not self._lock.locked():
             try:
                 sent = self._sock.send(data)

@@ -3,9 +3,11 @@
 Written once against the small :class:`Transport` interface so both doors share it: the ASGI
 door (:func:`asgi_endpoint`, served under the app at ``/vango/live/<session_id>``) and the
 fast door (fastdoor.py, its own port). Per connection: the connection's own task reads
-frames and hands each EVENT straight to the session mailbox (one hop), a writer task drains
-the attachment's outbox into the transport, and a heartbeat task sends PING and closes a
-silent socket.
+frames and hands each EVENT straight to the session mailbox (one hop) and keeps the heartbeat
+(PING, closing a silent socket) on its reading scope's deadline; a writer task drains the
+attachment's outbox into the transport. On a transport with ``send_nowait`` (the fast door)
+the actor writes its frames straight to the socket and the outbox only holds what the kernel
+would not take (one hop per message, not two).
 
 Rules, in order:
 1. Origin must be the page's own origin or in ``LiveSettings.allowed_origins``; else
@@ -24,8 +26,10 @@ Rules, in order:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import math
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -390,7 +394,13 @@ class _Connection:
         self._stats = stats
         self._closed = False
         self._last_seen = trio.current_time()  # when the last frame arrived
-        self._delivering = False  # waiting on a full mailbox is not peer silence
+        self._period = settings.heartbeat_ms / 1000
+        self._next_ping = self._last_seen + self._period
+        self._pings = 0
+        self._reading: trio.CancelScope | None = None  # its deadline is the next heartbeat tick
+        # The actor writes straight to a transport that can send without waiting (the fast
+        # door): one hop per frame; the outbox is only the fallback when the socket is full.
+        attachment.direct = getattr(transport, "send_nowait", None)
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
         self._limited = False  # an ERROR RATE_LIMITED was sent since the last accepted frame
         if settings.event_rate > 0:
@@ -410,7 +420,6 @@ class _Connection:
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._write_outbox, nursery.cancel_scope)
-            nursery.start_soon(self._heartbeat, nursery.cancel_scope)
             await self._read_frames()
             nursery.cancel_scope.cancel()
 
@@ -419,6 +428,7 @@ class _Connection:
         if self._closed:
             return
         self._closed = True
+        self._attachment.direct = None  # nothing may slip between ERROR and the close
         with trio.move_on_after(self._settings.close_timeout):
             try:
                 if error is not None:
@@ -428,11 +438,21 @@ class _Connection:
                 pass
 
     async def _read_frames(self) -> None:
+        """Read and handle frames; the heartbeat lives here too: the reading scope's deadline
+        is the next tick (a PING due, or the peer's silence running out), so there is no
+        heartbeat task and no per-frame timer; waits that must not be cut (a full mailbox, a
+        full socket) lift the deadline (:meth:`_untimed`)."""
+        limits = self._settings.limits
         try:
             while True:
-                data = await self._transport.receive()
-                self._last_seen = trio.current_time()
-                await self._handle(decode_client(data, self._settings.limits))
+                with trio.CancelScope(deadline=self._tick_at()) as self._reading:
+                    while True:
+                        data = await self._transport.receive()
+                        self._last_seen = trio.current_time()
+                        await self._handle(decode_client(data, limits))
+                self._reading = None
+                if not await self._tick():
+                    return
         except ConnectionClosed:
             self._closed = True
         except ProtocolError as exc:
@@ -444,16 +464,15 @@ class _Connection:
             if not self._within_rate():
                 await self._rate_limited(frame)
                 return
-            self._delivering = True
-            try:
-                await self._attachment.deliver(frame)
-            finally:
-                self._delivering = False
+            if not self._attachment.offer(frame):  # the mailbox is full: wait for room
+                with self._untimed():
+                    await self._attachment.deliver(frame)
+                self._last_seen = trio.current_time()  # waiting was not the peer's silence
         elif type(frame) is Ping:
             if not self._within_rate():
                 await self._rate_limited(frame)
                 return
-            await self._send(encode(Pong(frame.n)))
+            await self._reply(encode(Pong(frame.n)))
         elif type(frame) is Hello:
             raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
 
@@ -476,43 +495,69 @@ class _Connection:
             f"{what} dropped: more than {s.event_rate:g} events/s (burst {s.event_burst}) "
             "on this session; further drops are not reported until events slow down"
         )
-        await self._send(encode(Error(ErrorCode.RATE_LIMITED, message)))
+        await self._reply(encode(Error(ErrorCode.RATE_LIMITED, message)))
 
     async def _send(self, data: bytes) -> None:
         if not self._closed:
             await self._transport.send(data)
 
-    async def _write_outbox(self, done: trio.CancelScope) -> None:
-        """Drain the outbox; when the runtime ends it, close with the runtime's code."""
+    async def _reply(self, data: bytes) -> None:
+        """``_send`` from the reader: the heartbeat deadline must not cut the frame."""
+        with self._untimed():
+            await self._send(data)
+
+    @contextlib.contextmanager
+    def _untimed(self) -> Iterator[None]:
+        """Lift the heartbeat deadline of the reading scope for a wait that must not be cut
+        (a frame half written, an event half delivered); restored after."""
+        scope = self._reading
+        if scope is None:
+            yield
+            return
+        scope.deadline = math.inf
         try:
-            async for data in self._attachment.outbox:
-                await self._send(data)
-            await self.close(self._attachment.close_code, self._attachment.close_reason)
+            yield
+        finally:
+            scope.deadline = self._tick_at()
+
+    def _tick_at(self) -> float:
+        return min(self._next_ping, self._last_seen + 2.5 * self._period)
+
+    async def _tick(self) -> bool:
+        """PING when one is due; close with 4003 after 2.5 periods without any frame.
+        False: the connection is closed."""
+        now = trio.current_time()
+        timeout = 2.5 * self._period
+        if now >= self._last_seen + timeout:
+            self._stats.heartbeat_timeouts += 1
+            await self.close(CloseCode.IDLE_TIMEOUT, f"no frame for {timeout:g} s")
+            return False
+        if now >= self._next_ping:
+            self._pings += 1
+            self._next_ping += self._period
+            try:
+                await self._send(encode(Ping(self._pings)))
+            except ConnectionClosed:
+                self._closed = True
+                return False
+        return True
+
+    async def _write_outbox(self, done: trio.CancelScope) -> None:
+        """Drain the outbox (the actor's frames while the socket was full, and the runtime's
+        before the direct path starts); when the runtime ends it, close with its code."""
+        att = self._attachment
+        flush = getattr(self._transport, "flush", None)
+        try:
+            async for data in att.outbox:
+                if data:
+                    await self._send(data)
+                elif flush is not None and not self._closed:  # the rest of a direct send
+                    await flush()
+                if att.direct is not None and not att.outbox.statistics().current_buffer_used:
+                    att.backlogged = False  # drained: the actor may write directly again
+            await self.close(att.close_code, att.close_reason)
         except ConnectionClosed:
             self._closed = True
-        done.cancel()
-
-    async def _heartbeat(self, done: trio.CancelScope) -> None:
-        """PING every period; close with 4003 after 2.5 periods without any frame."""
-        period = self._settings.heartbeat_ms / 1000
-        timeout = 2.5 * period
-        next_ping, n = trio.current_time() + period, 0
-        while True:
-            await trio.sleep_until(min(next_ping, self._last_seen + timeout))
-            now = trio.current_time()
-            if self._delivering:
-                self._last_seen = now
-            if now >= self._last_seen + timeout:
-                self._stats.heartbeat_timeouts += 1
-                await self.close(CloseCode.IDLE_TIMEOUT, f"no frame for {timeout:g} s")
-                break
-            if now >= next_ping:
-                n, next_ping = n + 1, next_ping + period
-                try:
-                    await self._send(encode(Ping(n)))
-                except ConnectionClosed:
-                    self._closed = True
-                    break
         done.cancel()
 
 
