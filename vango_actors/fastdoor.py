@@ -452,26 +452,26 @@ async def _serve_upgraded(
     config: FastDoorConfig,
     sock: socket.socket,
     peer: str,
-    request: Request,
+    origin: str | None,
+    host: str,
     manager: SessionManager,
     session_id: str,
 ) -> None:
     settings = backend.live_settings
     transport = FastTransport(sock, settings.limits.max_frame_bytes)
-    origin = _header(request, b"origin")
     try:
         await live.serve_connection(
             transport,
             session_id=session_id,
             origin=origin,
-            host=request.host,
+            host=host,
             scheme="ws",
             manager=manager,
             signer=backend.signer,
             settings=settings,
             stats=backend.live_stats,
             peer=peer,
-            expected_origin=expected_origin(manager, session_id, origin, request.host),
+            expected_origin=expected_origin(manager, session_id, origin, host),
             remount=backend.remount,
         )
     finally:
@@ -481,9 +481,10 @@ async def _serve_upgraded(
 
 async def _upgrade(
     backend: LiveBackend, sock: socket.socket
-) -> tuple[Request, SessionManager, str] | None:
-    """Read the upgrade request; answer 101 (returning what the connection needs) or an
-    HTTP refusal (returning None)."""
+) -> tuple[str | None, str, SessionManager, str] | None:
+    """Read the upgrade request; answer 101 (returning what the connection needs: origin,
+    host, manager, session id; not the request, whose headers would live as long as the
+    connection) or an HTTP refusal (returning None)."""
     handshake = H11Handshake(ConnectionType.SERVER)
     request = await _read_request(handshake, sock)
     if request is None:
@@ -497,7 +498,7 @@ async def _upgrade(
         await _send_all(sock, handshake.send(RejectConnection(status_code=503)))
         return None
     await _send_all(sock, handshake.send(AcceptConnection()))
-    return request, manager, session_id
+    return _header(request, b"origin"), request.host, manager, session_id
 
 
 async def _read_request(handshake: H11Handshake, sock: socket.socket) -> Request | None:
