@@ -16,6 +16,7 @@ DEMOS = [
     ("/nav", "Navigation", "live links, push_patch, back/forward, flash across pages"),
     ("/nav_search", "Search", "typing into a slow server never loses a keystroke"),
     ("/hooks", "Hooks", "JS hooks, client commands, loading states"),
+    ("/stream", "Streams", "a feed the browser keeps and the server forgets"),
 ]
 
 

@@ -41,6 +41,7 @@ RICH_MARKERS = (
     "data-js-",
     "data-disable-with",
     "data-vango-upload",
+    "data-vango-stream",
 )
 
 

@@ -25,7 +25,10 @@ Handler: TypeAlias = Callable[..., Any]
 EVENTS_ATTR = "data-on"
 
 _EVENT_TYPES = frozenset(
-    {"click", "dblclick", "input", "change", "submit", "keydown", "keyup", "focus", "blur", "hook"}
+    {
+        "click", "dblclick", "input", "change", "submit", "keydown", "keyup", "focus", "blur",
+        "hook", "stream", "upload",
+    }
 )
 
 

@@ -143,8 +143,41 @@
   V.hook = (name, def) => { hooks[name] = def; scan(); };
   V.exec = (cmds) => run(cmds, null);
 
+  // ---------------------------------------------------------------- streams
+  // CALL "stream" {name, do: insert|delete|reset, at, html: [...], key}: items the server does
+  // not keep. Applied after the rest of the frame (the container may be new in that frame).
+  // data-stream-click="name" inside an item: EVENT "stream" {event, key} on the container.
+  const box = (n) => root.querySelector('[data-vango-stream="' + n + '"]');
+  const item = (b, k) => [...b.children].find((c) => c.getAttribute('data-stream-key') === k);
+  function stream(a) {
+    const b = box(a.name);
+    if (!b) return console.warn('vango: no stream', a.name);
+    if (a.do === 'reset') b.replaceChildren();
+    else if (a.do === 'delete') { const c = item(b, a.key); if (c) c.remove(); }
+    else if (a.do === 'insert') {
+      let at = a.at < 0 ? null : b.children[a.at] || null;
+      for (const src of a.html) {
+        const t = doc.createElement('template');
+        t.innerHTML = src;
+        const n = t.content.firstElementChild;
+        if (!n) continue;
+        const old = item(b, n.getAttribute('data-stream-key'));
+        if (old) { if (old === at) at = old.nextElementSibling; old.replaceWith(n); } else b.insertBefore(n, at);
+      }
+    }
+  }
+  doc.addEventListener('click', (ev) => {
+    const e = ev.target.closest && ev.target.closest('[data-stream-click]');
+    const b = e && e.closest('[data-vango-stream]'), it = e && e.closest('[data-stream-key]');
+    if (!b || !it || !b.hasAttribute('data-hid')) return;
+    ev.preventDefault();
+    push(b, 'stream', {event: e.getAttribute('data-stream-click'), key: it.getAttribute('data-stream-key')});
+    idle();
+  });
+
   // ---------------------------------------------------------------- CALL ops
   X.call = (name, a) => {
+    if (name === 'stream') return void queueMicrotask(() => stream(a));
     if (name === 'event') {
       for (const [h, fn] of handlers[a.name] || []) {
         try { fn.call(h, a.payload); } catch (err) { console.error('vango: handleEvent', a.name, err); }

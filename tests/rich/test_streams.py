@@ -1,0 +1,113 @@
+"""Streams: unit checks of the ops a Stream sends, and the /stream demo in real Chromium
+(append, prepend, insert at, delete from an item's button, reset, 1000 rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.servers import Server
+from vango_actors import Element, h
+from vango_actors.component import Component
+from vango_actors.html import render
+from vango_actors.streams import Stream
+
+
+class _Runtime:
+    def __init__(self) -> None:
+        self.ops: list[list[Any]] = []
+
+    def page_op(self, op: list[Any]) -> None:
+        self.ops.append(op)
+
+
+class _Host:
+    def __init__(self) -> None:
+        self.runtime = _Runtime()
+        self.dirty = 0
+
+    def mark_dirty(self) -> None:
+        self.dirty += 1
+
+
+def _row(item: dict[str, Any]) -> Element:
+    return h.li(item["text"])
+
+
+def _stream() -> tuple[Stream[dict[str, Any]], _Host]:
+    owner = Component()
+    host = _Host()
+    object.__setattr__(owner, "_vango_host", host)
+    return Stream(owner, "feed", _row, tag="ul"), host
+
+
+def test_items_before_the_first_render_are_in_the_html_then_only_sent() -> None:
+    stream, host = _stream()
+    stream.append([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}])
+    stream.prepend([{"id": 0, "text": "z"}])
+    stream.delete(2)
+    html = render(stream.container())
+    assert html == (
+        '<ul data-vango-stream="feed"><li data-stream-key="0">z</li>'
+        '<li data-stream-key="1">a</li></ul>'
+    )
+    assert host.runtime.ops == []
+    stream.insert_at(1, {"id": 7, "text": "<x>"})
+    stream.delete("1")
+    assert host.runtime.ops == [
+        [
+            13,
+            "stream",
+            {
+                "do": "insert",
+                "at": 1,
+                "html": ['<li data-stream-key="7">&lt;x&gt;</li>'],
+                "name": "feed",
+            },
+        ],
+        [13, "stream", {"do": "delete", "key": "1", "name": "feed"}],
+    ]
+    stream.reset([{"id": 9, "text": "n"}])
+    assert host.dirty == 1
+    assert render(stream.container()) == '<ul data-vango-stream="feed"></ul>'
+    assert [op[2]["do"] for op in host.runtime.ops[2:]] == ["reset", "insert"]
+    assert stream.sent == 5
+
+
+def test_a_stream_name_with_a_quote_is_refused() -> None:
+    with pytest.raises(ValueError, match="stream name: expected a non-empty name"):
+        Stream(Component(), 'a"b', _row)
+
+
+ROWS = "() => [...document.querySelectorAll('#feed > li .text')].map((e) => e.textContent)"
+
+
+@pytest.mark.browser
+def test_stream_demo_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/stream")
+    assert page.evaluate(ROWS) == ["item 1", "item 2", "item 3"]
+    page.click("#stream-add")
+    wait_synced(page)
+    page.click("#stream-prepend")
+    wait_synced(page)
+    page.click("#stream-insert")
+    wait_synced(page)
+    assert page.evaluate(ROWS) == ["item 5", "item 6", "item 1", "item 2", "item 3", "item 4"]
+    page.click("#row-2 .del")
+    wait_synced(page)
+    assert page.evaluate(ROWS) == ["item 5", "item 6", "item 1", "item 3", "item 4"]
+    assert page.text_content("#stream-deleted") == "1"
+    page.click("#stream-add-1000")
+    wait_synced(page)
+    assert page.evaluate("() => document.querySelectorAll('#feed > li').length") == 1005
+    assert page.evaluate(ROWS)[-1] == "item 1006"
+    page.click("#stream-reset")
+    wait_synced(page)
+    assert page.evaluate(ROWS) == ["item 1007", "item 1008"]
+    page.click("#stream-add")
+    wait_synced(page)
+    assert page.evaluate(ROWS) == ["item 1007", "item 1008", "item 1009"]
+    assert_not_reloaded(page)
