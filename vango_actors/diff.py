@@ -209,6 +209,15 @@ def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> None
                     _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
             elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
                 return
+        elif len(new_kids) == len(old_kids) and new_kids and new.tag != "textarea":
+            first = new_kids[0]  # two or more children: none may be Raw
+            kind = type(first)
+            if kind is Text or (kind is Element and first.key is None):  # type: ignore[union-attr]
+                kids = _diff_pairs(hid, old_kids, new_kids, ops, ids)  # type: ignore[arg-type]
+                if kids is not new_kids:
+                    set_children(new, kids)
+            elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
+                return
         elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
             return
     old_attrs = old.attrs

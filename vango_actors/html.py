@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import html as _stdlib_html
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 
 from .vdom import AttrValue, ComponentNode, Element, Node, Raw, Slot, Text
 
@@ -39,6 +39,8 @@ REFUSED_URL = "about:invalid#refused"
 ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"
 HID_ATTR = "data-hid"
 _RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
+#: Tags whose content is not rendered as ordinary children.
+_SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | {"textarea"}
 
 _ATTR_NAME_RE = re.compile(ATTR_NAME_PATTERN)
 _TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
@@ -157,25 +159,25 @@ def render(node: Node) -> str:
     Deterministic: the same tree always gives the same string.
     """
     out: list[str] = []
-    _render(node, out.append)
+    _render(node, out)
     return "".join(out)
 
 
-def _render(node: Node, out: Callable[[str], None]) -> None:
+def _render(node: Node, out: list[str]) -> None:
     kind = type(node)
     if kind is Element:
         _render_element(node, out)  # type: ignore[arg-type]
     elif kind is Text:
-        out(escape_text(node.text))  # type: ignore[union-attr]
+        out.append(escape_text(node.text))  # type: ignore[union-attr]
     elif kind is Slot:
         _render_element(node.tree, out)  # type: ignore[union-attr]
     elif kind is Raw:
-        out(node.html)  # type: ignore[union-attr]
+        out.append(node.html)  # type: ignore[union-attr]
     else:
         _render_other(node, out)
 
 
-def _render_other(node: object, out: Callable[[str], None]) -> None:
+def _render_other(node: object, out: list[str]) -> None:
     if isinstance(node, ComponentNode):
         raise TypeError(
             f"cannot render component {node.component.__name__} directly: the runtime "
@@ -184,58 +186,109 @@ def _render_other(node: object, out: Callable[[str], None]) -> None:
     if isinstance(node, Element):
         _render_element(node, out)
     elif isinstance(node, Text):
-        out(escape_text(node.text))
+        out.append(escape_text(node.text))
     elif isinstance(node, Slot):
         _render_element(node.tree, out)
     elif isinstance(node, Raw):
-        out(node.html)
+        out.append(node.html)
     else:
         raise TypeError(f"cannot render {type(node).__name__}: expected a vdom node, got {node!r}")
 
 
-def _render_element(node: Element, out: Callable[[str], None]) -> None:
+def _render_element(node: Element, out: list[str]) -> None:
     tag = node.tag
+    if tag in _SPECIAL_TAGS:
+        _render_special(node, out)
+        return
     if tag not in _valid_tags:
         check_tag(tag)
-    out(f'<{tag} data-hid="h{node.hid}"' if node.hid is not None else f"<{tag}")
-    textarea_value: str | None = None
-    for name, value in node.attrs.items():
-        if tag == "textarea" and name == "value":
-            textarea_value = attr_value(tag, name, value)
-            continue
+    hid = node.hid
+    attributes = node.attrs
+    if attributes:
+        out.append(f'<{tag} data-hid="h{hid}"' if hid is not None else f"<{tag}")
+        errors = _attr_name_errors
+        for name, value in attributes.items():
+            if name not in errors or errors[name] is not None:
+                check_attr_name(tag, name)
+            if type(value) is str:
+                if name in URL_ATTRS:
+                    value = safe_url(name, value)
+                if "&" in value or "<" in value or ">" in value or '"' in value:
+                    value = escape_attr(value)
+                out.append(f' {name}="{value}"')
+            elif value is True:
+                out.append(f" {name}")
+            elif value is not None and value is not False:
+                out.append(f' {name}="{escape_attr(attr_value(tag, name, value) or "")}"')
+        out.append(">")
+    else:
+        out.append(f'<{tag} data-hid="h{hid}">' if hid is not None else f"<{tag}>")
+    for child in node.children:
+        kind = type(child)
+        if kind is Text:
+            text = child.text  # type: ignore[union-attr]
+            if "&" in text or "<" in text or ">" in text:
+                text = escape_text(text)
+            out.append(text)
+        elif kind is Element:
+            _render_element(child, out)  # type: ignore[arg-type]
+        else:
+            _render(child, out)
+    out.append(f"</{tag}>")
+
+
+def _render_special(node: Element, out: list[str]) -> None:
+    """Void elements, ``script``/``style`` (raw text) and ``textarea`` (text or ``value=``)."""
+    tag = node.tag
+    parts = [f'<{tag} data-hid="h{node.hid}"' if node.hid is not None else f"<{tag}"]
+    if _render_attrs(tag, node.attrs, parts):
+        _render_textarea(node, parts)
+        out.append("".join(parts))
+        return
+    parts.append(">")
+    out.append("".join(parts))
+    children = node.children
+    if tag in VOID_ELEMENTS:
+        if children:
+            raise ValueError(
+                f"<{tag}> is a void element and cannot have children (got {len(children)})"
+            )
+        return
+    _render_text_only(tag, children, out)
+    out.append(f"</{tag}>")
+
+
+def _render_attrs(tag: str, attributes: Mapping[str, AttrValue], parts: list[str]) -> bool:
+    """Append `` name="value"`` for each rendered attribute; True for a textarea ``value``."""
+    textarea_value = False
+    for name, value in attributes.items():
         text = attr_value(tag, name, value)
         if text is None:
             continue
-        if text == "" and value is True:
-            out(f" {name}")
+        if tag == "textarea" and name == "value":
+            textarea_value = True
+        elif value is True:
+            parts.append(f" {name}")
         else:
-            out(f' {name}="{escape_attr(text)}"')
-    out(">")
-    if tag in VOID_ELEMENTS:
-        if node.children:
-            raise ValueError(
-                f"<{tag}> is a void element and cannot have children (got {len(node.children)})"
-            )
-        return
-    if textarea_value is not None:
-        if node.children:
-            raise ValueError("<textarea> takes its text from value= or from children, not both")
-        out(escape_text(textarea_value))
-    elif tag in _RAW_TEXT_ELEMENTS or tag == "textarea":
-        _render_text_only(tag, node.children, out)
-    else:
-        for child in node.children:
-            _render(child, out)
-    out(f"</{tag}>")
+            parts.append(f' {name}="{escape_attr(text)}"')
+    return textarea_value
 
 
-def _render_text_only(tag: str, children: tuple[Node, ...], out: Callable[[str], None]) -> None:
+def _render_textarea(node: Element, parts: list[str]) -> None:
+    """A textarea whose text comes from ``value=`` (children are refused then)."""
+    if node.children:
+        raise ValueError("<textarea> takes its text from value= or from children, not both")
+    text = attr_value("textarea", "value", node.attrs["value"]) or ""
+    parts.append(f">{escape_text(text)}</textarea>")
+
+
+def _render_text_only(tag: str, children: tuple[Node, ...], out: list[str]) -> None:
     raw_text = tag in _RAW_TEXT_ELEMENTS
     for child in children:
         if type(child) is Raw and raw_text:
-            out(child.html)
+            out.append(child.html)
         elif isinstance(child, Text):
-            out(_raw_text(tag, child.text) if raw_text else escape_text(child.text))
+            out.append(_raw_text(tag, child.text) if raw_text else escape_text(child.text))
         else:
             raise ValueError(f"<{tag}> takes text only, got {type(child).__name__}")
 
