@@ -712,6 +712,8 @@ def with_server(make: Callable[[], ServerProcess], phase: Callable[[ServerProces
     try:
         return phase(server)
     except Exception as exc:  # one failing phase must not lose the others' figures
+        while isinstance(exc, BaseExceptionGroup) and isinstance(exc.exceptions[0], Exception):
+            exc = exc.exceptions[0]  # the first real failure, not its nursery's group
         return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
     finally:
         server.stop()
