@@ -16,7 +16,7 @@ from tests.client.conftest import ClientPage
 from tests.core.strategies import tree_pairs
 from vango_actors.diff import assign_hids, diff
 from vango_actors.html import render
-from vango_actors.vdom import Element, HidCounter
+from vango_actors.vdom import Element, HidCounter, h
 
 pytestmark = pytest.mark.browser
 
@@ -62,18 +62,52 @@ def shape(node: Element, parent: str | None = None) -> list[list[Any]]:
     return rows
 
 
-def js_patched(client: ClientPage, a: Element, b: Element) -> tuple[Any, Any, Any, list[Any]]:
-    """Apply diff(a, b) in the browser: (error, what the user sees, what render(b) shows, ops)."""
+def js_patched(client: ClientPage, a: Element, b: Element) -> tuple[bool, Any, Any, Any, Any]:
+    """Apply diff(a, b) in the browser.
+
+    Returns (both trees parse as built, error, what the user sees, what render(b) shows, ops).
+    """
     old = assign_hids(a, HidCounter())
     ops, new = diff(old, b, HidCounter(_max_hid(old)))
     assert isinstance(old, Element) and isinstance(new, Element)
     shapes, error, got, expected = client.page.evaluate(APPLY, [render(old), ops, render(new)])
-    assume(shapes == [shape(old, "h0"), shape(new, None)])
-    # Known gap, reported to the diff: an <input> changing `type` keeps its old `value`
-    # attribute (value travels as a property only), and a checkbox's .value reads that
-    # attribute ("" instead of "on"). Such pairs are left out until the diff replaces them.
-    assume(not any(op[0] in (1, 2) and op[2] == "type" for op in ops))
-    return error, got, expected, ops
+    parses = shapes == [shape(old, "h0"), shape(new, None)]
+    return parses, error, got, expected, ops
+
+
+def browser_representable(a: Element, b: Element, ops: list[list[Any]]) -> bool:
+    """Pairs the property test leaves out; the known gaps each have an xfail test below."""
+    # Known gap (diff): an <input> changing `type` keeps its old `value` attribute (value
+    # travels as a property only), and a checkbox's .value reads it ("" instead of "on").
+    if any(op[0] in (1, 2) and op[2] == "type" for op in ops):
+        return False
+    # Known gap (html.render): a browser drops one newline right after <textarea>, so a
+    # value starting with "\n" loses it on first render.
+    if any(op[0] == 3 and str(op[3]).startswith("\n") for op in ops):
+        return False
+    # A single-choice <select> shows one option: a tree that marks several `selected` has no
+    # browser equivalent (a parse keeps the last, SET_PROPs in order keep another).
+    return single_choice(a) and single_choice(b)
+
+
+def first_difference(got: Any, expected: Any, path: tuple[int, ...] = ()) -> Any:
+    """Where two snapshots first differ: (index path, got, expected) — for failure messages."""
+    if isinstance(got, list) and isinstance(expected, list) and len(got) == len(expected):
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+            if g != e:
+                return first_difference(g, e, (*path, i))
+    return (path, got, expected)
+
+
+def single_choice(node: Any) -> bool:
+    """No <select> without ``multiple`` has more than one option marked ``selected``."""
+    if not isinstance(node, Element):
+        return True
+    if node.tag == "select" and not node.attrs.get("multiple"):
+        marked = [o for o in node.children if isinstance(o, Element) and o.attrs.get("selected")]
+        if len(marked) > 1:
+            return False
+    return all(single_choice(child) for child in node.children)
 
 
 def _max_hid(node: Any) -> int:
@@ -100,6 +134,33 @@ def applier(shared_client: ClientPage) -> ClientPage:
 )
 @given(pair=tree_pairs())
 def test_js_applier_turns_a_into_b(applier: ClientPage, pair: tuple[Element, Element]) -> None:
-    error, got, expected, ops = js_patched(applier, *pair)
+    parses, error, got, expected, ops = js_patched(applier, *pair)
+    assume(parses and browser_representable(*pair, ops))
     assert error is None, ops
-    assert got == expected, ops
+    assert got == expected, (first_difference(got, expected), ops)
+
+
+# ------------------------------------------------------------------ known gaps, one test each
+
+
+def check_pair(client: ClientPage, a: Element, b: Element) -> None:
+    parses, error, got, expected, ops = js_patched(client, a, b)
+    assert parses
+    assert error is None, ops
+    assert got == expected, (first_difference(got, expected), ops)
+
+
+@pytest.mark.xfail(strict=True, reason="html.render drops a textarea's leading newline")
+def test_textarea_value_with_leading_newline(applier: ClientPage) -> None:
+    check_pair(applier, h.div(h.textarea("x")), h.div(h.textarea("\nx")))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="diff keeps an <input>'s value attribute across a type change"
+)
+def test_input_type_change_from_text_to_checkbox(applier: ClientPage) -> None:
+    check_pair(
+        applier,
+        h.div(h.input(type="text", value="")),
+        h.div(h.input(type="checkbox", checked=False)),
+    )

@@ -125,6 +125,16 @@ def test_submit_collects_form_values_and_stays_on_page(client: ClientPage) -> No
     assert client.page.url.endswith("/page")
 
 
+def test_form_field_named_proto_is_an_ordinary_field(client: ClientPage) -> None:
+    client.load(
+        '<form id="f" data-hid="h1" data-on="submit"><input name="__proto__" value="x">'
+        '<input name="b" value="y"><button id="go">go</button></form>'
+    )
+    client.connect()
+    client.page.click("#go")
+    assert client.take_sent() == [[3, 1, 1, "submit", {"form": {"__proto__": "x", "b": "y"}}]]
+
+
 def test_keydown_respects_data_keys(client: ClientPage) -> None:
     client.load('<input id="i" data-hid="h3" data-on="keydown" data-keys="Enter Escape">')
     client.connect()

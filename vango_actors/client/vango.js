@@ -23,6 +23,8 @@
 
   // ------------------------------------------------------------------ msgpack (subset)
   const te = new TextEncoder(), td = new TextDecoder();
+  // maps without a prototype: a key "__proto__" (a form field, say) stays an ordinary key
+  const obj = () => Object.create(null);
 
   /** Decode one msgpack value from bytes; throws on truncated or unsupported input. */
   function decode(u8) {
@@ -40,7 +42,7 @@
     };
     const str = (n) => td.decode(u8.subarray(need(n), i));
     const arr = (n) => { const a = []; while (n--) a.push(val()); return a; };
-    const map = (n) => { const o = {}; while (n--) { const k = val(); o[k] = val(); } return o; };
+    const map = (n) => { const o = obj(); while (n--) { const k = val(); o[k] = val(); } return o; };
     function val() {
       const b = u8[need(1)];
       const at = (lo, hi) => b >= lo && b <= hi;
@@ -453,7 +455,7 @@
 
   /** Form values by name; names of multi-selects and checkbox groups are always lists. */
   function formValues(form, submitter) {
-    const o = {}, boxes = {};
+    const o = obj(), boxes = obj();
     for (const c of form.elements) {
       if (!c.name) continue;
       if (c.type === 'select-multiple') o[c.name] = [];
