@@ -12,7 +12,9 @@
   // ------------------------------------------------------------------ wire constants
   const F = {HELLO: 1, WELCOME: 2, EVENT: 3, PATCHES: 4, PING: 5, PONG: 6, ERROR: 7, RELOAD: 8, GOAWAY: 9};
   const O = {TEXT: 0, SET_ATTR: 1, REMOVE_ATTR: 2, SET_PROP: 3, INSERT: 4, REMOVE: 5, MOVE: 6, REPLACE: 7, PUSH_URL: 8, TITLE: 9, FOCUS: 10, REDIRECT: 11, TOKEN: 12, CALL: 13};
-  const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11};
+  /* ErrorCode: informative only here (ERROR frames are logged, not acted on), so this block
+     ships in the source for the constants check and is stripped from the minified build:
+  const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11}; */
   const C = {NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011, SESSION_GONE: 4001, REPLACED: 4002, IDLE_TIMEOUT: 4003};
   const VERSION = 1;
   // Op arity including the op code: a shape check runs over a whole batch before any op applies.
@@ -30,7 +32,7 @@
   function decode(u8) {
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     let i = 0;
-    const need = (n) => { if (i + n > u8.length) throw Error('msgpack: truncated'); i += n; return i - n; };
+    const need = (n) => { if (i + n > u8.length) throw Error('msgpack: short'); i += n; return i - n; };
     // big-endian integer of n bytes; signed ones are read as -(~x) - 1 to stay exact up to 2^53
     const num = (n, signed) => {
       let j = need(n), x = 0;
@@ -61,10 +63,10 @@
       if (at(0xd9, 0xdb)) return str(num(1 << (b - 0xd9)));
       if (at(0xdc, 0xdd)) return arr(num(2 << (b - 0xdc)));
       if (at(0xde, 0xdf)) return map(num(2 << (b - 0xde)));
-      throw Error('msgpack: bad byte ' + b);
+      throw Error('msgpack: byte ' + b);
     }
     const v = val();
-    if (i !== u8.length) throw Error('msgpack: trailing bytes');
+    if (i !== u8.length) throw Error('msgpack: trailing');
     return v;
   }
 
@@ -98,7 +100,7 @@
         const ks = Object.keys(x);
         head(ks.length, 0x80, 16, 0, 0xde);
         for (const k of ks) { val(k); val(x[k]); }
-      } else throw Error('msgpack: cannot encode ' + typeof x);
+      } else throw Error('msgpack: type ' + typeof x);
     }
     val(v);
     return new Uint8Array(out);
@@ -142,7 +144,6 @@
   function reindex() { byHid = new Map(); index(root); byHid.set(0, root); }
   /** The live element with hydration id h; the map is rebuilt when it misses or is stale. */
   function node(h) {
-    if (typeof h !== 'number') throw Error('hid ' + h + ' is not an int');
     let e = byHid.get(h);
     if (!e || !e.isConnected) { reindex(); e = byHid.get(h); }
     if (!e) throw Error('no element with hid ' + h);
@@ -174,9 +175,9 @@
     if (!PROPS.includes(k)) throw Error('SET_PROP ' + k + ': expected ' + PROPS);
     if (k !== 'value' || e !== doc.activeElement) { e[k] = v; return; }
     if (typing(e)) return;
-    const a = e.selectionStart, b = e.selectionEnd, d = e.selectionDirection;
+    const a = e.selectionStart, b = e.selectionEnd;
     e.value = v;
-    if (a != null) { const n = e.value.length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n), d); } catch (_) { /* type without selection */ } }
+    if (a != null) { const n = e.value.length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* type without selection */ } }
   }
 
   function op(o) {
@@ -215,7 +216,6 @@
 
   /** Apply a batch of ops in order; throws (before touching the DOM) on a malformed op. */
   function apply(ops) {
-    if (!Array.isArray(ops)) throw Error('ops must be a list');
     for (const o of ops) {
       if (!Array.isArray(o) || ARITY[o[0]] !== o.length) throw Error('malformed op ' + JSON.stringify(o));
     }
@@ -381,7 +381,7 @@
     if (!o) {
       o = doc.createElement('div');
       o.id = 'vango-overlay';
-      o.style.cssText = 'position:fixed;bottom:0;right:0;z-index:99999;padding:8px;background:#b00020;color:#fff;font:13px monospace;white-space:pre-wrap';
+      o.style.cssText = 'position:fixed;bottom:0;z-index:99999;padding:8px;background:#b00020;color:#fff;white-space:pre-wrap';
       o.onclick = () => o.remove();
       doc.body.append(o);
     }
