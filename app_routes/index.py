@@ -17,6 +17,7 @@ DEMOS = [
     ("/nav_search", "Search", "typing into a slow server never loses a keystroke"),
     ("/hooks", "Hooks", "JS hooks, client commands, loading states"),
     ("/stream", "Streams", "a feed the browser keeps and the server forgets"),
+    ("/upload", "Uploads", "files over the socket: chunks, progress, validation, cancel"),
 ]
 
 

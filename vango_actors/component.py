@@ -8,7 +8,7 @@ A host outlives restarts: the supervisor swaps the instance inside it, so parent
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -153,6 +153,52 @@ class Component:
     def exec_js(self, js: Any) -> None:
         """Run client commands (:class:`vango_actors.commands.JS`) in the browser now."""
         self._runtime().page_op([13, "exec", {"cmds": list(getattr(js, "commands", js))}])
+
+    # ------------------------------------------------------------------ uploads
+
+    def allow_upload(
+        self,
+        name: str,
+        *,
+        accept: Iterable[str] = (),
+        max_entries: int = 1,
+        max_size: int = 8 * 1024 * 1024,
+    ) -> None:
+        """Accept files for the input ``self.upload_input(name)`` (see vango_actors.uploads)."""
+        from . import uploads
+
+        slot = uploads.UploadSlot(name, tuple(accept), max_entries, max_size)
+        uploads.allow(self, slot)
+
+    def upload_input(self, name: str, **attrs: Any) -> Element:
+        """The file input of upload ``name`` (``data-vango-upload``)."""
+        from . import uploads
+
+        return uploads.file_input(self, name, **attrs)
+
+    def uploads(self, name: str) -> list[Any]:
+        """The entries of upload ``name`` (name, type, size, progress, error, done, path)."""
+        from . import uploads
+
+        return list(uploads.slot_of(self, name).entries.values())
+
+    def upload_errors(self, name: str) -> list[str]:
+        """Errors of upload ``name`` as a whole (too many files)."""
+        from . import uploads
+
+        return list(uploads.slot_of(self, name).errors)
+
+    def consume_uploads(self, name: str) -> list[Any]:
+        """Finished entries of ``name``: their ``path`` (a spool file) is now the caller's."""
+        from . import uploads
+
+        return uploads.slot_of(self, name).consume()
+
+    def cancel_upload(self, name: str, ref: str) -> None:
+        """Cancel entry ``ref`` of upload ``name``; the client stops sending it."""
+        from . import uploads
+
+        uploads.cancel(self, name, ref)
 
     # ------------------------------------------------------------------ scheduler bridge
 

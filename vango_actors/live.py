@@ -461,7 +461,8 @@ class _Connection:
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
         if type(frame) is Event:
-            if not self._within_rate():
+            # upload chunks are paced by their own window (uploads.WINDOW), not the rate limit
+            if frame.type != "upload" and not self._within_rate():
                 await self._rate_limited(frame)
                 return
             if not self._attachment.offer(frame):  # the mailbox is full: wait for room

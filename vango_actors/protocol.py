@@ -441,6 +441,11 @@ def _decode_event(a: list[Any], limits: Limits) -> Event:
     if type(payload) is not dict:
         raise _field_error("EVENT", "payload", "a map", payload)
     if payload and not _payload_ok(payload, 1, limits.max_depth):
+        if etype == "upload" and type(payload.get("data")) is bytes:  # an upload chunk
+            rest = {k: v for k, v in payload.items() if k != "data"}
+            if _payload_ok(rest, 1, limits.max_depth):
+                return Event(seq, hid, etype, payload)
+            _explain_map(rest, 1, limits.max_depth, "payload")
         _explain_map(payload, 1, limits.max_depth, "payload")
         raise ProtocolError("EVENT field 'payload': invalid")  # not reached: explain raises
     return Event(seq, hid, etype, payload)

@@ -1,9 +1,12 @@
 """Uploads over the live socket: the server side (validation, spooling to disk, progress).
 
-STATUS: server core only (this module + tests/rich/test_uploads.py). The client part
-(vango.rich.js sending chunks), the wire change (bin values in the ``upload`` event payload)
-and the component API (``allow_upload`` / ``consume_uploads``) are NOT wired yet; see
-docs/guides/interaction.md, section 2.
+Wire: EVENT ``upload`` on the file input (``data-vango-upload``), payload
+``{"op": "start", "entries": [{ref, name, type, size}]}``, ``{"op": "chunk", "ref", "offset",
+"data": bin}`` (the only event payload where a bin value is allowed) or ``{"op": "cancel",
+"ref"}``; the server answers refusals and cancels with ``[13, "upload", {name, stop: [ref]}]``.
+Chunks are ordinary events, so they get the event guarantees: acknowledged (the client keeps
+at most ``WINDOW`` chunks unacknowledged: the flow control), re-sent after a reconnect and
+applied once (the upload resumes from the last chunk the server handled).
 
 Design (sans-IO, one :class:`UploadSlot` per ``allow_upload(name, ...)``):
 - ``start(entries)``: the client announces files ``{ref, name, type, size}``; each is checked
@@ -21,12 +24,20 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import trio
+
+from .errors import VangoError
+from .vdom import Element, h
+
+if TYPE_CHECKING:
+    from .component import Component
 
 DEFAULT_MAX_SIZE = 8 * 1024 * 1024
-CHUNK_SIZE = 32 * 1024  # below the 64 KB frame limit with room for the event envelope
+CHUNK_SIZE = 32 * 1024  # the bin limit (max_str_len); the frame stays below 64 KB
+WINDOW = 4  # chunks a client keeps unacknowledged per upload input
 
 
 class UploadError(ValueError):
@@ -181,3 +192,102 @@ def _unlink(entry: UploadEntry) -> None:
         except FileNotFoundError:
             pass
         entry.path = None
+
+
+# ---------------------------------------------------------------------- component glue
+
+
+def _slots(component: Component) -> dict[str, UploadSlot]:
+    slots: dict[str, UploadSlot] | None = component.__dict__.get("_vango_uploads")
+    if slots is None:
+        slots = {}
+        object.__setattr__(component, "_vango_uploads", slots)
+    return slots
+
+
+def allow(component: Component, slot: UploadSlot) -> UploadSlot:
+    """Register ``slot`` on ``component``; its spool files go when the component unmounts."""
+    slots = _slots(component)
+    if slot.name in slots:
+        slots[slot.name].close()
+    else:
+        component.spawn(_keep_until_unmount, slots, slot.name)
+    slots[slot.name] = slot
+    return slot
+
+
+async def _keep_until_unmount(slots: dict[str, UploadSlot], name: str) -> None:
+    try:
+        await trio.sleep_forever()
+    finally:
+        slot = slots.pop(name, None)
+        if slot is not None:
+            slot.close()
+
+
+def slot_of(component: Component, name: str) -> UploadSlot:
+    slot = _slots(component).get(name)
+    if slot is None:
+        raise VangoError(
+            f"no upload {name!r} on {type(component).__name__}: call "
+            f"self.allow_upload({name!r}, ...) in mount() first"
+        )
+    return slot
+
+
+def file_input(component: Component, name: str, **attrs: Any) -> Element:
+    """``<input type=file data-vango-upload=name>`` bound to the slot's upload events."""
+    slot = slot_of(component, name)
+    if slot.accept:
+        attrs.setdefault("accept", ",".join(slot.accept))
+    if slot.max_entries > 1:
+        attrs.setdefault("multiple", True)
+
+    def on_upload(event: Any) -> None:
+        try:
+            handle(component, slot, event.payload)
+        except UploadError as exc:  # a bad client message: shown, the component goes on
+            slot.errors.append(str(exc))
+
+    return h.input(
+        type="file",
+        data_vango_upload=name,
+        data_upload_chunk=CHUNK_SIZE,
+        data_upload_window=WINDOW,
+        on_upload=on_upload,
+        **attrs,
+    )
+
+
+def handle(component: Component, slot: UploadSlot, payload: Mapping[str, Any]) -> None:
+    """One ``upload`` event: start, chunk or cancel; refused entries are stopped client-side."""
+    op = payload.get("op")
+    if op == "start":
+        entries = payload.get("entries")
+        if not isinstance(entries, list):
+            raise UploadError(f"upload start: expected a list 'entries', got {entries!r}")
+        fresh = slot.start(e for e in entries if isinstance(e, dict))
+        _stop(component, slot, [e.ref for e in fresh if e.error is not None])
+    elif op == "chunk":
+        ref, offset, data = payload.get("ref"), payload.get("offset"), payload.get("data")
+        if not isinstance(ref, str) or type(offset) is not int or type(data) is not bytes:
+            raise UploadError("upload chunk: expected str 'ref', int 'offset' and bin 'data'")
+        entry = slot.chunk(ref, offset, data)
+        if entry is not None and entry.error is not None:
+            _stop(component, slot, [ref])
+    elif op == "cancel":
+        slot.cancel(str(payload.get("ref", "")))
+    else:
+        raise UploadError(f"upload event: expected op start, chunk or cancel, got {op!r}")
+
+
+def cancel(component: Component, name: str, ref: str) -> None:
+    """Cancel an entry from the server (e.g. a Cancel button): the client stops sending it."""
+    slot = slot_of(component, name)
+    slot.cancel(ref)
+    _stop(component, slot, [ref])
+
+
+def _stop(component: Component, slot: UploadSlot, refs: list[str]) -> None:
+    if refs:
+        component._runtime().page_op([13, "upload", {"name": slot.name, "stop": refs}])

@@ -1,14 +1,19 @@
 """Uploads, server core (vango_actors.uploads): validation, spooling to disk, resume after a
-re-send, gaps, cancel, consume. The socket/client part is not wired yet."""
+re-send, gaps, cancel, consume; then the /upload demo in real Chromium."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import FilePayload, Page
 
-from vango_actors.uploads import DEFAULT_MAX_SIZE, UploadError, UploadSlot
+from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.servers import Server
+from vango_actors.protocol import Event, ProtocolError, decode_client, encode_event
+from vango_actors.uploads import CHUNK_SIZE, DEFAULT_MAX_SIZE, UploadError, UploadSlot
 
 
 def _slot(tmp_path: Path, **kw: object) -> UploadSlot:
@@ -80,3 +85,84 @@ def test_malformed_announcements_say_what_was_expected(tmp_path: Path) -> None:
     slot.start([{"ref": "r", "name": "a", "type": "", "size": 1}])
     with pytest.raises(UploadError, match="ref 'r' announced twice"):
         slot.start([{"ref": "r", "name": "a", "type": "", "size": 1}])
+
+
+# ---------------------------------------------------------------------- /upload in Chromium
+
+BLOB = bytes(range(256)) * 800  # 204,800 bytes: 7 chunks of 32 KB
+
+
+def _file(name: str, data: bytes, mime: str = "application/octet-stream") -> FilePayload:
+    return {"name": name, "mimeType": mime, "buffer": data}
+
+
+STATES = "() => [...document.querySelectorAll('#uploads li')].map((e) => e.textContent)"
+
+
+@pytest.mark.browser
+def test_upload_progress_done_and_saved_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/upload")
+    page.set_input_files("#upload-input", files=[_file("blob.bin", BLOB)])
+    page.wait_for_function(f"() => ({STATES})().join() === 'blob.bin done'", timeout=15_000)
+    assert page.get_attribute("#upload-progress", "value") == "100"
+    page.click("#upload-save")
+    wait_synced(page)
+    sha = hashlib.sha256(BLOB).hexdigest()[:16]
+    assert page.text_content("#upload-saved") == f"blob.bin {len(BLOB)} {sha}"
+    assert page.evaluate(STATES) == []
+    assert_not_reloaded(page)
+
+
+@pytest.mark.browser
+def test_upload_validation_errors_shown_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/upload")
+    page.set_input_files(
+        "#upload-input",
+        files=[
+            _file("doc.pdf", b"%PDF", "application/pdf"),
+            _file("big.bin", b"x" * (2 * 1024 * 1024 + 1)),
+            _file("a.txt", b"a", "text/plain"),
+            _file("b.txt", b"b", "text/plain"),
+            _file("c.txt", b"c", "text/plain"),
+            _file("d.txt", b"d", "text/plain"),
+        ],
+    )
+    page.wait_for_function(f"() => ({STATES})().filter((t) => t.endsWith('done')).length === 3")
+    wait_synced(page)
+    assert page.evaluate(STATES) == [
+        "doc.pdf doc.pdf: type application/pdf not accepted (.txt, .bin, image/*)",
+        "big.bin big.bin: 2097153 bytes, the limit is 2097152",
+        "a.txt done",
+        "b.txt done",
+        "c.txt done",
+        "d.txt too many files: at most 3",
+    ]
+    assert page.text_content("#upload-errors") == "too many files: at most 3"
+
+
+@pytest.mark.browser
+def test_upload_cancel_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/upload")
+    page.evaluate("() => vango.enableLatencySim(40)")  # ~40 chunks take > 1 s
+    try:
+        page.set_input_files("#upload-input", files=[_file("slow.bin", b"s" * 1_300_000)])
+        page.wait_for_function(
+            "() => { const s = document.querySelector('#uploads li .state');"
+            " return s && s.textContent !== '0%'; }"
+        )
+        page.click("#uploads li .cancel")
+        page.wait_for_function(f"() => ({STATES})().length === 0")
+        wait_synced(page)
+        page.wait_for_timeout(300)  # chunks still in flight are ignored; no entry comes back
+        wait_synced(page)
+        assert page.evaluate(STATES) == []
+    finally:
+        page.evaluate("() => vango.enableLatencySim(0)")
+
+
+def test_bin_data_is_allowed_only_in_upload_events() -> None:
+    chunk = {"op": "chunk", "ref": "u1", "offset": 0, "data": b"\x00" * CHUNK_SIZE}
+    frame = decode_client(encode_event(7, 5, "upload", chunk))
+    assert isinstance(frame, Event) and frame.payload == chunk
+    with pytest.raises(ProtocolError, match="expected str, int, float, bool, nil, array or map"):
+        decode_client(encode_event(7, 5, "click", {"data": b"x"}))

@@ -151,6 +151,7 @@ def invalid_inputs() -> list[tuple[str, bytes, str, Limits | None]]:
         ("event_type_nil", _pack([3, 1, 5, None, {}]), c, None),
         ("event_payload_array", _pack([3, 1, 5, "click", []]), c, None),
         ("payload_bin_value", _event({"value": b"abc"}), c, None),
+        ("upload_bin_not_data", _pack([3, 1, 5, "upload", {"x": b"a", "data": b"b"}]), c, None),
         ("payload_int_key", _event({1: "a"}), c, None),
         ("payload_nan", _event({"x": float("nan")}), c, None),
         ("payload_int_above_2_53", _event({"x": -(MAX_SAFE_INT + 1)}), c, None),

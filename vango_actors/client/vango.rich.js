@@ -175,8 +175,63 @@
     idle();
   });
 
+  // ---------------------------------------------------------------- uploads
+  // <input type=file data-vango-upload=name>: EVENT "upload" {op: "start", entries}, then
+  // {op: "chunk", ref, offset, data: bin} events, at most data-upload-window unacknowledged
+  // per input (flow control; unacked chunks are re-sent after a reconnect by the core).
+  // CALL "upload" {name, stop: [ref]}: refused or cancelled by the server, stop sending.
+  const ups = new Map(); // input -> {files: [{ref, file, off}], later: [...], busy, reading}
+  let refN = 0;
+  async function pump(inp) {
+    const u = ups.get(inp);
+    if (!u || u.reading) return;
+    u.reading = true;
+    try {
+      const size = +inp.getAttribute('data-upload-chunk') || 32768, win = +inp.getAttribute('data-upload-window') || 4;
+      while (u.busy < win && inp.isConnected) {
+        const f = u.files.find((x) => x.off < x.file.size);
+        if (!f) break;
+        const off = f.off, buf = new Uint8Array(await f.file.slice(off, off + size).arrayBuffer());
+        if (!u.files.includes(f)) continue; // stopped while reading
+        f.off = off + buf.length;
+        u.busy++;
+        push(inp, 'upload', {op: 'chunk', ref: f.ref, offset: off, data: buf});
+      }
+      u.files = u.files.filter((x) => x.off < x.file.size);
+    } finally { u.reading = false; }
+  }
+  doc.addEventListener('change', (ev) => {
+    const inp = ev.target;
+    if (!inp.matches || !inp.matches('input[type=file][data-vango-upload]') || !inp.files.length) return;
+    const files = [...inp.files].map((file) => ({ref: 'u' + Date.now().toString(36) + (refN++), file, off: 0}));
+    inp.value = '';
+    const u = ups.get(inp) || {files: [], busy: 0};
+    ups.set(inp, u);
+    push(inp, 'upload', {op: 'start', entries: files.map((f) => ({ref: f.ref, name: f.file.name, type: f.file.type, size: f.file.size}))});
+    u.later = (u.later || []).concat(files); // sent once the start is acked (refusals known)
+  });
+  const done0 = X.done;
+  X.done = (q) => {
+    done0(q);
+    if (q.t !== 'upload') return;
+    const u = ups.get(q.e);
+    if (!u) return;
+    if (q.p.op === 'chunk') u.busy--;
+    else if (q.p.op === 'start') u.files.push(...u.later.splice(0, q.p.entries.length));
+    queueMicrotask(() => pump(q.e)); // after this frame's ops (its CALL "upload" stops)
+  };
+  function stop(a) {
+    for (const [inp, u] of ups) {
+      if (inp.getAttribute('data-vango-upload') !== a.name) continue;
+      u.files = u.files.filter((f) => !a.stop.includes(f.ref));
+      u.later = u.later.filter((f) => !a.stop.includes(f.ref));
+    }
+  }
+  V.cancelUpload = (inp, ref) => { stop({name: inp.getAttribute('data-vango-upload'), stop: [ref]}); push(inp, 'upload', {op: 'cancel', ref}); idle(); };
+
   // ---------------------------------------------------------------- CALL ops
   X.call = (name, a) => {
+    if (name === 'upload') return stop(a);
     if (name === 'stream') return void queueMicrotask(() => stream(a));
     if (name === 'event') {
       for (const [h, fn] of handlers[a.name] || []) {
