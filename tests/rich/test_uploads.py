@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import FilePayload, Page
 
 from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.faultproxy import ThreadedFaultProxy
 from tests.servers import Server
 from vango_actors.protocol import Event, ProtocolError, decode_client, encode_event
 from vango_actors.uploads import CHUNK_SIZE, DEFAULT_MAX_SIZE, UploadError, UploadSlot
@@ -166,3 +167,30 @@ def test_bin_data_is_allowed_only_in_upload_events() -> None:
     assert isinstance(frame, Event) and frame.payload == chunk
     with pytest.raises(ProtocolError, match="expected str, int, float, bool, nil, array or map"):
         decode_client(encode_event(7, 5, "click", {"data": b"x"}))
+
+
+@pytest.mark.browser
+def test_upload_resumes_over_a_cut_link_in_chromium(page: Page, server: Server) -> None:
+    assert server.port is not None
+    data = bytes(range(251)) * 5000  # 1,255,000 bytes, 39 chunks
+    with ThreadedFaultProxy(server.port) as proxy:
+        open_live(page, proxy.url + "/upload")
+        page.evaluate("() => vango.enableLatencySim(20)")
+        try:
+            page.set_input_files("#upload-input", files=[_file("cut.bin", data)])
+            for percent in (10, 50):
+                page.wait_for_function(
+                    "(p) => { const s = document.querySelector('#uploads li .state');"
+                    " return s && (s.textContent === 'done' || parseInt(s.textContent) >= p); }",
+                    arg=percent,
+                )
+                proxy.cut()  # chunks in flight are lost with the socket, re-sent after HELLO
+            page.wait_for_function(f"() => ({STATES})().join() === 'cut.bin done'", timeout=30_000)
+        finally:
+            page.evaluate("() => vango.enableLatencySim(0)")
+        assert proxy.call(lambda p: p.cuts) >= 2
+        page.click("#upload-save")
+        wait_synced(page)
+        sha = hashlib.sha256(data).hexdigest()[:16]
+        assert page.text_content("#upload-saved") == f"cut.bin {len(data)} {sha}"
+        assert_not_reloaded(page)
