@@ -111,3 +111,12 @@ def test_stream_demo_in_chromium(page: Page, server: Server) -> None:
     wait_synced(page)
     assert page.evaluate(ROWS) == ["item 1007", "item 1008", "item 1009"]
     assert_not_reloaded(page)
+
+
+def test_bench_streams_short_run_retains_far_less_than_a_list() -> None:
+    from bench.streams import _list_case, _retained, _stream_case
+
+    list_bytes, list_sent = _retained(_list_case, 300, 100)
+    stream_bytes, stream_sent = _retained(_stream_case, 300, 100)
+    assert stream_bytes * 20 < list_bytes
+    assert stream_sent > 0 and list_sent > 0
