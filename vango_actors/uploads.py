@@ -273,7 +273,9 @@ def handle(component: Component, slot: UploadSlot, payload: Mapping[str, Any]) -
         if not isinstance(ref, str) or type(offset) is not int or type(data) is not bytes:
             raise UploadError("upload chunk: expected str 'ref', int 'offset' and bin 'data'")
         entry = slot.chunk(ref, offset, data)
-        if entry is not None and entry.error is not None:
+        if entry is None and ref not in slot.entries:  # unknown: cancelled, or a remount
+            _stop(component, slot, [ref])
+        elif entry is not None and entry.error is not None:
             _stop(component, slot, [ref])
     elif op == "cancel":
         slot.cancel(str(payload.get("ref", "")))

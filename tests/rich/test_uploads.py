@@ -13,8 +13,15 @@ from playwright.sync_api import FilePayload, Page
 from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
 from tests.faultproxy import ThreadedFaultProxy
 from tests.servers import Server
+from vango_actors.component import Component
 from vango_actors.protocol import Event, ProtocolError, decode_client, encode_event
-from vango_actors.uploads import CHUNK_SIZE, DEFAULT_MAX_SIZE, UploadError, UploadSlot
+from vango_actors.uploads import (
+    CHUNK_SIZE,
+    DEFAULT_MAX_SIZE,
+    UploadError,
+    UploadSlot,
+    handle,
+)
 
 
 def _slot(tmp_path: Path, **kw: object) -> UploadSlot:
@@ -194,3 +201,20 @@ def test_upload_resumes_over_a_cut_link_in_chromium(page: Page, server: Server) 
         sha = hashlib.sha256(data).hexdigest()[:16]
         assert page.text_content("#upload-saved") == f"cut.bin {len(data)} {sha}"
         assert_not_reloaded(page)
+
+
+def test_chunks_of_an_unknown_or_refused_entry_are_answered_with_a_stop(tmp_path: Path) -> None:
+    ops: list[list[object]] = []
+    page = Component()
+    object.__setattr__(page, "_runtime", lambda: type("R", (), {"page_op": ops.append})())
+    slot = _slot(tmp_path, max_size=1)
+    handle(
+        page, slot, {"op": "start", "entries": [{"ref": "a", "name": "a", "type": "", "size": 2}]}
+    )
+    handle(page, slot, {"op": "chunk", "ref": "gone", "offset": 0, "data": b"x"})
+    assert ops == [
+        [13, "upload", {"name": "photos", "stop": ["a"]}],
+        [13, "upload", {"name": "photos", "stop": ["gone"]}],
+    ]
+    with pytest.raises(UploadError, match="expected op start, chunk or cancel, got 'x'"):
+        handle(page, slot, {"op": "x"})
