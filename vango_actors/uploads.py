@@ -96,6 +96,8 @@ class UploadSlot:
                     self.errors.append(entry.error)
             if entry.error is None:
                 live += 1
+                if entry.size == 0:
+                    self._spool(entry)  # done at once: an empty file
             self.entries[entry.ref] = entry
         return fresh
 
@@ -112,10 +114,7 @@ class UploadSlot:
             return self._fail(
                 entry, f"more bytes than announced: {entry.received + len(data)} > {entry.size}"
             )
-        if entry.path is None:
-            fd, entry.path = tempfile.mkstemp(prefix="vango-upload-", dir=self.directory)
-            os.close(fd)
-        with open(entry.path, "ab") as spool:
+        with open(self._spool(entry), "ab") as spool:
             spool.write(data)
         entry.received += len(data)
         return entry
@@ -154,6 +153,12 @@ class UploadSlot:
             rules = ", ".join(self.accept)
             return f"{entry.name}: type {entry.type or 'unknown'} not accepted ({rules})"
         return None
+
+    def _spool(self, entry: UploadEntry) -> str:
+        if entry.path is None:
+            fd, entry.path = tempfile.mkstemp(prefix="vango-upload-", dir=self.directory)
+            os.close(fd)
+        return entry.path
 
     def _fail(self, entry: UploadEntry, reason: str) -> UploadEntry:
         entry.error = reason

@@ -218,3 +218,12 @@ def test_chunks_of_an_unknown_or_refused_entry_are_answered_with_a_stop(tmp_path
     ]
     with pytest.raises(UploadError, match="expected op start, chunk or cancel, got 'x'"):
         handle(page, slot, {"op": "x"})
+
+
+def test_an_empty_file_is_done_at_once_with_an_empty_spool_file(tmp_path: Path) -> None:
+    slot = _slot(tmp_path)
+    (entry,) = slot.start([{"ref": "e", "name": "empty.txt", "type": "text/plain", "size": 0}])
+    assert entry.done and entry.progress == 100
+    assert slot.consume() == [entry]
+    assert entry.path is not None and Path(entry.path).read_bytes() == b""
+    os.unlink(entry.path)
