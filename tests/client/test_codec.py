@@ -104,12 +104,20 @@ _ints = st.integers(-MAX_SAFE, MAX_SAFE) | st.sampled_from(
 )
 _floats = st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer())
 _text = st.text() | st.sampled_from(["x" * n for n in (31, 32, 255, 256, 65535, 65536)])
+
+
+def _plain_key(key: str) -> bool:
+    """A key JS keeps in insertion order: not ``__proto__``, not an array index like "12"
+    (JS objects list integer-like keys first, ascending, whatever order they were set in)."""
+    return key != "__proto__" and not (key.isascii() and key.isdigit())
+
+
 _values = st.recursive(
     st.none() | st.booleans() | _ints | _floats | _text,
     # "__proto__" keys cannot travel into the page as an evaluate() argument; see the test below
     lambda kids: (
         st.lists(kids, max_size=20)
-        | st.dictionaries(_text.filter(lambda k: k != "__proto__"), kids, max_size=20)
+        | st.dictionaries(_text.filter(_plain_key), kids, max_size=20)
     ),
     max_leaves=40,
 )
