@@ -303,6 +303,15 @@ class DevReloader:
         self.restarts = 0
 
     async def run(self) -> None:
+        """Serve and reload until SIGTERM/SIGHUP/SIGINT, then stop the child's process group."""
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._reload_forever)
+            with trio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP, signal.SIGINT) as got:
+                async for _ in got:
+                    nursery.cancel_scope.cancel()
+                    break
+
+    async def _reload_forever(self) -> None:
         print(f"vango-actors dev: http://{self.host}:{self.port}/ (watching for changes)")
         files = snapshot(self.watch)
         while True:

@@ -162,3 +162,6 @@ def test_dev_restarts_on_change_and_shows_start_errors(tmp_path: Path) -> None:
         assert "SyntaxError" in error
         page.write_text(page.read_text().replace("\ndef broken(:\n", ""))
         wait_for(url, lambda t: "Changed in devapp" in t)
+    # SIGTERM to the CLI also stops the server child it started: nothing listens any more
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
