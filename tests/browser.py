@@ -72,3 +72,28 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         except Exception as exc:  # a dead page must not hide the real failure
             print(f"screenshot of {name} failed: {exc}")
     context.close()
+
+
+# ------------------------------------------------------------------- waiting on the client
+
+IDLE = """(ms) => Promise.race([
+    window.vango._whenIdle().then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+])"""
+
+
+def wait_synced(page: Page, timeout_ms: int = 15_000) -> None:
+    """Connected, nothing queued or in flight: every event sent so far was answered."""
+    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=timeout_ms)
+    assert page.evaluate(IDLE, timeout_ms), "the client did not become idle"
+
+
+def open_live(page: Page, url: str) -> None:
+    """Load a live page, wait until synced, and mark the window to detect a full reload."""
+    page.goto(url)
+    wait_synced(page)
+    page.evaluate("() => { window.__notReloaded = true; }")  # vanishes on a full reload
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("() => window.__notReloaded === true"), "the page reloaded"

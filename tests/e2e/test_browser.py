@@ -7,32 +7,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser import assert_not_reloaded, open_live, wait_synced
 from tests.servers import Server
 
 from .proxy import CuttableProxy
 
 pytestmark = pytest.mark.browser
-
-IDLE = """(ms) => Promise.race([
-    window.vango._whenIdle().then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
-])"""
-
-
-def wait_synced(page: Page, timeout_ms: int = 10_000) -> None:
-    """Connected, nothing queued or in flight: every event sent so far was answered."""
-    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=timeout_ms)
-    assert page.evaluate(IDLE, timeout_ms), "the client did not become idle"
-
-
-def open_live(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_synced(page)
-    page.evaluate("() => { window.__notReloaded = true; }")  # vanishes on a full reload
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("() => window.__notReloaded === true"), "the page reloaded"
 
 
 def test_counter_counts_five_clicks_without_reload(page: Page, server: Server) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser import assert_not_reloaded, open_live, wait_synced
 from tests.servers import Server, hypercorn_server
 
 from ..faultproxy import ThreadedFaultProxy
@@ -17,26 +18,6 @@ from ..faultproxy import ThreadedFaultProxy
 pytestmark = pytest.mark.browser
 
 ENV = {"VANGO_SECRET_KEY": "fault-browser-key", "VANGO_DEV": "0"}
-
-IDLE = """(ms) => Promise.race([
-    window.vango._whenIdle().then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
-])"""
-
-
-def wait_synced(page: Page, timeout_ms: int = 15_000) -> None:
-    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=timeout_ms)
-    assert page.evaluate(IDLE, timeout_ms), "the client did not become idle"
-
-
-def open_live(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_synced(page)
-    page.evaluate("() => { window.__notReloaded = true; }")  # vanishes on a full reload
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("() => window.__notReloaded === true"), "the page reloaded"
 
 
 def wait_offline(page: Page) -> None:

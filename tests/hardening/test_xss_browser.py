@@ -13,16 +13,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser import wait_synced
 from tests.servers import Server, hypercorn_server
 
 from .pages.xss import PAYLOADS
 
 pytestmark = pytest.mark.browser
-
-IDLE = """(ms) => Promise.race([
-    window.vango._whenIdle().then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
-])"""
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +26,6 @@ def server() -> Iterator[Server]:
     env = {"VANGO_ROUTES": "tests.hardening.pages", "VANGO_SECRET_KEY": "xss"}
     with hypercorn_server(env=env) as running:
         yield running
-
-
-def wait_synced(page: Page) -> None:
-    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=10_000)
-    assert page.evaluate(IDLE, 10_000), "the client did not become idle"
 
 
 def poke_everything(page: Page) -> None:

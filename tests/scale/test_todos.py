@@ -8,14 +8,10 @@ import pytest
 import trio
 from playwright.sync_api import Page
 
+from tests.browser import wait_synced
 from tests.liveclient import open_page
 from tests.servers import Server, hypercorn_server
 from vango_actors.protocol import Patches
-
-IDLE = """(ms) => Promise.race([
-    window.vango._whenIdle().then(() => true),
-    new Promise((resolve) => setTimeout(() => resolve(false), ms)),
-])"""
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +21,7 @@ def server() -> Iterator[Server]:
 
 
 def synced(page: Page) -> None:
-    page.wait_for_function("() => window.vango && window.vango.state.connected", timeout=10_000)
-    assert page.evaluate(IDLE, 10_000), "the client did not become idle"
+    wait_synced(page)
 
 
 def titles(page: Page) -> list[str]:
