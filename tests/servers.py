@@ -22,11 +22,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 HYPERCORN = [sys.executable, "-m", "hypercorn"]
@@ -170,3 +174,21 @@ def hypercorn_server(
         yield server
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def serving_in_process(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI ``app`` with hypercorn's trio worker in this process on a free loopback
+    port; yields its base URL and shuts the server down on exit."""
+    config = Config()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            lambda task_status: serve(
+                app, config, shutdown_trigger=stop.wait, task_status=task_status
+            )
+        )
+        yield binds[0]
+        stop.set()

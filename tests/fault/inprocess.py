@@ -7,10 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
-import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
 
+from tests.servers import serving_in_process
 from vango_actors.asgi import VangoApp, create_app
 from vango_actors.manager import SessionManager
 
@@ -42,15 +40,5 @@ async def running_app(**overrides: Any) -> AsyncIterator[InProcessServer]:
     """The demo app on a free loopback port (``overrides``: Settings fields)."""
     overrides.setdefault("secret_keys", (KEY,))
     app = create_app("app_routes", **overrides)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    stop = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(
-            lambda task_status: serve(
-                app, config, shutdown_trigger=stop.wait, task_status=task_status
-            )
-        )
-        yield InProcessServer(binds[0], app)
-        stop.set()
+    async with serving_in_process(app) as base_url:
+        yield InProcessServer(base_url, app)

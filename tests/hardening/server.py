@@ -8,10 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
-import trio
-from hypercorn.config import Config
-from hypercorn.trio import serve
 
+from tests.servers import serving_in_process
 from vango_actors.asgi import VangoApp, create_app
 from vango_actors.live import LiveStats
 
@@ -35,18 +33,8 @@ class Server:
 async def running_app(**overrides: Any) -> AsyncIterator[Server]:
     """The app on a free loopback port, served by hypercorn's trio worker in this process."""
     app = create_app(ROUTES, secret_keys=(KEY,), **overrides)
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    stop = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(
-            lambda task_status: serve(
-                app, config, shutdown_trigger=stop.wait, task_status=task_status
-            )
-        )
-        yield Server(binds[0], app)
-        stop.set()
+    async with serving_in_process(app) as base_url:
+        yield Server(base_url, app)
 
 
 async def metrics(base_url: str) -> dict[str, float]:
