@@ -49,6 +49,11 @@ from .vdom import (
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = frozenset({"value", "checked", "selected"})
+#: ``<input>`` types whose ``.value`` mirrors the ``value`` attribute (the "default" and
+#: "default/on" value modes; ``file`` cannot be set): their value is diffed as an attribute.
+ATTR_VALUE_TYPES = frozenset(
+    {"checkbox", "radio", "hidden", "submit", "reset", "button", "image", "file"}
+)
 
 _TEXT = int(Op.TEXT)
 _SET_ATTR = int(Op.SET_ATTR)
@@ -318,9 +323,9 @@ def _diff_attrs(hid: int, tag: str, old: Any, new: Any, ops: Ops) -> None:
         if before is value or (before == value and type(before) is type(value)):
             continue
         if props and name in PROP_NAMES:
-            if tag != "textarea" or name != "value":
+            if name != "value" or tag == "select" or tag == "option":
                 _set_prop(hid, tag, name, before, value, ops)
-            continue
+            continue  # an input's value waits for its type; a textarea's is its text
         wire = attr_value(tag, name, value)
         if wire is None:
             if attr_value(tag, name, before) is not None:
@@ -331,10 +336,37 @@ def _diff_attrs(hid: int, tag: str, old: Any, new: Any, ops: Ops) -> None:
         if name in new:
             continue
         if props and name in PROP_NAMES:
-            if tag != "textarea" or name != "value":
+            if name != "value" or tag == "select" or tag == "option":
                 _set_prop(hid, tag, name, before, None, ops)
         elif before is not None and before is not False:
             ops.append([_REMOVE_ATTR, hid, name])
+    if tag == "input":
+        _diff_input_value(hid, old, new, ops)
+
+
+def input_type(attributes: Any) -> str:
+    """The state an ``<input>``'s ``type`` attribute selects (``"text"`` when absent)."""
+    kind = attributes.get("type")
+    return kind.lower() if type(kind) is str else "text"
+
+
+def _diff_input_value(hid: int, old: Any, new: Any, ops: Ops) -> None:
+    """An input's ``value``: SET_PROP in value mode, the attribute where ``.value`` mirrors it.
+
+    Checkbox, radio, hidden and button-like inputs read ``.value`` from the attribute (a
+    checkbox without one reads ``"on"``), so their value is SET_ATTR/REMOVE_ATTR. Runs after
+    the ``type`` op: a browser that switches a text input to such a type copies the live value
+    into the attribute, so after a type change from value mode the attribute is always sent.
+    """
+    before, value = old.get("value"), new.get("value")
+    if input_type(new) not in ATTR_VALUE_TYPES:
+        if before is not value and not (before == value and type(before) is type(value)):
+            _set_prop(hid, "input", "value", before, value, ops)
+        return
+    wire = attr_value("input", "value", value)
+    if input_type(old) in ATTR_VALUE_TYPES and wire == attr_value("input", "value", before):
+        return
+    ops.append([_REMOVE_ATTR, hid, "value"] if wire is None else [_SET_ATTR, hid, "value", wire])
 
 
 def _set_prop(hid: int, tag: str, name: str, before: Any, value: Any, ops: Ops) -> None:

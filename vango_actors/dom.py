@@ -20,8 +20,9 @@ from typing import Any, TypeAlias
 
 from attrs import define, field, frozen
 
+from .diff import ATTR_VALUE_TYPES, input_type
 from .errors import VangoError
-from .html import VOID_ELEMENTS, escape_attr, escape_text
+from .html import NEWLINE_DROPPING_TAGS, VOID_ELEMENTS, escape_attr, escape_text
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = ("value", "checked", "selected")
@@ -66,7 +67,11 @@ class DomElement:
         if name in self.props:
             return self.props[name]
         if name == "value":
-            return text_content(self) if self.tag == "textarea" else self.attrs.get("value", "")
+            if self.tag == "textarea":
+                return text_content(self)
+            if self.tag == "input" and input_type(self.attrs) in ("checkbox", "radio"):
+                return self.attrs.get("value", "on")  # the "default/on" value mode
+            return self.attrs.get("value", "")
         if name in ("checked", "selected"):
             return name in self.attrs
         raise ValueError(f"unknown property {name!r}: expected one of {PROP_NAMES}")
@@ -116,10 +121,14 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = DomElement("#fragment")
         self.stack = [self.root]
+        # The element whose start tag was the last token: a browser drops one newline that
+        # follows <pre>, <textarea> or <listing>.
+        self.just_opened: DomElement | None = None
 
     def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
         element = DomElement(tag, {name: value or "" for name, value in attributes})
         _adopt(self.stack[-1], element)
+        self.just_opened = element if tag in NEWLINE_DROPPING_TAGS else None
         if tag not in VOID_ELEMENTS:
             self.stack.append(element)
 
@@ -128,7 +137,11 @@ class _TreeBuilder(HTMLParser):
         if tag not in VOID_ELEMENTS:
             self.stack.pop()
 
+    def handle_comment(self, data: str) -> None:
+        self.just_opened = None
+
     def handle_endtag(self, tag: str) -> None:
+        self.just_opened = None
         for depth in range(len(self.stack) - 1, 0, -1):
             if self.stack[depth].tag == tag:
                 del self.stack[depth:]
@@ -136,6 +149,12 @@ class _TreeBuilder(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         parent = self.stack[-1]
+        if self.just_opened is not None:
+            if self.just_opened is parent and data.startswith("\n"):
+                data = data[1:]
+            self.just_opened = None
+            if not data:
+                return
         if parent.children and isinstance(parent.children[-1], DomText):
             parent.children[-1].text += data
         else:
@@ -248,13 +267,18 @@ class Document:
 def apply(document: Document, ops: Sequence[Sequence[Any]]) -> None:
     """Apply ``ops`` in order; raise :class:`PatchError` naming the first op that cannot apply.
 
-    Ops before the failing one stay applied (as in a browser).
+    Ops before the failing one stay applied (as in a browser). ``CALL "stream"`` ops are
+    applied after the others, as ``vango.rich.js`` does (their container may be new).
     """
+    calls = len(document.calls)
     for number, op in enumerate(ops):
         try:
             _apply_one(document, op)
         except PatchError as error:
             raise PatchError(f"op #{number} {_short(op)}: {error}") from None
+    for name, args in document.calls[calls:]:
+        if name == "stream":
+            _apply_stream(document, args)
 
 
 def _short(op: object) -> str:
@@ -305,11 +329,35 @@ def _op_text(document: Document, parent_hid: int, index: int, text: str) -> None
 def _op_set_attr(document: Document, hid: int, name: str, value: str) -> None:
     if name.lower() == "data-hid":
         raise PatchError("data-hid cannot be changed by SET_ATTR")
-    document.by_hid(hid).attrs[name.lower()] = value
+    element = document.by_hid(hid)
+    before = input_type(element.attrs) if element.tag == "input" else None
+    element.attrs[name.lower()] = value
+    if before is not None:
+        _type_changed(element, before)
 
 
 def _op_remove_attr(document: Document, hid: int, name: str) -> None:
-    document.by_hid(hid).attrs.pop(name.lower(), None)
+    element = document.by_hid(hid)
+    before = input_type(element.attrs) if element.tag == "input" else None
+    element.attrs.pop(name.lower(), None)
+    if before is not None:
+        _type_changed(element, before)
+
+
+def _type_changed(element: DomElement, before: str) -> None:
+    """An input's value across a ``type`` change, as the HTML spec's value modes say.
+
+    Value mode to an attribute-backed mode: a non-empty live value is written into the
+    ``value`` attribute; back to value mode: the live value is the attribute again.
+    """
+    after = input_type(element.attrs)
+    was_live, is_live = before not in ATTR_VALUE_TYPES, after not in ATTR_VALUE_TYPES
+    if was_live and not is_live:
+        live = element.props.pop("value", None)
+        if live:
+            element.attrs["value"] = str(live)
+    elif is_live and not was_live:
+        element.props.pop("value", None)
 
 
 def _op_set_prop(document: Document, hid: int, name: str, value: str | bool) -> None:
@@ -321,6 +369,9 @@ def _op_set_prop(document: Document, hid: int, name: str, value: str | bool) -> 
         raise PatchError(f"unknown property {name!r}: expected one of {PROP_NAMES}")
     if type(value) is not expected:
         raise PatchError(f"property {name!r} takes {expected.__name__}, got {type(value).__name__}")
+    if name == "value" and element.tag == "input" and input_type(element.attrs) in ATTR_VALUE_TYPES:
+        element.attrs["value"] = str(value)  # in these modes .value writes the attribute
+        return
     element.props[name] = value
 
 
@@ -397,6 +448,64 @@ def _op_call(document: Document, name: str, args: dict[str, Any]) -> None:
     document.calls.append((name, args))
 
 
+def _apply_stream(document: Document, args: dict[str, Any]) -> None:
+    """A stream op as ``vango.rich.js`` applies it: insert (a shown key is replaced in
+    place), delete by key, reset; a missing container is ignored (the client warns)."""
+    name = args.get("name")
+    found = document.select(f'[data-vango-stream="{name}"]') if isinstance(name, str) else []
+    if not found:
+        return
+    box = found[0]
+    do = args.get("do")
+    if do == "reset":
+        for child in list(box.children):
+            document._detach(child)
+            document._unindex(child)
+    elif do == "delete":
+        _stream_remove(document, box, str(args.get("key")))
+    elif do == "insert":
+        _stream_insert(document, box, args.get("at", -1), args.get("html", []))
+
+
+def _stream_item(box: DomElement, key: str) -> DomElement | None:
+    for child in box.children:
+        if isinstance(child, DomElement) and child.attrs.get("data-stream-key") == key:
+            return child
+    return None
+
+
+def _position(box: DomElement, node: DomNode) -> int:
+    return next(i for i, child in enumerate(box.children) if child is node)
+
+
+def _stream_remove(document: Document, box: DomElement, key: str) -> None:
+    item = _stream_item(box, key)
+    if item is not None:
+        document._detach(item)
+        document._unindex(item)
+
+
+def _stream_insert(document: Document, box: DomElement, at: Any, sources: Any) -> None:
+    elements = [c for c in box.children if isinstance(c, DomElement)]
+    before = elements[at] if isinstance(at, int) and 0 <= at < len(elements) else None
+    for source in sources if isinstance(sources, list) else []:
+        node = next((n for n in parse(str(source)) if isinstance(n, DomElement)), None)
+        if node is None:
+            continue
+        old = _stream_item(box, node.attrs.get("data-stream-key", ""))
+        if old is not None:
+            if old is before:
+                index = _position(box, old)
+                following = [c for c in box.children[index + 1 :] if isinstance(c, DomElement)]
+                before = following[0] if following else None
+            index = document._detach(old)
+            document._unindex(old)
+            document._insert(box, index, [node])
+            continue
+        index = len(box.children) if before is None else _position(box, before)
+        document._insert(box, index, [node])
+
+
 _HANDLERS: dict[int, tuple[int, Any, tuple[type | tuple[type, ...], ...]]] = {
     0: (4, _op_text, (int, int, str)),
     1: (4, _op_set_attr, (int, str, str)),
@@ -461,8 +570,12 @@ def _serialise(node: DomNode, out: list[str]) -> None:
     if node.tag in VOID_ELEMENTS:
         return
     if node.tag == "textarea" and "value" in node.props:
-        out.append(escape_text(str(node.props["value"])))
+        value = str(node.props["value"])
+        out.append(("\n" if value.startswith("\n") else "") + escape_text(value))
     else:
+        first = node.children[0] if node.children else None
+        if node.tag in NEWLINE_DROPPING_TAGS and isinstance(first, DomText):
+            out.append("\n" if first.text.startswith("\n") else "")
         for child in node.children:
             _serialise(child, out)
     out.append(f"</{node.tag}>")

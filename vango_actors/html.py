@@ -39,8 +39,11 @@ REFUSED_URL = "about:invalid#refused"
 ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"
 HID_ATTR = "data-hid"
 _RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
+#: Tags after whose start tag an HTML parser drops one newline: a text starting with "\n" gets
+#: an extra "\n" so it survives (as browsers and React serialise them).
+NEWLINE_DROPPING_TAGS = frozenset({"pre", "textarea", "listing"})
 #: Tags whose content is not rendered as ordinary children.
-_SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | {"textarea"}
+_SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | NEWLINE_DROPPING_TAGS
 
 _ATTR_NAME_RE = re.compile(ATTR_NAME_PATTERN)
 _TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
@@ -238,7 +241,8 @@ def _render_element(node: Element, out: list[str]) -> None:
 
 
 def _render_special(node: Element, out: list[str]) -> None:
-    """Void elements, ``script``/``style`` (raw text) and ``textarea`` (text or ``value=``)."""
+    """Void elements, ``script``/``style`` (raw text), ``textarea`` (text or ``value=``) and
+    ``pre``/``listing`` (a leading newline doubled, see :data:`NEWLINE_DROPPING_TAGS`)."""
     tag = node.tag
     parts = [f'<{tag} data-hid="h{node.hid}"' if node.hid is not None else f"<{tag}"]
     if _render_attrs(tag, node.attrs, parts):
@@ -246,8 +250,15 @@ def _render_special(node: Element, out: list[str]) -> None:
         out.append("".join(parts))
         return
     parts.append(">")
-    out.append("".join(parts))
     children = node.children
+    if tag in NEWLINE_DROPPING_TAGS and _starts_with_newline(children):
+        parts.append("\n")
+    out.append("".join(parts))
+    if tag == "pre" or tag == "listing":
+        for child in children:
+            _render(child, out)
+        out.append(f"</{tag}>")
+        return
     if tag in VOID_ELEMENTS:
         if children:
             raise ValueError(
@@ -279,7 +290,18 @@ def _render_textarea(node: Element, parts: list[str]) -> None:
     if node.children:
         raise ValueError("<textarea> takes its text from value= or from children, not both")
     text = attr_value("textarea", "value", node.attrs["value"]) or ""
-    parts.append(f">{escape_text(text)}</textarea>")
+    newline = "\n" if text.startswith("\n") else ""
+    parts.append(f">{newline}{escape_text(text)}</textarea>")
+
+
+def _starts_with_newline(children: tuple[Node, ...]) -> bool:
+    """True when the element's content begins with a newline (empty texts skipped)."""
+    for child in children:
+        if type(child) is not Text:
+            return False
+        if child.text:
+            return child.text.startswith("\n")
+    return False
 
 
 def _render_text_only(tag: str, children: tuple[Node, ...], out: list[str]) -> None:

@@ -76,15 +76,7 @@ def js_patched(client: ClientPage, a: Element, b: Element) -> tuple[bool, Any, A
 
 
 def browser_representable(a: Element, b: Element, ops: list[list[Any]]) -> bool:
-    """Pairs the property test leaves out; the known gaps each have an xfail test below."""
-    # Known gap (diff): an <input> changing `type` keeps its old `value` attribute (value
-    # travels as a property only), and a checkbox's .value reads it ("" instead of "on").
-    if any(op[0] in (1, 2) and op[2] == "type" for op in ops):
-        return False
-    # Known gap (html.render): a browser drops one newline right after <textarea>, so a
-    # value starting with "\n" loses it on first render.
-    if any(op[0] == 3 and str(op[3]).startswith("\n") for op in ops):
-        return False
+    """Pairs the property test leaves out (no browser can show them)."""
     # A single-choice <select> shows one option: a tree that marks several `selected` has no
     # browser equivalent (a parse keeps the last, SET_PROPs in order keep another).
     return single_choice(a) and single_choice(b)
@@ -140,7 +132,7 @@ def test_js_applier_turns_a_into_b(applier: ClientPage, pair: tuple[Element, Ele
     assert got == expected, (first_difference(got, expected), ops)
 
 
-# ------------------------------------------------------------------ known gaps, one test each
+# ------------------------------------------------------------------ former gaps, one test each
 
 
 def check_pair(client: ClientPage, a: Element, b: Element) -> None:
@@ -150,17 +142,29 @@ def check_pair(client: ClientPage, a: Element, b: Element) -> None:
     assert got == expected, (first_difference(got, expected), ops)
 
 
-@pytest.mark.xfail(strict=True, reason="html.render drops a textarea's leading newline")
 def test_textarea_value_with_leading_newline(applier: ClientPage) -> None:
+    # A browser drops one newline right after <textarea>/<pre>: html.render doubles it.
     check_pair(applier, h.div(h.textarea("x")), h.div(h.textarea("\nx")))
+    check_pair(applier, h.div(h.span("x")), h.div(h.textarea(value="\n\ny"), h.pre("\nz")))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="diff keeps an <input>'s value attribute across a type change"
-)
 def test_input_type_change_from_text_to_checkbox(applier: ClientPage) -> None:
+    # The old value attribute must go: a checkbox without one reads .value "on".
     check_pair(
         applier,
         h.div(h.input(type="text", value="")),
         h.div(h.input(type="checkbox", checked=False)),
+    )
+
+
+def test_input_type_changes_carry_the_value_attribute(applier: ClientPage) -> None:
+    check_pair(
+        applier,
+        h.div(h.input(type="text", value="typed"), h.input(type="checkbox", value="x")),
+        h.div(h.input(type="radio", value="r"), h.input(type="text", value="t")),
+    )
+    check_pair(
+        applier,
+        h.div(h.input(type="checkbox", value="x"), h.input(type="hidden", value="a")),
+        h.div(h.input(type="checkbox"), h.input(type="hidden", value="b")),
     )

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from vango_actors.vdom import AttrValue, Element, Node, Text, children_of
 
-CONTAINER_TAGS = ("div", "span", "p", "ul", "li", "b", "section")
+CONTAINER_TAGS = ("div", "span", "p", "ul", "li", "b", "section", "pre")
 TEXT_ALPHABET = st.characters(
     codec="utf-8", exclude_categories=("Cs", "Cc"), include_characters="<>&\"' \t\n"
 )
@@ -45,7 +45,11 @@ def form_controls(draw: st.DrawFn) -> Element:
             found["value"] = draw(attr_texts)
         return Element("input", found)
     if kind == "checkbox":
-        return Element("input", {"type": "checkbox", "checked": draw(st.booleans())})
+        found = {"type": draw(st.sampled_from(["checkbox", "radio"]))}
+        found["checked"] = draw(st.booleans())
+        if draw(st.booleans()):
+            found["value"] = draw(attr_texts)
+        return Element("input", found)
     if kind == "textarea":
         if draw(st.booleans()):
             return Element("textarea", {"value": draw(attr_texts)})
@@ -123,8 +127,10 @@ def _mutate_control(draw: st.DrawFn, control: Element) -> Node:
     if draw(st.integers(0, 2)) == 0:
         return draw(form_controls())
     found = dict(control.attrs)
-    if control.tag == "input" and found.get("type") == "checkbox":
+    if control.tag == "input" and found.get("type") in ("checkbox", "radio"):
         found["checked"] = draw(st.sampled_from([True, False, None]))
+        if draw(st.booleans()):
+            found["value"] = draw(st.one_of(st.none(), attr_texts))
     elif control.tag == "input":
         found["value"] = draw(st.one_of(st.none(), attr_texts))
     elif control.tag == "textarea":

@@ -159,6 +159,34 @@ def test_removed_input_value_sets_the_property_to_empty() -> None:
     assert ops == [[Op.SET_PROP, 1, "value", ""]]
 
 
+def test_attribute_backed_input_values_travel_as_attributes() -> None:
+    # checkbox/radio/hidden read .value from the attribute (a checkbox without one: "on").
+    old, ids = mounted(h.div(h.input(type="checkbox", value="x"), h.input(type="hidden", value=1)))
+    new = h.div(h.input(type="checkbox"), h.input(type="hidden", value=2))
+    ops, _ = diff(old, new, ids)
+    assert ops == [[Op.REMOVE_ATTR, 2, "value"], [Op.SET_ATTR, 3, "value", "2"]]
+
+
+def test_input_type_change_sends_the_value_attribute_after_the_type() -> None:
+    # Leaving value mode, a browser copies the live value into the attribute: always resent.
+    old, ids = mounted(h.div(h.input(type="text", value=""), h.input(value="a")))
+    new = h.div(h.input(type="checkbox", checked=False), h.input(type="radio", value="a"))
+    ops, _ = diff(old, new, ids)
+    assert ops == [
+        [Op.SET_ATTR, 2, "type", "checkbox"],
+        [Op.REMOVE_ATTR, 2, "value"],
+        [Op.SET_ATTR, 3, "type", "radio"],
+        [Op.SET_ATTR, 3, "value", "a"],
+    ]
+    assert_patches_to(old, ops, diff(old, new, HidCounter(3))[1])
+    back, _ = diff(new, h.div(h.input(type="text"), h.input(value="b")), ids)
+    assert back == [  # back to value mode: .value is the attribute again, then the prop
+        [Op.SET_ATTR, 2, "type", "text"],
+        [Op.REMOVE_ATTR, 3, "type"],
+        [Op.SET_PROP, 3, "value", "b"],
+    ]
+
+
 def test_keyed_insert_remove_and_move() -> None:
     old, ids = mounted(h.ul([h.li(k, key=k) for k in "abcd"]))  # li hids: a=2 b=3 c=4 d=5
     ops, new = diff(old, h.ul([h.li(k, key=k) for k in "dbxa"]), ids)

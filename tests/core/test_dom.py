@@ -21,6 +21,29 @@ def page() -> Document:
     return Document.from_html(PAGE)
 
 
+def test_parse_drops_one_newline_after_pre_textarea_and_listing_like_a_browser() -> None:
+    pre, area, div = parse("<pre>\n\nx</pre><textarea>\ny</textarea><div>\nz</div>")
+    assert isinstance(pre, DomElement) and pre.text_content == "\nx"
+    assert isinstance(area, DomElement) and area.prop("value") == "y"
+    assert isinstance(div, DomElement) and div.text_content == "\nz"
+    [pre] = parse("<pre><!-- c -->\nx</pre>")
+    assert isinstance(pre, DomElement) and pre.text_content == "\nx"
+    assert pre.to_html() == "<pre>\n\nx</pre>"
+
+
+def test_checkbox_value_mirrors_its_attribute_across_type_changes() -> None:
+    document = Document.from_html('<input data-hid="h1" type="text" value="a">')
+    box = document.by_hid(1)
+    document.apply([[3, 1, "value", "typed"], [1, 1, "type", "checkbox"]])
+    assert box.attrs["value"] == "typed" and box.prop("value") == "typed"
+    document.apply([[2, 1, "value"]])
+    assert box.prop("value") == "on"
+    document.apply([[3, 1, "value", "v"]])  # .value writes the attribute in this mode
+    assert box.attrs["value"] == "v"
+    document.apply([[2, 1, "type"]])  # back to text: the live value is the attribute again
+    assert box.prop("value") == "v" and "value" not in box.props
+
+
 def test_parse_builds_elements_text_and_void_elements() -> None:
     [div] = parse('<div a="1" b><br><p>x &lt; y</p>tail</div>')
     assert isinstance(div, DomElement)

@@ -138,6 +138,15 @@ def test_hids_render_first_as_data_hid() -> None:
     assert render(tree) == '<p data-hid="h7" class="x"><b data-hid="h8">y</b></p>'
 
 
+def test_a_leading_newline_in_textarea_and_pre_is_doubled() -> None:
+    # An HTML parser drops one newline right after <textarea>/<pre>/<listing>.
+    assert render(h.textarea("\nx")) == "<textarea>\n\nx</textarea>"
+    assert render(h.textarea(value="\n")) == "<textarea>\n\n</textarea>"
+    assert render(h.pre("\n<a>", h.b("x"), id="p")) == '<pre id="p">\n\n&lt;a&gt;<b>x</b></pre>'
+    assert render(h.pre(h.b("\nx"))) == "<pre><b>\nx</b></pre>"
+    assert render(h.pre("x\n")) == "<pre>x\n</pre>"
+
+
 def test_textarea_value_is_its_escaped_text() -> None:
     assert render(h.textarea(value="</textarea><b>")) == (
         "<textarea>&lt;/textarea&gt;&lt;b&gt;</textarea>"
