@@ -1,32 +1,128 @@
 """`/chat`: one room for every session in every worker process (pub/sub + services).
 
 Messages go through the ChatRoom service (``services/chat.py``), which publishes them on
-``chat:lobby``; this page subscribes to that topic and to its presence topic, and joins the
-Presence service (``#online``) for as long as the session lives.
+``chat:lobby``. The page is three components, so that a message costs each session O(1):
+
+- :class:`ChatFeed` (``#messages``) subscribes to the room's topic and shows the last
+  ``ChatRoom.history_size`` messages as a :class:`~vango_actors.streams.Stream`: a new
+  message is one ``CALL "stream"`` op with the row's HTML (rendered once per process and
+  shared by every session, see :func:`row_html`), plus one delete when the oldest row falls
+  out. No message list is kept, re-rendered or diffed per session.
+- :class:`Online` (``#online``) subscribes to the page's presence topic.
+- :class:`Chat`, the page, joins the Presence service for as long as the session lives and
+  owns the form.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from services.chat import ChatRoom
 from services.presence import Presence
 from vango_actors import Element, h
+from vango_actors import html as _html
 from vango_actors.component import Component
 from vango_actors.protocol import Event
 from vango_actors.pubsub import PubSubUnavailable
 from vango_actors.routing import live_page
 from vango_actors.service import ServiceUnavailable
+from vango_actors.streams import Stream
 
 PAGE = "/chat"
 UNAVAILABLE = "Chat is unavailable right now; your message was not sent. Try again shortly."
+
+Message = dict[str, Any]
 
 
 def member_id(session_id: str) -> str:
     """A public id for a session (the session id itself is a secret)."""
     return hashlib.sha256(session_id.encode()).hexdigest()[:12]
+
+
+def valid_message(message: Any) -> bool:
+    return (
+        isinstance(message, dict)
+        and isinstance(message.get("id"), str)
+        and isinstance(message.get("user"), str)
+        and isinstance(message.get("text"), str)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def row_html(key: str, user: str, text: str) -> str:
+    """One message row as a stream item. Cached: every session of this process that shows
+    the message sends the same bytes, so it is rendered once, not once per session."""
+    return _html.render(
+        h.li(
+            h.strong(user),
+            ": ",
+            h.span(text, class_="text"),
+            class_="message",
+            data_stream_key=key,
+        )
+    )
+
+
+class _Rows(Stream[Message]):
+    def item_html(self, item: Message) -> str:
+        return row_html(item["id"], item["user"], item["text"])
+
+
+def _row(message: Message) -> Element:  # the same row as an element (Stream's render_item)
+    return h.li(h.strong(message["user"]), ": ", h.span(message["text"], class_="text"))
+
+
+class ChatFeed(Component):
+    """``#messages``: the last ``limit`` messages of ``topic`` (props ``topic``, ``history``
+    (a callable returning the messages to start with, oldest first) and ``limit``)."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.limit: int = props.get("limit", ChatRoom.history_size)
+        self.order: deque[str] = deque()  # ids shown, oldest first (ids only: no messages)
+        self.shown: set[str] = set()
+        self.rows = _Rows(self, "messages", _row, tag="ul")
+        self.subscribe(props["topic"], self.on_message)
+        history: Callable[[], Iterable[Any]] = props["history"]
+        self.show(history())
+
+    def on_message(self, message: Any) -> None:
+        self.show((message,))
+
+    def show(self, messages: Iterable[Any]) -> None:
+        """Append the valid messages not shown yet; drop the oldest rows past ``limit``."""
+        fresh = [m for m in messages if valid_message(m) and m["id"] not in self.shown]
+        if not fresh:
+            return
+        self.rows.append(fresh)
+        for message in fresh:
+            self.order.append(message["id"])
+            self.shown.add(message["id"])
+        while len(self.order) > self.limit:
+            oldest = self.order.popleft()
+            self.shown.discard(oldest)
+            self.rows.delete(oldest)
+
+    def render(self) -> Element:
+        return self.rows.container(id="messages")
+
+
+class Online(Component):
+    """``#online``: who is on the page, in every worker (props ``me``: my member id)."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.me: str = props["me"]
+        self.subscribe(Presence.topic_for(PAGE), self.on_presence)
+        self.members = Presence.instance().members(PAGE)
+
+    def on_presence(self, members: list[dict[str, Any]]) -> None:
+        self.members = members
+
+    def render(self) -> Element:
+        return h.ul([_member(m, self.me) for m in self.members], id="online")
 
 
 class ChatInput(Component):
@@ -54,29 +150,15 @@ class Chat(Component):
         self.presence = Presence.instance()
         self.member = member_id(self.session.id)
         self.name = f"guest-{self.member[:5]}"
-        self.messages = self.room.history()
         self.error = ""
         self.sent = 0
-        self.subscribe(self.room.topic, self.on_message)
-        self.subscribe(Presence.topic_for(PAGE), self.on_presence)
         await self.presence.join(PAGE, self.member, {"name": self.name})
-        self.online = self.presence.members(PAGE)
 
     async def unmount(self) -> None:
         try:
             await self.presence.leave(PAGE, self.member)
         except ServiceUnavailable:
             pass  # shutting down: the presence service is gone with every member
-
-    def on_message(self, message: Any) -> None:
-        if not isinstance(message, dict) or not isinstance(message.get("id"), str):
-            return
-        if any(m["id"] == message.get("id") for m in self.messages):
-            return  # already in the history this page started with
-        self.messages = [*self.messages, message][-ChatRoom.history_size :]
-
-    def on_presence(self, members: list[dict[str, Any]]) -> None:
-        self.online = members
 
     async def send(self, event: Event) -> None:
         form = event.payload.get("form", {})
@@ -96,11 +178,8 @@ class Chat(Component):
             h.h1("Chat"),
             h.p("You are ", h.strong(self.name, id="me"), "."),
             h.div(
-                h.ul([_message(m) for m in self.messages], id="messages"),
-                h.aside(
-                    h.h2("Online"),
-                    h.ul([_member(m, self.member) for m in self.online], id="online"),
-                ),
+                h(ChatFeed, topic=self.room.topic, history=self.room.history),
+                h.aside(h.h2("Online"), h(Online, me=self.member)),
                 class_="chat",
             ),
             h.form(
@@ -112,16 +191,6 @@ class Chat(Component):
             h.p(self.error, id="chat-error", class_="error"),
             h.p(h.a("all demos", href="/")),
         )
-
-
-def _message(message: dict[str, Any]) -> Element:
-    return h.li(
-        h.strong(str(message.get("user", "?"))),
-        ": ",
-        h.span(str(message.get("text", "")), class_="text"),
-        key=str(message["id"]),
-        class_="message",
-    )
 
 
 def _member(member: dict[str, Any], me: str) -> Element:

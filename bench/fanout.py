@@ -2,11 +2,14 @@
 
     python -m bench fanout [--sessions 1000] [--messages 20] [--redis-clients 100]
 
-``in_process``: one process, the memory broker, ``--sessions`` live sessions of a chat feed
-page (keyed ``<li>`` list of the last 50 messages, as /chat renders it), each attached with a
-task draining its outbox like a connection's writer. One publish at a time; per message, the
-time until *every* session's PATCHES frame is in its connection's outbox (target < 100 ms
-for 1,000 sessions), reported as median and worst over ``--messages`` messages.
+``in_process``: one process, the memory broker, ``--sessions`` live sessions of a page whose
+message list is /chat's own ``ChatFeed`` (the last 50 messages as a stream, full from the
+start: each new message is one row inserted and the oldest deleted), each attached with a
+task draining its outbox like the ASGI door's writer task. One publish at a time; per
+message, the time from the publish call until the *last* session's PATCHES frame has been
+taken from its outbox by that writer task (server side: no socket write, no client; target
+< 100 ms for 1,000 sessions), median and worst over ``--messages`` messages, and the process
+CPU time over the same span.
 
 ``redis``: a real redis-server and two ``hypercorn -k trio`` processes with
 ``VANGO_PUBSUB=redis://...``; ``--redis-clients`` protocol clients on /chat, half on each
@@ -18,84 +21,127 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import statistics
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import trio
 import trio.testing
 
+from app_routes.chat import ChatFeed
 from vango_actors import Component, Element, h, open_runtime
+from vango_actors.actor import DIRECT_QUEUE, DIRECT_SENT
+from vango_actors.fastdoor import OP_BINARY, frame
 from vango_actors.protocol import VERSION, Hello
 from vango_actors.pubsub import open_pubsub
 
 TOPIC = "chat:bench"
 
 
-class Feed(Component):
-    def mount(self, props: Mapping[str, Any]) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.subscribe(TOPIC, self.on_message)
+HISTORY = [{"id": f"h{n}", "user": "bench", "text": f"earlier {n}"} for n in range(50)]
 
-    def on_message(self, message: dict[str, Any]) -> None:
-        self.messages = [*self.messages, message][-50:]
+
+def _history() -> list[dict[str, Any]]:
+    return HISTORY
+
+
+class Feed(Component):
+    """The message part of /chat: its ChatFeed, started with a full history."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        pass
 
     def render(self) -> Element:
-        return h.main(
-            h.ul(
-                [
-                    h.li(h.strong(m["user"]), ": ", h.span(m["text"]), key=m["id"])
-                    for m in self.messages
-                ],
-                id="messages",
-            )
-        )
+        return h.main(h(ChatFeed, topic=TOPIC, history=_history))
 
 
-async def _in_process(sessions: int, messages: int) -> dict[str, Any]:
+async def _in_process(sessions: int, messages: int, door: str) -> dict[str, Any]:
+    """``door`` "asgi": frames go to the outbox and a writer task per session takes them;
+    "fast": the actor writes each frame straight into a real socket (the fast door's direct
+    path: ``send`` on a non-blocking socketpair, no task), as deploy/ runs it."""
     latencies: list[float] = []
     cpu: list[float] = []
+    sockets: list[socket.socket] = []
     async with (
         open_pubsub("memory") as broker,
         open_runtime(outbox_size=64, max_sessions=sessions + 1) as rt,
         trio.open_nursery() as nursery,
     ):
         arrived = [0]
-        done = trio.Event()
+        done = [trio.Event()]
+
+        def patches_written() -> None:
+            arrived[0] += 1
+            if arrived[0] == sessions:
+                done[0].set()
 
         async def drain(att: Any) -> None:
             async for frame in att.outbox:
-                if frame[1] == 4:  # PATCHES
-                    arrived[0] += 1
-                    if arrived[0] == sessions:
-                        done.set()
+                if frame and frame[1] == 4:  # PATCHES
+                    patches_written()
 
         for _ in range(sessions):
             created = await rt.create(Feed)
             sid = created.session_id
             att = await rt.attach(sid, Hello(VERSION, sid, "", 0, 0, "/"))
             nursery.start_soon(drain, att)
+            if door == "fast":
+                att.direct = _socket_writer(sockets, patches_written)
         await trio.testing.wait_all_tasks_blocked()
         for n in range(messages + 1):
-            arrived[0], done = 0, trio.Event()
+            arrived[0], done[0] = 0, trio.Event()
             start, start_cpu = time.perf_counter(), time.process_time()
             await broker.publish(TOPIC, {"id": f"m{n}", "user": "bench", "text": f"hello {n}"})
-            await done.wait()
+            await done[0].wait()
             if n:  # the first one warms caches
                 latencies.append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
+            _empty(sockets)
         nursery.cancel_scope.cancel()
+    for sock in sockets:
+        sock.close()
     return {
+        "door": door,
         "sessions": sessions,
         "messages": messages,
         "all_written_ms_median": round(statistics.median(latencies), 2),
         "all_written_ms_max": round(max(latencies), 2),
         "cpu_ms_median": round(statistics.median(cpu), 2),
+        "cpu_us_per_session": round(statistics.median(cpu) * 1000 / sessions, 1),
         "target_ms": 100,
     }
+
+
+def _socket_writer(sockets: list[socket.socket], written: Callable[[], None]) -> Any:
+    """The fast door's direct send on a socketpair: one WebSocket frame, one ``send``."""
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.setblocking(False)
+    sockets += [ours, theirs]
+
+    def direct(data: bytes) -> int:
+        try:
+            ours.send(frame(OP_BINARY, data))
+        except BlockingIOError:
+            return DIRECT_QUEUE
+        if data[1] == 4:
+            written()
+        return DIRECT_SENT
+
+    return direct
+
+
+def _empty(sockets: list[socket.socket]) -> None:
+    for sock in sockets[1::2]:
+        try:
+            while sock.recv(65536):
+                pass
+        except BlockingIOError:
+            pass
 
 
 async def _redis(clients: int, messages: int) -> dict[str, Any]:
@@ -163,7 +209,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--skip-redis", action="store_true")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"benchmark": "fanout"}
-    result["in_process"] = trio.run(_in_process, args.sessions, args.messages)
+    result["in_process"] = trio.run(_in_process, args.sessions, args.messages, "asgi")
+    result["in_process_fast_door"] = trio.run(_in_process, args.sessions, args.messages, "fast")
     if not args.skip_redis:
         result["redis"] = trio.run(_redis, args.redis_clients, max(3, args.messages // 4))
     print(json.dumps(result, indent=2))

@@ -272,6 +272,10 @@ class SessionActor:
     async def send(self, message: Call | Crash) -> None:
         await self.mailbox.send(message)
 
+    def send_nowait(self, message: Call | Crash) -> None:
+        """Queue ``message`` without waiting; trio.WouldBlock when the mailbox is full."""
+        self.mailbox.send_nowait(message)
+
     # ------------------------------------------------------------------ task
 
     async def run(self, *, task_status: trio.TaskStatus[str]) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import random
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
@@ -40,7 +41,7 @@ from .errors import VangoError
 
 if TYPE_CHECKING:
     from .component import Host
-    from .scheduler import TaskHandle
+    from .scheduler import Call, TaskHandle
 
 log = logging.getLogger("vango_actors.pubsub")
 
@@ -156,11 +157,17 @@ class Subscription:
             self._send.close()
 
 
+class _Subscriber(Protocol):
+    topic: str
+
+    def _offer(self, data: bytes) -> bool: ...
+
+
 class Hub:
     """The subscriptions of this process, by topic; delivers encoded messages to them."""
 
     def __init__(self) -> None:
-        self._topics: dict[str, set[Subscription]] = {}
+        self._topics: dict[str, dict[_Subscriber, None]] = {}  # insertion-ordered sets
         self.delivered = 0
         self.dropped = 0
 
@@ -168,8 +175,14 @@ class Hub:
         if not isinstance(topic, str) or not topic:
             raise ValueError(f"subscribe: expected a non-empty str topic, got {topic!r}")
         sub = Subscription(self, topic, buffer)
-        self._topics.setdefault(topic, set()).add(sub)
+        self._add(sub)
         return sub
+
+    def _add(self, sub: _Subscriber) -> None:
+        topic = sub.topic
+        if not isinstance(topic, str) or not topic:
+            raise ValueError(f"subscribe: expected a non-empty str topic, got {topic!r}")
+        self._topics.setdefault(topic, {})[sub] = None
 
     def deliver(self, topic: str, data: bytes) -> int:
         """Offer ``data`` to every local subscription of ``topic``; returns how many took it."""
@@ -188,10 +201,10 @@ class Hub:
     def count(self) -> int:
         return sum(len(subs) for subs in self._topics.values())
 
-    def _remove(self, sub: Subscription) -> None:
+    def _remove(self, sub: _Subscriber) -> None:
         subs = self._topics.get(sub.topic)
         if subs is not None:
-            subs.discard(sub)
+            subs.pop(sub, None)
             if not subs:
                 del self._topics[sub.topic]
 
@@ -554,27 +567,91 @@ async def open_pubsub(
 
 
 def subscribe_host(host: Host, topic: str, handler: Callable[[Any], Any]) -> TaskHandle:
-    """Forward ``topic``'s messages to ``host``'s instance as ``handler(message)`` calls.
+    """Deliver ``topic``'s messages to ``host``'s instance as ``handler(message)`` calls.
 
-    The subscription is registered now; a task of the instance's scheduler forwards each
-    message through the session mailbox (like a timer tick), so unmount, restart and session
-    end cancel it and unsubscribe.
+    The subscription is registered now and belongs to the instance (unmount, restart and
+    session end cancel it); see :class:`HostSubscription`.
     """
-    sub = current().subscribe(topic)
-    try:
-        return host.scheduler().spawn(_forward, (sub, host, host.generation, handler), None)
-    except BaseException:
-        sub.close()
-        raise
+    from .scheduler import TaskHandle
+
+    scheduler = host.scheduler()
+    sub = HostSubscription(current().hub, topic, host, handler)
+    scheduler.scopes.add(sub)
+    return TaskHandle(sub)
 
 
-async def _forward(
-    sub: Subscription, host: Host, generation: int, handler: Callable[[Any], Any]
-) -> None:
-    from .scheduler import Call
+class HostSubscription:
+    """A component's subscription: each message goes straight into the session mailbox.
 
-    try:
-        async for message in sub:
-            await host.runtime.send(Call(host, generation, handler, (message,), "pubsub"))
-    finally:
-        sub.close()
+    Publishing puts a ``Call(handler, message)`` in the mailbox of the subscribed session
+    with ``send_nowait``: no task and no channel hop per subscriber. Only when that mailbox
+    is full do messages wait, in order, in a backlog of at most ``DEFAULT_BUFFER`` that one
+    task of the instance feeds in; beyond it they are dropped and counted, as a full
+    :class:`Subscription` does. Each subscriber decodes its own copy of a message (handlers
+    may keep or change what they get).
+    """
+
+    __slots__ = ("_backlog", "_hub", "dropped", "generation", "handler", "host", "topic")
+
+    def __init__(self, hub: Hub, topic: str, host: Host, handler: Callable[[Any], Any]) -> None:
+        self.topic = topic
+        self.host = host
+        self.generation = host.generation
+        self.handler = handler
+        self.dropped = 0
+        self._hub: Hub | None = hub
+        self._backlog: deque[Call] | None = None  # set while a task feeds a full mailbox
+        hub._add(self)
+
+    @property
+    def cancel_called(self) -> bool:
+        return self._hub is None
+
+    def cancel(self) -> None:
+        """Unsubscribe (idempotent); messages already in the mailbox are dropped there."""
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            hub._remove(self)
+            scheduler = self.host._scheduler
+            if scheduler is not None:
+                scheduler.scopes.discard(self)
+
+    def _offer(self, data: bytes) -> bool:
+        from .scheduler import Call
+
+        call = Call(self.host, self.generation, self.handler, (decode_message(data),), "pubsub")
+        backlog = self._backlog
+        if backlog is None:
+            try:
+                self.host.runtime.send_nowait(call)
+                return True
+            except trio.WouldBlock:
+                return self._start_backlog(call)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                self.cancel()  # the session is ending
+                return False
+        if len(backlog) >= DEFAULT_BUFFER:
+            self.dropped += 1
+            return False
+        backlog.append(call)
+        return True
+
+    def _start_backlog(self, call: Call) -> bool:
+        try:
+            self.host.scheduler().spawn(self._feed, (), None)
+        except trio.ClosedResourceError:
+            self.cancel()  # the session is ending
+            return False
+        self._backlog = deque([call])
+        return True
+
+    async def _feed(self) -> None:
+        """Move the backlog into the mailbox in order, waiting for room."""
+        backlog = self._backlog
+        assert backlog is not None
+        try:
+            while backlog:
+                await self.host.runtime.send(backlog[0])
+                backlog.popleft()
+        finally:
+            self._backlog = None

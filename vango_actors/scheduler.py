@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 import trio
@@ -43,12 +43,20 @@ class Crash:
     where: str = "background task"
 
 
+class Cancellable(Protocol):
+    """What an instance owns besides tasks (e.g. a pub/sub subscription): cancel at unmount."""
+
+    def cancel(self) -> None: ...
+    @property
+    def cancel_called(self) -> bool: ...
+
+
 class TaskHandle:
     """Cancels one timer or background task; cancelling twice or after it ended is a no-op."""
 
     __slots__ = ("_scope",)
 
-    def __init__(self, scope: trio.CancelScope) -> None:
+    def __init__(self, scope: Cancellable) -> None:
         self._scope = scope
 
     def cancel(self) -> None:
@@ -67,7 +75,7 @@ class InstanceScheduler:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.generation = host.generation
-        self.scopes: set[trio.CancelScope] = set()
+        self.scopes: set[Cancellable] = set()  # task scopes and subscriptions
 
     def every(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
         _check_interval("every", seconds)
@@ -87,9 +95,9 @@ class InstanceScheduler:
         return self._start(self._background, async_fn, args, on_done)
 
     def cancel_all(self) -> None:
-        for scope in self.scopes:
+        scopes, self.scopes = self.scopes, set()
+        for scope in scopes:
             scope.cancel()
-        self.scopes.clear()
 
     # ------------------------------------------------------------------ tasks
 

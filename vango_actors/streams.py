@@ -58,6 +58,9 @@ class Stream(Generic[T]):
         self._initial_html = ""
         self._rendered = False
         self.sent = 0  # items sent to the client so far (a counter, not the items)
+        # the last container: given back as is while nothing it shows changed, so the diff
+        # skips it (``old is new``) and a render after an append costs no walk
+        self._container: tuple[dict[str, Any], str, Element] | None = None
 
     # ------------------------------------------------------------------ rendering
 
@@ -67,10 +70,15 @@ class Stream(Generic[T]):
             self._rendered = True
             self._initial_html = "".join(self._initial)
             self._initial = []
-        kids = [h.raw(self._initial_html)] if self._initial_html else []
         if self.on_event is not None:
             attrs["on_stream"] = self.on_event
-        return getattr(h, self.tag)(*kids, data_vango_stream=self.name, **attrs)  # type: ignore[no-any-return]
+        last = self._container
+        if last is not None and last[1] is self._initial_html and last[0] == attrs:
+            return last[2]
+        kids = [h.raw(self._initial_html)] if self._initial_html else []
+        element: Element = getattr(h, self.tag)(*kids, data_vango_stream=self.name, **attrs)
+        self._container = (attrs, self._initial_html, element)
+        return element
 
     def item_html(self, item: T) -> str:
         """One item's HTML: the rendered element with ``data-stream-key`` added."""

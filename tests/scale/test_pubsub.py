@@ -159,3 +159,23 @@ async def test_service_calls_run_in_order_and_crashes_restart_it_until_the_budge
 async def test_instance_of_a_service_that_is_not_running_says_how_to_start_it() -> None:
     with pytest.raises(ServiceUnavailable, match=r"Counter is not running: list it in create_app"):
         Counter.instance()
+
+
+async def test_a_full_mailbox_keeps_messages_in_order_up_to_the_buffer_then_drops() -> None:
+    """Delivery is a send_nowait into the session mailbox; when it is full, messages wait in
+    order in the subscription's backlog (DEFAULT_BUFFER), and only beyond it are dropped."""
+    sent = 2 + pubsub.DEFAULT_BUFFER + 5
+    async with open_pubsub() as broker, open_runtime(mailbox_size=2, outbox_size=1024) as rt:
+        browser = await Browser.open(rt, Listener)
+        await browser.settle()
+        taken = [broker.publish_local("news", n) for n in range(sent)]  # no checkpoint
+        kept = sum(taken)  # the mailbox (2, +1 handed to the waiting actor), then the backlog
+        assert kept == 3 + pubsub.DEFAULT_BUFFER
+        assert taken == [1] * kept + [0] * (sent - kept)
+        await browser.settle()
+        got = browser.doc.select("#got")[0].text_content.split(", ")
+        assert got == [str(n) for n in range(kept)]
+        assert broker.status().dropped == sent - kept
+        await broker.publish("news", "after")  # the backlog is empty again: direct delivery
+        await browser.settle()
+        assert browser.doc.select("#got")[0].text_content.endswith(", after")
