@@ -1,19 +1,28 @@
 """The chat room service: keeps the last N messages, fans new ones out through pub/sub.
 
 ``await ChatRoom.instance().post(user, text)`` publishes on ``chat:<room>`` (every process
-sharing the backend receives it); pages subscribe to :data:`ChatRoom.topic` and read
-:meth:`ChatRoom.history` at mount. Each process's room remembers what it received since it
-started (a new worker starts with an empty history: pub/sub keeps nothing).
+sharing the backend receives it) and keeps it among the room's last ``history_size``
+messages in the backend (``publish_and_keep``: with Redis a capped list that every process
+shares). Pages subscribe to :data:`ChatRoom.topic` and read :meth:`ChatRoom.history` at
+mount: each process's room holds a local copy, loaded from the backend when the room starts
+(a worker started later, or restarted, shows the messages sent before it) and kept up to
+date by the subscription. If Redis is down when the room starts, it loads once Redis is back.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import deque
 from typing import Any, ClassVar
 
+import trio
+
+from vango_actors.pubsub import PubSubUnavailable
 from vango_actors.service import Service
+
+log = logging.getLogger("services.chat")
 
 MAX_LENGTH = 500  # characters in one message
 MAX_NAME = 40
@@ -34,11 +43,38 @@ class ChatRoom(Service):
     async def init(self) -> None:
         self.history_ = deque(maxlen=self.history_size)
         self._seen: set[str] = set()
+        try:  # before the app serves pages (bounded by the broker's timeout)
+            self._merge(await self.pubsub.recent(self.topic, self.history_size))
+        except PubSubUnavailable as exc:
+            log.warning("chat history not loaded at start: %s", exc)
 
     async def run(self) -> None:
-        with self.pubsub.subscribed(self.topic) as sub:
-            async for message in sub:
-                self.remember(message)
+        with self.pubsub.subscribed(self.topic) as sub:  # first: nothing sent from now is missed
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._load_history)
+                async for message in sub:
+                    self.remember(message)
+
+    async def _load_history(self) -> None:
+        """Once subscribed (Redis: once the listener is up), load again what the backend kept:
+        messages sent between the load in ``init`` and the subscription are not missed."""
+        while True:
+            await self.pubsub.wait_connected()
+            try:
+                kept = await self.pubsub.recent(self.topic, self.history_size)
+                break
+            except PubSubUnavailable as exc:
+                log.warning("chat history not loaded yet: %s", exc)
+                await trio.sleep(1.0)
+        self._merge(kept)
+
+    def _merge(self, kept: list[Any]) -> None:
+        """The kept messages (oldest first), then those received here that they lack."""
+        received = list(self.history_)
+        self.history_.clear()
+        self._seen.clear()
+        for message in [*kept, *received]:
+            self.remember(message)
 
     def remember(self, message: Any) -> None:
         if not _valid(message) or message["id"] in self._seen:
@@ -66,7 +102,7 @@ class ChatRoom(Service):
             "text": text,
             "at": time.time(),
         }
-        await self.pubsub.publish(self.topic, message)
+        await self.pubsub.publish_and_keep(self.topic, message, self.history_size)
         return message
 
 

@@ -215,6 +215,8 @@ class Broker(Protocol):
     hub: Hub
 
     async def publish(self, topic: str, message: Any) -> None: ...
+    async def publish_and_keep(self, topic: str, message: Any, keep: int) -> None: ...
+    async def recent(self, topic: str, count: int) -> list[Any]: ...
     def publish_local(self, topic: str, message: Any) -> int: ...
     def subscribe(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Subscription: ...
     def status(self) -> PubSubStatus: ...
@@ -258,8 +260,17 @@ class _BrokerBase:
         )
 
 
+def _check_count(what: str, count: int) -> None:
+    if type(count) is not int or count < 1:
+        raise ValueError(f"{what}: expected a count >= 1, got {count!r}")
+
+
 class MemoryBroker(_BrokerBase):
     """One process: publishing is a local fan-out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._kept: dict[str, deque[bytes]] = {}
 
     async def publish(self, topic: str, message: Any) -> None:
         """Deliver ``message`` to every subscriber of ``topic`` in this process."""
@@ -267,6 +278,22 @@ class MemoryBroker(_BrokerBase):
         self.published += 1
         self.hub.deliver(topic, data)
         await trio.lowlevel.checkpoint()
+
+    async def publish_and_keep(self, topic: str, message: Any, keep: int) -> None:
+        """Publish, and keep ``message`` among the last ``keep`` of ``topic`` (:meth:`recent`)."""
+        _check_count("publish_and_keep(keep=...)", keep)
+        data = encode_message(topic, message)
+        kept = self._kept.get(topic)
+        if kept is None or kept.maxlen != keep:
+            kept = self._kept[topic] = deque(kept or (), maxlen=keep)
+        kept.append(data)
+        await self.publish(topic, message)
+
+    async def recent(self, topic: str, count: int) -> list[Any]:
+        """The last ``count`` messages kept on ``topic`` (oldest first)."""
+        _check_count("recent(count=...)", count)
+        await trio.lowlevel.checkpoint()
+        return [decode_message(data) for data in list(self._kept.get(topic, ()))[-count:]]
 
     def status(self) -> PubSubStatus:
         return self._status(True, None, 0)
@@ -368,20 +395,62 @@ class RedisBroker(_BrokerBase):
         """
         data = encode_message(topic, message)
         channel = (self.prefix + topic).encode()
+        await self._blocking(f"publish({topic!r})", self._client.publish, channel, data)
+        self.published += 1
+
+    async def publish_and_keep(self, topic: str, message: Any, keep: int) -> None:
+        """Publish, and keep ``message`` among the last ``keep`` of ``topic`` in Redis (a list
+        ``<prefix>kept:<topic>``, LPUSH + LTRIM + PUBLISH in one MULTI), so a process that
+        starts later reads them with :meth:`recent`. Raises like :meth:`publish`; then nothing
+        was kept or sent."""
+        _check_count("publish_and_keep(keep=...)", keep)
+        data = encode_message(topic, message)
+        channel = (self.prefix + topic).encode()
+        key = self._kept_key(topic)
+
+        def send() -> None:
+            pipe = self._client.pipeline(transaction=True)
+            pipe.lpush(key, data)
+            pipe.ltrim(key, 0, keep - 1)
+            pipe.publish(channel, data)
+            pipe.execute()
+
+        await self._blocking(f"publish({topic!r})", send)
+        self.published += 1
+
+    async def recent(self, topic: str, count: int) -> list[Any]:
+        """The last ``count`` messages kept on ``topic`` by any process (oldest first);
+        PubSubUnavailable when Redis cannot answer within ``publish_timeout``."""
+        _check_count("recent(count=...)", count)
+        key = self._kept_key(topic)
+        newest_first = await self._blocking(
+            f"recent({topic!r})", self._client.lrange, key, 0, count - 1
+        )
+        out = []
+        for data in reversed(newest_first):
+            try:
+                out.append(decode_message(data))
+            except ValueError:  # not ours (msgpack errors are ValueErrors): skip it
+                continue
+        return out
+
+    def _kept_key(self, topic: str) -> bytes:
+        if not isinstance(topic, str) or not topic:
+            raise ValueError(f"expected a non-empty str topic, got {topic!r}")
+        return (self.prefix + "kept:" + topic).encode()
+
+    async def _blocking(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` on the blocking client in a thread, bounded by ``publish_timeout``."""
         with trio.move_on_after(self.publish_timeout):
             try:
-                await trio.to_thread.run_sync(
-                    self._client.publish, channel, data, abandon_on_cancel=True
-                )
+                return await trio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
             except self._redis_errors as exc:
                 raise PubSubUnavailable(
-                    f"publish({topic!r}) failed: Redis at {self._where()} is unavailable "
+                    f"{what} failed: Redis at {self._where()} is unavailable "
                     f"({type(exc).__name__}: {exc})"
                 ) from exc
-            self.published += 1
-            return
         raise PubSubUnavailable(
-            f"publish({topic!r}) failed: Redis at {self._where()} did not answer within "
+            f"{what} failed: Redis at {self._where()} did not answer within "
             f"{self.publish_timeout} s"
         )
 

@@ -18,7 +18,7 @@ from tests.liveclient import open_page
 from tests.redis_server import RedisServer, redis_server
 from tests.servers import Server, spawn_hypercorn
 
-from .chatclient import me, online, say, wait_message, wait_pubsub_ok
+from .chatclient import me, messages, online, say, wait_message, wait_pubsub_ok
 
 PRESENCE_TTL = 3.0  # VANGO_PRESENCE_TTL for these servers (default 10 s)
 
@@ -28,6 +28,7 @@ class Cluster:
     redis: RedisServer
     one: Server
     two: Server
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def cluster() -> Iterator[Cluster]:
         try:
             one.wait_running(30)
             two.wait_running(30)
-            yield Cluster(redis, one, two)
+            yield Cluster(redis, one, two, env)
         finally:
             one.stop()
             two.stop()
@@ -85,6 +86,21 @@ async def test_chat_resumes_after_redis_restarts(cluster: Cluster) -> None:
             await wait_message(b, "redis is back")
             both = {me(a), me(b)}
             await a.wait_for(lambda: online(a) >= both)  # heartbeats flow again
+
+
+async def test_a_worker_started_later_shows_the_history_kept_in_redis(cluster: Cluster) -> None:
+    with trio.fail_after(40):
+        async with open_page(cluster.one.url, "/chat") as a:
+            await say(a, "before three started")
+            assert a.text("#chat-error") == ""
+        three = spawn_hypercorn(env=cluster.env)
+        try:
+            await trio.to_thread.run_sync(three.wait_running, 30)
+            async with open_page(three.url, "/chat") as c:  # its first page: history at mount
+                assert messages(c)[-1].endswith(": before three started")
+                assert len(messages(c)) == len(set(messages(c)))
+        finally:
+            three.stop()
 
 
 async def _health_when_down(url: str) -> dict[str, object]:

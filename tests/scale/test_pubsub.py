@@ -179,3 +179,13 @@ async def test_a_full_mailbox_keeps_messages_in_order_up_to_the_buffer_then_drop
         await broker.publish("news", "after")  # the backlog is empty again: direct delivery
         await browser.settle()
         assert browser.doc.select("#got")[0].text_content.endswith(", after")
+
+
+async def test_memory_broker_keeps_the_last_messages_of_a_topic() -> None:
+    broker = MemoryBroker()
+    sub = broker.subscribe("room")
+    for n in range(4):
+        await broker.publish_and_keep("room", {"n": n}, keep=2)
+    assert [await sub.receive() for _ in range(4)] == [{"n": n} for n in range(4)]
+    assert await broker.recent("room", 5) == [{"n": 2}, {"n": 3}]
+    assert await broker.recent("room", 1) == [{"n": 3}]

@@ -49,3 +49,25 @@ async def test_unreachable_redis_at_start_is_reported_and_publish_fails_fast() -
             assert (status["backend"], status["status"]) == ("redis", "down")
             with pytest.raises(PubSubUnavailable, match="is unavailable"):
                 await broker.publish("t", 1)
+
+
+async def test_kept_messages_are_shared_capped_and_read_oldest_first(redis: RedisServer) -> None:
+    with trio.fail_after(20):
+        async with (
+            open_pubsub(RedisBroker(redis.url)) as a,
+            open_pubsub(RedisBroker(redis.url)) as b,
+        ):
+            assert isinstance(a, RedisBroker) and isinstance(b, RedisBroker)
+            await b.wait_connected()
+            sub = b.subscribe("room")
+            for n in range(5):
+                await a.publish_and_keep("room", {"n": n}, keep=3)
+            assert [await sub.receive() for _ in range(5)] == [{"n": n} for n in range(5)]
+            assert await b.recent("room", 10) == [{"n": 2}, {"n": 3}, {"n": 4}]  # capped at 3
+            assert await b.recent("room", 2) == [{"n": 3}, {"n": 4}]
+            assert await b.recent("other", 5) == []
+            with pytest.raises(ValueError, match=r"recent\(count=...\): expected a count >= 1"):
+                await b.recent("room", 0)
+            await trio.to_thread.run_sync(redis.stop)
+            with pytest.raises(PubSubUnavailable, match=r"recent\('room'\) failed: Redis at"):
+                await b.recent("room", 3)
