@@ -214,6 +214,7 @@ class SessionActor:
         self.seq = 0
         self.ack = 0
         self.replay: deque[tuple[int, bytes]] = deque(maxlen=config.replay_size)
+        self.replay_bytes = 0  # bytes of the frames in ``replay`` (bounded by config.replay_bytes)
         self.attachment: Attachment | None = None
         self.mailbox, self._inbox = trio.open_memory_channel[Message](config.mailbox_size)
         self.root = Host(self, root, props, None, None, root.__name__)
@@ -536,9 +537,23 @@ class SessionActor:
     def _patches(self, ops: list[list[Any]]) -> bytes:
         self.seq += 1
         frame = encode_patches(self.seq, self.ack, ops)
-        self.replay.append((self.seq, frame))
+        self._keep(frame)
         self.patches_sent += 1
         return frame
+
+    def _keep(self, frame: bytes) -> None:
+        """Put ``frame`` in the replay buffer; the oldest frames leave it past ``replay_size``
+        frames or ``replay_bytes`` bytes (a resume from before them gets a resync)."""
+        replay = self.replay
+        if replay.maxlen == 0:
+            return
+        if len(replay) == replay.maxlen:
+            self.replay_bytes -= len(replay[0][1])
+        replay.append((self.seq, frame))
+        self.replay_bytes += len(frame)
+        limit = self.config.replay_bytes
+        while self.replay_bytes > limit and replay:
+            self.replay_bytes -= len(replay.popleft()[1])
 
     def _send_output(self, answer_event: bool) -> None:
         if self._errors:

@@ -50,6 +50,7 @@ from .inject import (
     needs_rich,
     sign_token,
 )
+from .limits import StallGuard
 from .manager import (
     ManagerStatistics,
     RuntimeClosed,
@@ -102,6 +103,7 @@ class Front:
     services: tuple[Callable[[], Service], ...] = ()  # started with the runtime, in order
     broker: MemoryBroker | RedisBroker | None = None  # pub/sub, while serving
     service_group: ServiceGroup | None = None
+    stall_guard: StallGuard = attrs.field(factory=lambda: StallGuard(0))  # 0: off
 
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
@@ -117,6 +119,8 @@ class VangoApp(QuartTrio):
     front: Front
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            self.front.stall_guard.check(scope)  # the first request through a listener
         if scope["type"] == "lifespan":
             library = _async_library()
             if library != "trio":
@@ -225,6 +229,7 @@ def create_app(
         rich_url=clientjs.rich_url(settings.dev),
         rich_source=clientjs.rich_source(settings.dev),
         services=tuple(_package_services(settings.routes) if services is None else services),
+        stall_guard=StallGuard(settings.stall_timeout),
     )
     registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
     _add_lifespan(app)
@@ -260,7 +265,9 @@ async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNOR
     """Serve the fast live door on ``settings.live_port`` until ``front.live_door`` is cancelled."""
     settings = front.settings
     assert settings.live_port is not None
-    config = fastdoor.FastDoorConfig(host=settings.live_host, port=settings.live_port)
+    config = fastdoor.FastDoorConfig(
+        host=settings.live_host, port=settings.live_port, stall_timeout=settings.stall_timeout
+    )
     with trio.CancelScope() as front.live_door:
         await fastdoor.serve_fast_door(front, config, task_status=task_status)
 

@@ -97,6 +97,8 @@ class Settings:
     event_burst: int = 200  # token bucket size for event_rate
     max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
     max_frame_bytes: int = 64 * 1024  # largest live frame a client may send
+    replay_bytes: int = 256 * 1024  # bytes of PATCHES frames a session keeps for resumes
+    stall_timeout: float = 30.0  # s a peer may leave sent bytes unread before it is dropped
     secret_key_generated: bool = False
     production: bool = False  # VANGO_ENV=production: a missing VANGO_SECRET_KEY is an error
     workers: int = 1  # worker processes serving this app (hypercorn -w); > 1 needs a secret
@@ -173,6 +175,7 @@ class Settings:
             "unclaimed_ttl": self.unclaimed_ttl,
             "grace_period": self.disconnect_grace,
             "heartbeat_ms": self.heartbeat_ms,
+            "replay_bytes": self.replay_bytes,
             "dev": self.dev,
         }
 
@@ -187,5 +190,7 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "event_burst": int,
     "max_connections_per_address": int,
     "max_frame_bytes": int,
+    "replay_bytes": int,
+    "stall_timeout": float,
     "drain_timeout": float,
 }

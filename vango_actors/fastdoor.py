@@ -47,7 +47,7 @@ from wsproto.events import AcceptConnection, RejectConnection, Request
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
-from . import live
+from . import limits, live
 from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
@@ -374,6 +374,7 @@ class FastDoorConfig:
     backlog: int = 4096
     handshake_timeout: float = 10.0  # s from TCP accept to a complete upgrade request
     close_linger: float = 2.0  # s to wait for the peer's CLOSE after ours
+    stall_timeout: float = 30.0  # s a peer may leave sent bytes unread (0: kernel default)
 
 
 def open_listener(config: FastDoorConfig) -> socket.socket:
@@ -386,6 +387,7 @@ def open_listener(config: FastDoorConfig) -> socket.socket:
         sock.bind((config.host, config.port))
         sock.listen(config.backlog)
         sock.setblocking(False)
+        limits.set_stall_timeout(sock, config.stall_timeout)  # inherited by accepted sockets
     except BaseException:
         sock.close()
         raise

@@ -38,6 +38,7 @@ class RuntimeConfig:
     mailbox_size: int = attrs.field(default=64, validator=attrs.validators.ge(1))
     outbox_size: int = attrs.field(default=32, validator=attrs.validators.ge(4))
     replay_size: int = attrs.field(default=64, validator=attrs.validators.ge(0))
+    replay_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(0))
     max_resyncs: int = 3  # outbox overflows per connection before it is detached
     heartbeat_ms: int = 15_000
     max_sessions: int = 10_000

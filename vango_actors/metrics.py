@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
+import trio
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -56,6 +57,23 @@ class FrontStats:
     sessions_refused: int = 0  # live page GETs answered 503: session limit reached
 
 
+def task_count() -> int | None:
+    """trio tasks alive in this process (walks the task tree); None outside a trio run."""
+    try:
+        root = trio.lowlevel.current_root_task()
+    except RuntimeError:
+        return None
+    if root is None:
+        return None
+    count, stack = 0, [root]
+    while stack:
+        task = stack.pop()
+        count += 1
+        for nursery in task.child_nurseries:
+            stack.extend(nursery.child_tasks)
+    return count
+
+
 def session_counts(stats: Any) -> dict[str, int]:
     """Sessions per lifecycle state from a ``manager.statistics()`` record."""
     return {state: int(getattr(stats, state, 0)) for state in SESSION_STATES}
@@ -90,6 +108,11 @@ class VangoCollector(Collector):
             yield CounterMetricFamily(f"vango_{name}", doc, value=int(value))
         for name, field, doc in _LIVE_COUNTERS:
             yield CounterMetricFamily(f"vango_{name}", doc, value=getattr(self._live, field))
+        yield GaugeMetricFamily(
+            "vango_process_tasks",
+            "trio tasks alive in this process (0: scraped outside trio).",
+            value=task_count() or 0,
+        )
         yield CounterMetricFamily(
             "vango_sessions_refused",
             "Live pages refused (503) because the session limit was reached.",

@@ -29,6 +29,8 @@ def test_variables_are_read() -> None:
             "VANGO_MAX_SESSIONS": "5",
             "VANGO_UNCLAIMED_TTL": "2.5",
             "VANGO_DISCONNECT_GRACE": "7",
+            "VANGO_REPLAY_BYTES": "1024",
+            "VANGO_STALL_TIMEOUT": "4.5",
             "OTHER": "ignored",
         }
     )
@@ -36,11 +38,13 @@ def test_variables_are_read() -> None:
     assert s.secret_keys == ("new", "old") and not s.secret_key_generated
     assert s.dev and s.live_port == 9001
     assert s.allowed_origins == ("https://a.example", "https://b.example")
+    assert s.stall_timeout == 4.5
     assert s.runtime_config() == {
         "max_sessions": 5,
         "unclaimed_ttl": 2.5,
         "grace_period": 7.0,
         "heartbeat_ms": 15_000,
+        "replay_bytes": 1024,
         "dev": True,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 
 from bench.stalled import open_stalled
@@ -37,5 +38,39 @@ async def test_a_stalled_reader_is_detached_and_its_session_resumes() -> None:
                     assert (await again.connected()).resumed
                     await again.wait_for(lambda: again.seq > 0)
                     assert again.text("#count") == "3"
+            finally:
+                stalled.close()
+
+
+async def _drained(sock: trio.socket.SocketType) -> None:
+    """Read until the server's end is gone: EOF, or a reset/timeout from the kernel."""
+    while True:
+        try:
+            if not await sock.recv(65536):
+                return
+        except OSError:
+            return
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_a_stalled_socket_is_dropped_after_the_stall_timeout(door: str) -> None:
+    """A peer that stops reading is cut by the kernel (TCP_USER_TIMEOUT) on either door,
+    although hypercorn's writes cannot be cancelled; its session stays, detached."""
+    with trio.fail_after(30):
+        extra = {"live_port": 0} if door == "fast" else {}
+        async with running_app(stall_timeout=1.0, **extra) as server:
+            manager = server.app.front.manager
+            assert manager is not None
+            port = int(server.base_url.rsplit(":", 1)[1])
+            live_port = server.app.front.live_port if door == "fast" else None
+            stalled = await open_stalled(port, live_port=live_port)
+            try:
+                if door == "asgi":  # hypercorn's listener was found and guarded
+                    assert server.app.front.stall_guard.guarded >= 1
+                while server.stats.connections_open:  # both live tasks ended: socket closed
+                    await trio.sleep(0.05)
+                stats = manager.session_statistics(stalled.session_id)
+                assert stats.state == "disconnected"  # state kept for a resume
+                await _drained(stalled.sock)  # the client sees its connection gone
             finally:
                 stalled.close()
