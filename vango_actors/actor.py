@@ -52,7 +52,7 @@ from .supervisor import (
     handleable,
     logger,
 )
-from .vdom import ComponentNode, Element, HidCounter, Node, Slot
+from .vdom import ComponentNode, Element, HidCounter, Lazy, Node, Slot
 
 if TYPE_CHECKING:
     from .manager import RuntimeConfig
@@ -955,8 +955,11 @@ def _collect_bound(node: Element, out: dict[int, Element]) -> None:
     if node.events and node.hid is not None:
         out[node.hid] = node
     for child in node.children:
-        if type(child) is Element:
-            _collect_bound(child, out)
+        kind = type(child)
+        if kind is Element:
+            _collect_bound(child, out)  # type: ignore[arg-type]
+        elif kind is Lazy:  # a memoised subtree: its elements are this host's too
+            _collect_bound(child.rendered, out)  # type: ignore[union-attr,arg-type]
 
 
 class _Resolver:

@@ -38,13 +38,17 @@ from .vdom import (
     ComponentNode,
     Element,
     HidCounter,
+    Lazy,
     Node,
     Raw,
     Slot,
     Text,
     make_element,
+    make_lazy,
+    render_lazy,
     set_children,
     set_hid,
+    set_rendered,
 )
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
@@ -90,7 +94,20 @@ def assign_hids(node: Node, ids: HidCounter) -> Node:
         return node
     if kind is Text or kind is Raw or kind is Slot:
         return node
+    if kind is Lazy:
+        return _assign_lazy(node, ids)  # type: ignore[arg-type]
     return _assign_other(node, ids)
+
+
+def _assign_lazy(node: Lazy, ids: HidCounter) -> Lazy:
+    """``node`` with its subtree rendered and numbered (a numbered copy if mounted already)."""
+    tree = node.rendered
+    if tree is not None:  # mounted elsewhere: a copy, its subtree copied and renumbered
+        node = make_lazy(node.fn, node.args, node.key)
+    else:
+        tree = render_lazy(node)
+    set_rendered(node, assign_hids(tree, ids))  # type: ignore[arg-type]
+    return node
 
 
 def _number(node: Element, ids: HidCounter) -> None:
@@ -109,6 +126,12 @@ def _number(node: Element, ids: HidCounter) -> None:
                     out = list(kids)
                 out[index] = child
             _number(child, ids)  # type: ignore[arg-type]
+        elif kind is Lazy:
+            lazy = _assign_lazy(child, ids)  # type: ignore[arg-type]
+            if lazy is not child:
+                if out is None:
+                    out = list(kids)
+                out[index] = lazy
         elif kind is not Text and kind is not Raw and kind is not Slot:
             child = _assign_other(child, ids)
             if out is None:
@@ -125,17 +148,21 @@ def _assign_other(node: object, ids: HidCounter) -> Node:
         return copy
     if isinstance(node, (Text, Raw, Slot)):
         return node
+    if isinstance(node, Lazy):
+        return _assign_lazy(node, ids)
     if isinstance(node, ComponentNode):
         raise TypeError(
             f"unresolved component {node.component.__name__}: the runtime resolves a "
-            f"ComponentNode to a Slot before hids are assigned or trees are diffed"
+            f"ComponentNode to a Slot before hids are assigned or trees are diffed "
+            f"(an h.lazy(...) subtree cannot hold components)"
         )
     raise TypeError(f"expected a vdom node, got {type(node).__name__}: {node!r}")
 
 
 def hid_of(node: Node) -> int:
-    """The hid addressing ``node`` on the page (a Slot is addressed by its tree's root)."""
-    element = node.tree if type(node) is Slot else node
+    """The hid addressing ``node`` on the page (a Slot or Lazy by its subtree's root)."""
+    kind = type(node)
+    element = node.tree if kind is Slot else node.rendered if kind is Lazy else node  # type: ignore[union-attr]
     hid = getattr(element, "hid", None)
     if hid is None:
         raise ValueError(
@@ -171,9 +198,35 @@ def _diff_node(old: Node, new: Node, ops: Ops, ids: HidCounter) -> Node:
             return new
     elif old_kind is Slot and new_kind is Slot and old.ref is new.ref:  # type: ignore[union-attr]
         return new
+    elif old_kind is Lazy or new_kind is Lazy:
+        return _diff_lazy(old, new, ops, ids)
     fresh = assign_hids(new, ids)
     ops.append([_REPLACE, hid_of(old), render(fresh)])
     return fresh
+
+
+def _diff_lazy(old: Node, new: Node, ops: Ops, ids: HidCounter) -> Node:
+    """Either side is a Lazy: reuse the old subtree when fn and args are equal, else diff
+    the old subtree (or element) against ``fn(*args)``."""
+    if type(old) is Lazy:
+        before = old.rendered
+        if before is None:
+            hid_of(old)  # raises the error saying the old tree lacks hids
+        if type(new) is not Lazy:
+            return _diff_node(before, new, ops, ids)  # type: ignore[arg-type]
+        assert isinstance(new, Lazy)
+        if new.rendered is not None:  # mounted elsewhere: work on a copy
+            new = make_lazy(new.fn, new.args, new.key)
+        if (new.fn is old.fn or new.fn == old.fn) and new.args == old.args:
+            set_rendered(new, before)
+            return new
+        set_rendered(new, _diff_node(before, render_lazy(new), ops, ids))  # type: ignore[arg-type]
+        return new
+    assert isinstance(new, Lazy)
+    if new.rendered is not None:
+        new = make_lazy(new.fn, new.args, new.key)
+    set_rendered(new, _diff_node(old, render_lazy(new), ops, ids))  # type: ignore[arg-type]
+    return new
 
 
 def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> None:
@@ -289,6 +342,12 @@ def _diff_pairs(
                         out = list(new)
                     out[index] = after
                 _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
+            elif kind is Lazy and type(before) is Lazy:
+                fresh = _diff_lazy(before, after, ops, ids)
+                if fresh is not after:
+                    if out is None:
+                        out = list(new)
+                    out[index] = fresh
             else:
                 fresh = _diff_mismatch(hid, index, before, after, ops, ids)
                 if fresh is not after:
@@ -423,11 +482,11 @@ def _diff_children(
 
 
 def _keys_of(children: tuple[Node, ...]) -> list[Any] | None:
-    """The keys when every child is a keyed Element or Slot, else None."""
+    """The keys when every child is a keyed Element, Slot or Lazy, else None."""
     keys = []
     for child in children:
         kind = type(child)
-        if kind is not Element and kind is not Slot:
+        if kind is not Element and kind is not Lazy and kind is not Slot:
             return None
         key = child.key  # type: ignore[union-attr]
         if key is None:
@@ -472,7 +531,7 @@ def _diff_mismatch(
 
 def _is_element_like(node: Node) -> bool:
     kind = type(node)
-    return kind is Element or kind is Slot
+    return kind is Element or kind is Slot or kind is Lazy
 
 
 def _reject_raw(node: Node) -> Node:

@@ -24,7 +24,7 @@ import html as _stdlib_html
 import re
 from collections.abc import Mapping
 
-from .vdom import AttrValue, ComponentNode, Element, Node, Raw, Slot, Text
+from .vdom import AttrValue, ComponentNode, Element, Lazy, Node, Raw, Slot, Text, render_lazy
 
 VOID_ELEMENTS = frozenset(
     {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source"}
@@ -176,8 +176,16 @@ def _render(node: Node, out: list[str]) -> None:
         _render_element(node.tree, out)  # type: ignore[union-attr]
     elif kind is Raw:
         out.append(node.html)  # type: ignore[union-attr]
+    elif kind is Lazy:
+        _render_lazy(node, out)  # type: ignore[arg-type]
     else:
         _render_other(node, out)
+
+
+def _render_lazy(node: Lazy, out: list[str]) -> None:
+    """The subtree the diff rendered for ``node``; an unmounted Lazy is rendered, not kept."""
+    tree = node.rendered
+    _render_element(tree if tree is not None else render_lazy(node), out)
 
 
 def _render_other(node: object, out: list[str]) -> None:
@@ -194,6 +202,8 @@ def _render_other(node: object, out: list[str]) -> None:
         _render_element(node.tree, out)
     elif isinstance(node, Raw):
         out.append(node.html)
+    elif isinstance(node, Lazy):
+        _render_lazy(node, out)
     else:
         raise TypeError(f"cannot render {type(node).__name__}: expected a vdom node, got {node!r}")
 

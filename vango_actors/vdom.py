@@ -109,7 +109,40 @@ class Slot:
         return self.ref.tree
 
 
-Node: TypeAlias = Union[Element, Text, Raw, ComponentNode, Slot]  # noqa: UP007 (forward refs)
+@attrs.frozen(slots=True, hash=False)
+class Lazy:
+    """A memoised subtree: ``fn(*args)``, called only when ``fn`` or ``args`` changed.
+
+    Built with ``h.lazy(fn, *args, key=...)``. When the old tree holds a Lazy with an equal
+    ``fn`` and equal ``args`` (``==``) at the same place, the diff reuses its rendered
+    subtree as is (same objects, same hids): ``fn`` is not called and nothing is walked.
+    Otherwise ``fn(*args)`` is called and diffed against the old subtree. ``fn`` must return
+    one Element and depend on its ``args`` only (handlers inside keep the first render's
+    closures while the args stay equal); it cannot hold child components.
+
+    ``rendered`` is filled in by :func:`vango_actors.diff.diff` / ``assign_hids`` (not part of
+    equality); a Lazy whose ``rendered`` is None belongs to the render that built it.
+    """
+
+    fn: Callable[..., Element]
+    args: tuple[Any, ...] = ()
+    key: str | int | None = None
+    rendered: Element | None = field(default=None, eq=False)
+
+
+def render_lazy(node: Lazy) -> Element:
+    """Call ``node.fn(*node.args)``; the one Element it must return."""
+    tree = node.fn(*node.args)
+    if not isinstance(tree, Element):
+        name = getattr(node.fn, "__qualname__", repr(node.fn))
+        raise TypeError(
+            f"h.lazy({name}, ...): expected the function to return one Element, "
+            f"got {type(tree).__name__}"
+        )
+    return tree
+
+
+Node: TypeAlias = Union[Element, Text, Raw, ComponentNode, Slot, Lazy]  # noqa: UP007 (forward refs)
 Child: TypeAlias = Union[Node, str, int, float, bool, Iterable["Child"], None]  # noqa: UP007
 
 
@@ -206,6 +239,40 @@ make_element = _make_element_factory()
 set_hid: Callable[[Element, int | None], None] = Element.__dict__["hid"].__set__
 #: ``set_children(element, children)``: used by the diff on elements it owns.
 set_children: Callable[[Element, tuple[Node, ...]], None] = Element.__dict__["children"].__set__
+#: ``set_rendered(lazy, element)``: the diff fills in a Lazy it owns.
+set_rendered: Callable[[Lazy, Element | None], None] = Lazy.__dict__["rendered"].__set__
+
+
+def _make_lazy_factory() -> Callable[[Any, tuple[Any, ...], Any], Lazy]:
+    setters = _slot_setters(Lazy, ("fn", "args", "key", "rendered"))
+    if not setters:
+        return Lazy
+    set_fn, set_args, set_key, set_none = setters
+
+    def make_lazy(fn: Any, args: tuple[Any, ...], key: Any) -> Lazy:
+        node = _new(Lazy)
+        set_fn(node, fn)
+        set_args(node, args)
+        set_key(node, key)
+        set_none(node, None)
+        return node
+
+    return make_lazy
+
+
+#: ``make_lazy(fn, args, key)``: a Lazy without the attrs __init__ (one per list row).
+make_lazy = _make_lazy_factory()
+
+
+def lazy(fn: Callable[..., Element], *args: Any, key: str | int | None = None) -> Lazy:
+    """``fn(*args)`` as a memoised subtree: re-rendered only when ``fn`` or ``args`` change.
+
+    Give rows of a keyed list the row's ``key=`` (the Lazy is the list's child). The args
+    are compared with ``==``: pass small immutable values (a tuple, a frozen attrs record).
+    """
+    if not callable(fn):
+        raise TypeError(f"h.lazy: expected a function returning an Element, got {fn!r}")
+    return make_lazy(fn, args, key)
 
 
 def _flatten(children: Iterable[Child], out: list[Node]) -> None:
@@ -218,7 +285,7 @@ def _flatten(children: Iterable[Child], out: list[Node]) -> None:
                     out[-1] = make_text(out[-1].text + child)
                 else:
                     out.append(make_text(child))
-        elif isinstance(child, (Element, Raw, ComponentNode, Slot)):
+        elif isinstance(child, (Element, Raw, ComponentNode, Slot, Lazy)):
             out.append(child)
         elif isinstance(child, Text):
             _flatten((child.text,), out)
@@ -250,7 +317,7 @@ def _normalise(tag: str, children: tuple[Child, ...]) -> tuple[Node, ...]:
             return (make_text(str(child)),)
     else:
         for child in children:
-            if type(child) is not Element:
+            if type(child) is not Element and type(child) is not Lazy:
                 break
         else:
             return children  # type: ignore[return-value]
@@ -397,6 +464,7 @@ class _Builder:
         return Text(str(value))
 
     fragment = staticmethod(children_of)
+    lazy = staticmethod(lazy)
     debounce = staticmethod(debounce)
     throttle = staticmethod(throttle)
     on_keys = staticmethod(on_keys)
