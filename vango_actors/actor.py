@@ -299,6 +299,7 @@ class SessionActor:
                 self._ops.clear()
                 self._errors.clear()
                 task_status.started(html)
+                del html, task_status  # this frame lives as long as the session: keep neither
                 try:
                     await self._loop()
                 finally:

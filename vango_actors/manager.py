@@ -8,6 +8,7 @@ lifecycle rules (parked -> live -> disconnected -> ended) are the table in
 
 from __future__ import annotations
 
+import contextvars
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
@@ -105,6 +106,40 @@ class _Retired:
             setattr(self, name, getattr(self, name) + getattr(actor, name))
 
 
+_STARTED = trio.Event()
+_STARTED.set()
+
+
+class _Start:
+    """``create``'s side of a session task's start-up (a ``task_status`` for
+    ``SessionActor.run``): the page HTML, or the exception that kept it from starting."""
+
+    __slots__ = ("done", "error", "html")
+
+    def __init__(self) -> None:
+        self.done = trio.Event()
+        self.html = ""
+        self.error: BaseException | None = None
+
+    def started(self, value: str = "") -> None:
+        self.html = value
+        self.done.set()
+
+    def take(self) -> str:
+        """The HTML, once: the session task's frame keeps this object as long as it runs."""
+        html, self.html = self.html, ""
+        self.done = _STARTED
+        return html
+
+    def fail(self, error: BaseException) -> None:
+        if self.done.is_set():
+            return
+        if not isinstance(error, Exception):  # cancelled: the runtime is stopping
+            error = RuntimeClosed("cannot create a session: the runtime stopped while it mounted")
+        self.error = error
+        self.done.set()
+
+
 class SessionManager:
     """All sessions of one process. Use :func:`open_runtime` to get one."""
 
@@ -117,6 +152,7 @@ class SessionManager:
         self._retired = _Retired()
         self._created = 0
         self._closing = False
+        self._context = contextvars.copy_context()  # where session tasks are spawned
 
     # ------------------------------------------------------------------ API
 
@@ -145,14 +181,20 @@ class SessionManager:
         actor = SessionActor(session_id, root, props, meta, self.config, self._counts)
         actor.remounted = remount
         self._sessions[session_id] = actor
+        start = _Start()
+        # The session task runs in the runtime's context, not the caller's: a task keeps the
+        # contextvars it was spawned with, and a page request's (Quart's request context, the
+        # request, its headers, hypercorn's stream...) would live as long as the session.
+        self._context.run(self._nursery.start_soon, self._run_session, actor, start)
         try:
-            html: str = await self._nursery.start(self._run_session, actor)
+            await start.done.wait()
         except BaseException:
-            self._sessions.pop(session_id, None)
-            self._counts[actor.state] -= 1
+            actor.stop("the page request was cancelled")  # never reaches a page: end it
             raise
+        if start.error is not None:
+            raise start.error  # _run_session forgot the session already
         self._created += 1
-        return CreatedSession(session_id, html, actor.title)
+        return CreatedSession(session_id, start.take(), actor.title)
 
     async def attach(self, session_id: str, hello: Hello) -> Attachment:
         """Claim the session for one connection; WELCOME and catch-up are already queued."""
@@ -237,13 +279,17 @@ class SessionManager:
         reason, detail = self._ended.get(session_id, ("unknown", "no such session here"))
         return SessionNotFound(session_id, reason, detail)
 
-    async def _run_session(self, actor: SessionActor, *, task_status: trio.TaskStatus[str]) -> None:
-        """Run one session; a runtime bug after start ends this session only, logged."""
+    async def _run_session(self, actor: SessionActor, start: _Start) -> None:
+        """Run one session; a failure to start is handed to ``create`` (through ``start``),
+        a runtime bug after start ends this session only, logged."""
         try:
-            await actor.run(task_status=task_status)
+            await actor.run(task_status=start)
         except BaseException as exc:
             if not actor.started:
-                raise
+                start.fail(exc)
+                if isinstance(exc, Exception):
+                    return
+                raise  # a cancellation (or KeyboardInterrupt) still ends the task
             error = handleable(exc)
             logger.error(
                 "session %s ended by a runtime error: %s",
@@ -255,6 +301,9 @@ class SessionManager:
         finally:
             if actor.started:
                 self._retire(actor)
+            elif self._sessions.get(actor.id) is actor:
+                del self._sessions[actor.id]
+                self._counts[actor.state] -= 1
 
     def _retire(self, actor: SessionActor) -> None:
         self._sessions.pop(actor.id, None)
