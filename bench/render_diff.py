@@ -2,7 +2,10 @@
 
 Cases: (a) one row's text changed, (b) all rows reversed, (c) 10% of rows deleted and as
 many inserted at random places. Each timed run builds a fresh tree (as a component render
-does: new objects, new handler closures) and diffs it against the mounted one.
+does: new objects, new handler closures) and diffs it against the mounted one. The ``*_lazy``
+cases build the rows as ``h.lazy(row, id, label, key=id)``: the render makes one Lazy per row
+and the diff calls ``row`` only where its arguments changed. ``render_plus_diff_cpu`` is the
+build of the new tree plus the diff (what a component re-render costs the core).
 
     python -m bench render_diff [--rows 1000] [--runs 50] [--seed 1]
 """
@@ -50,6 +53,14 @@ def _row_without_handler(row_id: int, label: str) -> Element:
 def build_table(rows: list[Row], row: Callable[[int, str], Element] = _row) -> Element:
     """A table like a data grid: per row an id, a link, a label and a delete button."""
     return h.table(h.tbody([row(row_id, label) for row_id, label in rows]), id="grid")
+
+
+def build_lazy_table(rows: list[Row]) -> Element:
+    """The same table with memoised rows: ``h.lazy(_row, id, label, key=id)``."""
+    lazy = h.lazy
+    return h.table(
+        h.tbody([lazy(_row, row_id, label, key=row_id) for row_id, label in rows]), id="grid"
+    )
 
 
 def count_nodes(node: Node) -> int:
@@ -109,23 +120,31 @@ def _timed(wall: list[float], cpu: list[float], fn: Callable[..., Any], *args: A
 
 
 def _diff_case(
-    rows: list[Row], changed: list[Row], runs: int, row: Callable[[int, str], Element]
+    rows: list[Row], changed: list[Row], runs: int, table: Callable[[list[Row]], Element]
 ) -> dict[str, Any]:
     diff_ms: list[float] = []
     cpu_ms: list[float] = []
+    build_cpu: list[float] = []
+    total_cpu: list[float] = []
     ops: list[Any] = []
     for _ in range(runs):
         ids = HidCounter()
-        mounted = assign_hids(build_table(rows, row), ids)
-        fresh = build_table(changed, row)
+        mounted = assign_hids(table(rows), ids)
         gc.collect()
+        build_start = time.thread_time()
+        fresh = table(changed)
+        build_cpu.append((time.thread_time() - build_start) * 1000)
+        gc.collect()  # the diff figure without the build's garbage (as before the lazy cases)
         start, cpu_start = time.perf_counter(), time.thread_time()
         ops, _ = diff(mounted, fresh, ids)
         diff_ms.append(_ms_since(start))
         cpu_ms.append((time.thread_time() - cpu_start) * 1000)
+        total_cpu.append(build_cpu[-1] + cpu_ms[-1])
     return {
         "diff": _summary(diff_ms),
         "diff_cpu": _summary(cpu_ms),
+        "build_cpu_median_ms": _median(build_cpu),
+        "render_plus_diff_cpu": _summary(total_cpu),
         "ops": len(ops),
         "ops_by_code": _ops_by_code(ops),
         "patches_frame_bytes": _frame_size(ops),
@@ -173,13 +192,15 @@ def main(argv: list[str]) -> None:
     report.update(_initial(rows, args.runs))
     cases = _cases(rows, rng)
     report["cases"] = {
-        name: _diff_case(rows, changed, args.runs, _row) for name, changed in cases.items()
+        name: _diff_case(rows, changed, args.runs, build_table) for name, changed in cases.items()
     }
     # Handlers are closures, new every render, so every row's button/td/tr is re-created with
     # the new handlers; without handlers, unchanged rows are returned as the old objects.
     report["cases"]["one_row_text_no_handlers"] = _diff_case(
-        rows, cases["one_row_text"], args.runs, _row_without_handler
+        rows, cases["one_row_text"], args.runs, lambda r: build_table(r, _row_without_handler)
     )
+    for name, changed in cases.items():
+        report["cases"][f"{name}_lazy"] = _diff_case(rows, changed, args.runs, build_lazy_table)
     report["baseline_structural_eq"] = _baseline_eq(rows, cases["one_row_text"], args.runs)
     print(json.dumps(report, indent=2))
 
