@@ -38,6 +38,7 @@ from .tokens import BadToken as BadToken
 from .tokens import TokenClaims as TokenClaims
 from .tokens import TokenSigner as TokenSigner
 from .vdom import Element as Element
+from .vdom import Lazy as Lazy
 from .vdom import Raw as Raw
 from .vdom import Text as Text
 from .vdom import h as h
