@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from vango_actors import Element, h
+from vango_actors import Element, Lazy, h
 from vango_actors.component import Component
 from vango_actors.protocol import Event
 from vango_actors.routing import live_page
@@ -154,7 +154,7 @@ class Todos(Component):
                     checked=bool(self.todos) and left == 0,
                     on_change=self.toggle_all,
                 ),
-                h.ul([self.row(t) for t in self.visible()], id="todo-list"),
+                h.ul([self.item(t) for t in self.visible()], id="todo-list"),
                 class_="main",
             ),
             h.footer(
@@ -184,12 +184,17 @@ class Todos(Component):
             on_click=lambda: self.show(name),
         )
 
-    def row(self, todo: Todo) -> Element:
+    def item(self, todo: Todo) -> Element | Lazy:
+        """A row; memoised (``h.lazy``) unless it is being edited: a re-render calls
+        ``row`` only for the todos that changed (see docs/guides/components.md)."""
+        if self.editing == todo.id:
+            return self.row(todo, editing=True)
+        return h.lazy(self.row, todo, key=todo.id)
+
+    def row(self, todo: Todo, editing: bool = False) -> Element:
         tid = todo.id
         classes = " ".join(
-            c
-            for c in ("completed" if todo.done else "", "editing" if self.editing == tid else "")
-            if c
+            c for c in ("completed" if todo.done else "", "editing" if editing else "") if c
         )
         children: list[Any] = [
             h.input(
@@ -212,7 +217,7 @@ class Todos(Component):
                 on_click=lambda: self.destroy(tid),
             ),
         ]
-        if self.editing == tid:
+        if editing:
             children.append(
                 h(EditTodo, key=tid, id=tid, title=todo.title, save=self.save, cancel=self.cancel)
             )
