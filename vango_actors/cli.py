@@ -1,7 +1,9 @@
 """The ``vango-actors`` command: ``serve``, ``dev``, ``routes``, ``new``.
 
-- ``serve`` checks what usually goes wrong (routes package, port, secret key) and then becomes
+- ``serve`` checks what usually goes wrong (routes package, ports, secret key) and then becomes
   ``hypercorn -k trio`` (``exec``, so signals reach hypercorn directly).
+- Both serve live sockets through the fast door (fastdoor.py) by default, on the page port + 1
+  (``--live-port PORT``, ``VANGO_LIVE_PORT``; ``off`` or empty: the ASGI door on the page port).
 - ``dev`` runs the same server as a child process owned by a trio nursery and restarts it when
   a watched file changes (a polling loop: no extra dependency). With ``VANGO_DEV=1`` the client
   is unminified and the browser shows an error overlay; while the code cannot even start, the
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import tomllib
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT (default {DEFAULT_BIND})")
+    parser.add_argument(
+        "--live-port",
+        metavar="PORT|off",
+        help="the fast live door's port (default: VANGO_LIVE_PORT, else the --bind port + 1; "
+        "0: a free port per worker; off: live sockets through the page port's ASGI door)",
+    )
     parser.add_argument("--routes", help="routes package (default: see `vango-actors --help`)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
 
@@ -143,7 +151,29 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def check_port_free(host: str, port: int) -> None:
+def resolve_live_port(option: str | None, environ: Mapping[str, str], bind_port: int) -> int | None:
+    """The fast door's port: ``--live-port``, else ``VANGO_LIVE_PORT`` (empty or ``off``: no
+    fast door), else the page port + 1. None: live sockets use the ASGI door."""
+    if option is not None:
+        source, raw = "--live-port", option
+    elif "VANGO_LIVE_PORT" in environ:
+        source, raw = "VANGO_LIVE_PORT", environ["VANGO_LIVE_PORT"]
+    else:
+        if bind_port + 1 > 65535:
+            raise CliError(
+                f"no port after {bind_port} for the live door: choose one with --live-port PORT "
+                "(or --live-port off)"
+            )
+        return bind_port + 1
+    value = raw.strip().lower()
+    if value in ("", "off"):
+        return None
+    if not value.isdigit() or int(value) > 65535:
+        raise CliError(f"{source}: expected a port 0-65535 or 'off', got {raw!r}")
+    return int(value)
+
+
+def check_port_free(host: str, port: int, choose: str = "--bind HOST:PORT") -> None:
     """Bind and release ``host:port`` so a taken port fails here, with a clear message."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -154,7 +184,7 @@ def check_port_free(host: str, port: int) -> None:
             if exc.errno == errno.EADDRINUSE:
                 raise CliError(
                     f"cannot listen on {host}:{port}: the port is in use (stop the other "
-                    "server or choose another with --bind HOST:PORT)"
+                    f"server or choose another with {choose})"
                 ) from None
             raise CliError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
@@ -210,13 +240,40 @@ def server_command(bind: str, workers: int, log_config: str) -> list[str]:
     ]
 
 
-def server_env(routes: str, *, dev: bool) -> dict[str, str]:
+def server_env(
+    routes: str, *, dev: bool, live_port: int | None = None, live_host: str = "127.0.0.1"
+) -> dict[str, str]:
+    """The server's environment: the routes, the fast door's port (``""``: none) and host
+    (the page's bind host unless VANGO_LIVE_HOST is set), dev mode."""
     env = dict(os.environ, VANGO_ROUTES=routes, PYTHONUNBUFFERED="1")
     path = [os.getcwd(), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(path)
+    env["VANGO_LIVE_PORT"] = "" if live_port is None else str(live_port)
+    if not env.get("VANGO_LIVE_HOST", "").strip():
+        env["VANGO_LIVE_HOST"] = live_host
     if dev:
         env["VANGO_DEV"] = "1"
     return env
+
+
+def live_door(bind: str, option: str | None) -> tuple[str, int, int | None]:
+    """Parse ``--bind`` and resolve the live port; both ports must be free."""
+    host, port = parse_bind(bind)
+    live_port = resolve_live_port(option, os.environ, port)
+    check_port_free(host, port)
+    if live_port:
+        if live_port == port:
+            raise CliError(f"--live-port: {live_port} is the page port; choose another")
+        check_port_free(host, live_port, "--live-port PORT (or --live-port off)")
+    return host, port, live_port
+
+
+def describe_doors(host: str, port: int, live_port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    if live_port is None:
+        return f"pages and live sockets on http://{shown}:{port}/ (ASGI door)"
+    door = "a free port per worker" if live_port == 0 else f"ws://{shown}:{live_port}"
+    return f"pages on http://{shown}:{port}/, live sockets on {door} (fast door)"
 
 
 def write_log_config(log_format: Any) -> str:
@@ -232,19 +289,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     routes = resolve_routes(args.routes)
     check_secret(os.environ)
     load_routes(routes)
-    check_port_free(*parse_bind(args.bind))
+    host, port, live_port = live_door(args.bind, args.live_port)
     command = server_command(args.bind, args.workers, write_log_config(args.log_format))
-    os.execve(sys.executable, command, server_env(routes, dev=False))
+    env = server_env(routes, dev=False, live_port=live_port, live_host=host)
+    print(f"vango-actors serve: {describe_doors(host, port, live_port)}", flush=True)
+    os.execve(sys.executable, command, env)
     return 0  # pragma: no cover (exec does not return)
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
     routes = resolve_routes(args.routes)
-    host, port = parse_bind(args.bind)
-    check_port_free(host, port)
+    host, port, live_port = live_door(args.bind, args.live_port)
     watch = [Path(d).resolve() for d in (args.watch or ["."])]
     command = server_command(args.bind, 1, write_log_config(args.log_format))
-    reloader = DevReloader(command, server_env(routes, dev=True), watch, host, port, args.poll)
+    env = server_env(routes, dev=True, live_port=live_port, live_host=host)
+    print(f"vango-actors dev: {describe_doors(host, port, live_port)}", flush=True)
+    reloader = DevReloader(command, env, watch, host, port, args.poll)
     trio.run(reloader.run)
     return 0
 

@@ -52,6 +52,16 @@ def _parse_live_url(raw: str) -> str:
     )
 
 
+def _parse_live_port(raw: str) -> int | None:
+    """A port (0: any free port), or ``off``: no fast door (the ASGI door only)."""
+    if raw.strip().lower() == "off":
+        return None
+    port: int = _parse_number("VANGO_LIVE_PORT", raw, int)
+    if port > 65535:
+        raise ConfigError(f"VANGO_LIVE_PORT: expected a port 0-65535 or 'off', got {raw!r}")
+    return port
+
+
 def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
@@ -118,7 +128,7 @@ class Settings:
         if "VANGO_ALLOWED_ORIGINS" in env:
             values["allowed_origins"] = _parse_list(env["VANGO_ALLOWED_ORIGINS"])
         if env.get("VANGO_LIVE_PORT", "").strip():
-            values["live_port"] = _parse_number("VANGO_LIVE_PORT", env["VANGO_LIVE_PORT"], int)
+            values["live_port"] = _parse_live_port(env["VANGO_LIVE_PORT"])
         if env.get("VANGO_LIVE_HOST", "").strip():
             values["live_host"] = env["VANGO_LIVE_HOST"].strip()
         if env.get("VANGO_LIVE_URL", "").strip():

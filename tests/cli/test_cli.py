@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,10 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from tests.servers import ROOT, fetch
-from vango_actors.cli import main
+from vango_actors.cli import CliError, main, resolve_live_port, server_env
+from vango_actors.config import ConfigError, Settings
 
 CLI = [sys.executable, "-m", "vango_actors"]
 
@@ -24,6 +28,66 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def free_pair() -> int:
+    """A free port whose next port is free too (the page port and the default live door)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two free ports in a row on 127.0.0.1")
+
+
+def test_the_fast_door_is_the_default_on_the_next_port() -> None:
+    assert resolve_live_port(None, {}, 8000) == 8001
+    assert resolve_live_port(None, {"VANGO_LIVE_PORT": "9100"}, 8000) == 9100
+    assert resolve_live_port("9200", {"VANGO_LIVE_PORT": "9100"}, 8000) == 9200
+    assert resolve_live_port("0", {}, 8000) == 0  # a free port per worker, named in the page
+    for off in ("off", "OFF", ""):
+        assert resolve_live_port(off, {}, 8000) is None  # the ASGI door on the page port
+        assert resolve_live_port(None, {"VANGO_LIVE_PORT": off}, 8000) is None
+    with pytest.raises(CliError, match=r"--live-port: expected a port 0-65535 or 'off', got 'x'"):
+        resolve_live_port("x", {}, 8000)
+    with pytest.raises(CliError, match=r"VANGO_LIVE_PORT: expected a port .*got '70000'"):
+        resolve_live_port(None, {"VANGO_LIVE_PORT": "70000"}, 8000)
+    with pytest.raises(CliError, match="no port after 65535 for the live door"):
+        resolve_live_port(None, {}, 65535)
+
+
+def test_the_server_env_names_the_door(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VANGO_LIVE_HOST", raising=False)
+    env = server_env("app_routes", dev=False, live_port=8001, live_host="0.0.0.0")
+    assert (env["VANGO_LIVE_PORT"], env["VANGO_LIVE_HOST"]) == ("8001", "0.0.0.0")
+    assert Settings.from_env(env, secret_keys="k").live_port == 8001
+    off = server_env("app_routes", dev=False, live_port=None)
+    assert off["VANGO_LIVE_PORT"] == ""
+    assert Settings.from_env(off, secret_keys="k").live_port is None
+    monkeypatch.setenv("VANGO_LIVE_HOST", "10.0.0.7")
+    assert server_env("app_routes", dev=True, live_port=0)["VANGO_LIVE_HOST"] == "10.0.0.7"
+    assert Settings.from_env({"VANGO_LIVE_PORT": "off"}, secret_keys="k").live_port is None
+    with pytest.raises(ConfigError, match="VANGO_LIVE_PORT: expected a port 0-65535 or 'off'"):
+        Settings.from_env({"VANGO_LIVE_PORT": "65536"}, secret_keys="k")
+
+
+def test_a_taken_live_port_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VANGO_SECRET_KEY", "k")
+    monkeypatch.delenv("VANGO_LIVE_PORT", raising=False)
+    port = free_pair()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        assert main(["serve", "--routes", "app_routes", "--bind", f"127.0.0.1:{port}"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: cannot listen on 127.0.0.1:{port + 1}: the port is in use (stop the other "
+        "server or choose another with --live-port PORT (or --live-port off))\n"
+    )
 
 
 def test_routes_lists_the_demo_table(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,11 +158,14 @@ def test_new_scaffolds_an_app_whose_test_passes(tmp_path: Path) -> None:
 
 
 @contextmanager
-def running(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+def running(
+    args: list[str], cwd: Path, env: dict[str, str], unset: tuple[str, ...] = ()
+) -> Iterator[subprocess.Popen[str]]:
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     process = subprocess.Popen(
         [*CLI, *args],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        env={**environ, "PYTHONPATH": str(ROOT), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -137,12 +204,46 @@ def wait_for(url: str, predicate: object, timeout: float = 30.0) -> str:
 
 @pytest.mark.slow
 def test_serve_runs_hypercorn_with_the_trio_worker(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_pair()
     args = ["serve", "--routes", "app_routes", "--bind", f"127.0.0.1:{port}"]
-    with running(args, ROOT, {"VANGO_SECRET_KEY": "test-key"}):
+    env = {"VANGO_SECRET_KEY": "test-key"}
+    # the default: the fast door on the next port
+    with running(args, ROOT, env, unset=("VANGO_LIVE_PORT", "VANGO_LIVE_HOST")):
         page = wait_for(f"http://127.0.0.1:{port}/counter", lambda t: 'id="count"' in t)
         assert "data-vango-dev" not in page  # production: no error overlay, minified client
+        assert f'data-vango-live="ws://127.0.0.1:{port + 1}/vango/live/' in page
         assert '"status": "ok"' in fetch(f"http://127.0.0.1:{port}/vango/health").text
+        assert_live_door_welcomes(port + 1, page, f"http://127.0.0.1:{port}")
+
+
+def assert_live_door_welcomes(live_port: int, page: str, origin: str) -> None:
+    """HELLO through the fast door gets WELCOME (a raw socket: the server is another process)."""
+    sid = re.search(r'data-vango-session="([^"]+)"', page)
+    token = re.search(r'data-vango-token="([^"]+)"', page)
+    assert sid is not None and token is not None
+    hello = msgpack.packb([1, 1, sid.group(1), html.unescape(token.group(1)), 0, 0, "/counter"])
+    with socket.create_connection(("127.0.0.1", live_port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"GET /vango/live/{sid.group(1)} HTTP/1.1\r\nHost: 127.0.0.1:{live_port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: {origin}\r\n\r\n"
+            ).encode()
+        )
+        received = b""
+        while b"\r\n\r\n" not in received:  # the 101 first: a client may not send before it
+            chunk = sock.recv(4096)
+            assert chunk, f"the live door closed: {received!r}"
+            received += chunk
+        head, _, frames = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101 "), head
+        assert 125 < len(hello) < 65536
+        sock.sendall(b"\x82\xfe" + len(hello).to_bytes(2, "big") + b"\0\0\0\0" + hello)
+        while len(frames) < 4:
+            chunk = sock.recv(4096)
+            assert chunk, f"the live door closed: {frames!r}"
+            frames += chunk
+        assert frames[0] == 0x82 and frames[2:4] == b"\x96\x02", frames  # WELCOME: [2, ...]
 
 
 @pytest.mark.slow
@@ -150,11 +251,13 @@ def test_dev_restarts_on_change_and_shows_start_errors(tmp_path: Path) -> None:
     subprocess.run([*CLI, "new", "devapp"], cwd=tmp_path, check=True, capture_output=True)
     app = tmp_path / "devapp"
     page = app / "devapp" / "index.py"
-    port = free_port()
+    port = free_pair()
     url = f"http://127.0.0.1:{port}/"
-    with running(["dev", "--bind", f"127.0.0.1:{port}", "--poll", "0.1"], app, {}):
+    dev = ["dev", "--bind", f"127.0.0.1:{port}", "--poll", "0.1"]
+    with running(dev, app, {}, unset=("VANGO_LIVE_PORT", "VANGO_LIVE_HOST")):
         first = wait_for(url, lambda t: "Hello from devapp" in t)
         assert "data-vango-dev" in first  # dev mode: error overlay, readable client
+        assert f'data-vango-live="ws://127.0.0.1:{port + 1}/vango/live/' in first
         page.write_text(page.read_text().replace("Hello from", "Changed in"))
         wait_for(url, lambda t: "Changed in devapp" in t)
         page.write_text(page.read_text() + "\ndef broken(:\n")
@@ -163,5 +266,6 @@ def test_dev_restarts_on_change_and_shows_start_errors(tmp_path: Path) -> None:
         page.write_text(page.read_text().replace("\ndef broken(:\n", ""))
         wait_for(url, lambda t: "Changed in devapp" in t)
     # SIGTERM to the CLI also stops the server child it started: nothing listens any more
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    for listening in (port, port + 1):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", listening)) != 0
