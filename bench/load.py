@@ -680,7 +680,9 @@ async def page_weight(base_url: str, page_path: str, script: re.Pattern[str]) ->
 _SCRIPT = re.compile(r'<script src="([^"]+)"')
 
 
-def vango_server(door: str, workers: int, env: dict[str, str] | None = None) -> ServerProcess:
+def vango_server(
+    door: str, workers: int, env: dict[str, str] | None = None, door_ports: str = "shared"
+) -> ServerProcess:
     port = free_port()
     settings = {
         "VANGO_SECRET_KEY": "bench-load-key",
@@ -692,8 +694,8 @@ def vango_server(door: str, workers: int, env: dict[str, str] | None = None) -> 
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    if door == "fast":
-        settings["VANGO_LIVE_PORT"] = str(free_port())
+    if door == "fast":  # one door port every worker binds (SO_REUSEPORT), or one per worker
+        settings["VANGO_LIVE_PORT"] = "0" if door_ports == "per-worker" else str(free_port())
     command = [sys.executable, "-m", "hypercorn", "-k", "trio", "-w", str(workers)]
     command += ["--backlog", "4096", "-b", f"127.0.0.1:{port}", "vango_actors.asgi:app"]
     return start_server(
@@ -763,6 +765,12 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--idle", default="1000,10000", help="comma-separated; '' for none")
     parser.add_argument("--client-procs", type=int, default=1, help="client processes")
+    parser.add_argument(
+        "--door-ports",
+        choices=("shared", "per-worker"),
+        default="shared",
+        help="fast door: one port for every worker (SO_REUSEPORT), or a port per worker",
+    )
     if argv[:1] == ["--client-worker"]:
         raise_nofile()
         client_worker(argv[1:])
@@ -770,7 +778,7 @@ def main(argv: Sequence[str]) -> None:
     args = parser.parse_args(list(argv))
     limit = raise_nofile()
     result = run_suite(
-        lambda workers: vango_server(args.door, workers),
+        lambda workers: vango_server(args.door, workers, door_ports=args.door_ports),
         VangoDriver(),
         sessions=args.sessions,
         duration=args.duration,
@@ -784,6 +792,7 @@ def main(argv: Sequence[str]) -> None:
     result = {
         "benchmark": "load",
         "door": args.door,
+        "door_ports": args.door_ports,
         "cpus": os.cpu_count(),
         "nofile_limit": limit,
         **result,
