@@ -18,7 +18,7 @@ import heapq
 import inspect
 import math
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -117,6 +117,7 @@ class Attachment:
         "close_reason",
         "direct",
         "outbox",
+        "reader",
         "resyncs",
     )
 
@@ -131,6 +132,9 @@ class Attachment:
         # False, which the outbox reader sets once it drained it), so frames keep their order.
         self.direct: Callable[[bytes], int] | None = None
         self.backlogged = True  # attach() queues WELCOME (and catch-up) in the outbox
+        # The connection's socket reader, run in the actor's own task while nothing waits in
+        # the mailbox (the fast door: no reader task, no mailbox hop per EVENT); see read_with.
+        self.reader: Callable[[], Awaitable[Event | None]] | None = None
 
     @property
     def session_id(self) -> str:
@@ -171,6 +175,21 @@ class Attachment:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # the session ended meanwhile; its outbox has ended too
         return True
+
+    def read_with(self, reader: Callable[[], Awaitable[Event | None]]) -> None:
+        """Let the actor read this connection's socket in its own task whenever its mailbox
+        is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
+        nothing, when a message arrives or the attachment changes), or returns None after
+        setting ``reader`` back to None (the connection failed: back to the mailbox)."""
+        self.reader = reader
+        if self._actor.attachment is self:
+            self._actor._poke()
+
+    def emit(self, frame: bytes) -> None:
+        """Send ``frame`` (a PONG, an ERROR) in order with the session's frames, without
+        waiting: straight to the socket, or through the outbox."""
+        if self._actor.attachment is self:
+            self._actor._emit(frame)
 
     def detach(self) -> None:
         """The connection is gone: the session keeps its state for the grace period."""
@@ -224,6 +243,7 @@ class SessionActor:
         self._nursery: trio.Nursery | None = None
         self._deadline = trio.current_time() + config.unclaimed_ttl
         self._wait_scope: trio.CancelScope | None = None
+        self._read_scope: trio.CancelScope | None = None  # around Attachment.reader
         self._waiting = False  # blocked in a receive without a cancel scope
         self._dirty: list[tuple[int, int, Host]] = []
         self._dirty_n = 0
@@ -272,10 +292,12 @@ class SessionActor:
 
     async def send(self, message: Call | Crash) -> None:
         await self.mailbox.send(message)
+        self._stop_reading()
 
     def send_nowait(self, message: Call | Crash) -> None:
         """Queue ``message`` without waiting; trio.WouldBlock when the mailbox is full."""
         self.mailbox.send_nowait(message)
+        self._stop_reading()
 
     # ------------------------------------------------------------------ task
 
@@ -323,10 +345,20 @@ class SessionActor:
                     message = receive_nowait()
                     burst += 1
                 except trio.WouldBlock:
-                    burst = 0
-                    self._waiting = True
-                    message = await receive()
-                    self._waiting = False
+                    att = self.attachment
+                    if att is not None and att.reader is not None:
+                        if burst >= _BURST or self._outbox_backlog() >= _BURST:
+                            await trio.lowlevel.checkpoint()
+                        burst = 0
+                        incoming = await self._read(att)
+                        if incoming is None:
+                            continue
+                        message = incoming
+                    else:
+                        burst = 0
+                        self._waiting = True
+                        message = await receive()
+                        self._waiting = False
             else:
                 with trio.CancelScope(deadline=self._deadline) as scope:
                     self._wait_scope = scope
@@ -375,10 +407,38 @@ class SessionActor:
 
     def _outbox_backlog(self) -> int:
         att = self.attachment
-        return 0 if att is None else att._send.statistics().current_buffer_used
+        if att is None or not att.backlogged:  # direct sends: the outbox is empty
+            return 0
+        return att._send.statistics().current_buffer_used
+
+    async def _read(self, att: Attachment) -> _Incoming | None:
+        """The next EVENT from ``att``'s socket, read in this task; None when woken for
+        something else (a message, an attach or detach, the end) or the reader stopped."""
+        reader = att.reader
+        assert reader is not None
+        event = None
+        with trio.CancelScope() as scope:
+            self._read_scope = scope
+            try:
+                event = await reader()
+            finally:
+                self._read_scope = None
+        return None if event is None else _Incoming(att, event)
+
+    def _stop_reading(self) -> None:
+        """Wake a loop waiting on its connection's socket (see Attachment.read_with)."""
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+
+    def _poke(self) -> None:
+        """Make the loop look at its mailbox, attachment and deadline again, wherever it waits."""
+        if self._wait_scope is not None:
+            self._wait_scope.cancel()
+        self._wake()
 
     def _wake(self) -> None:
         """Make a loop blocked in a plain receive look at its deadline and end flag again."""
+        self._stop_reading()
         if self._waiting:
             self._waiting = False
             try:

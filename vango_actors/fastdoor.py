@@ -120,6 +120,10 @@ class FrameReader:
         self._fragments: list[bytes] | None = None  # a fragmented message being collected
         self._fragments_size = 0
 
+    def buffered(self) -> bool:
+        """Bytes were fed that no returned message or frame used yet."""
+        return bool(self._buffer)
+
     def feed(self, data: bytes) -> None:
         self._buffer = self._buffer + data if self._buffer else data
 
@@ -205,6 +209,7 @@ class FastTransport:
     __slots__ = (
         "_close_sent",
         "_closed_by_peer",
+        "_drained",
         "_lock",
         "_reader",
         "_sock",
@@ -222,23 +227,33 @@ class FastTransport:
         self._close_sent = False
         self._closed_by_peer = False
         self._unyielded = 0
+        # The last recv took less than it asked for, so the kernel buffer was empty: the next
+        # read waits for readability first instead of a recv that would fail (EAGAIN).
+        self._drained = False
 
     async def receive(self) -> bytes:
+        """The next binary message. A cancellation loses nothing: it can only strike before a
+        message is taken from the buffer (the session actor reads here, and is woken by
+        cancelling its read)."""
+        if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
+            self._unyielded = 0
+            await trio.lowlevel.checkpoint()
         while True:
             item = self._reader.next()
             if item is None:
                 await self._fill()
             elif type(item) is bytes:
                 self._unyielded += 1
-                if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
-                    self._unyielded = 0
-                    await trio.lowlevel.checkpoint()
                 return item
             else:
                 assert isinstance(item, Control)
-                await self._control(item)
+                with trio.CancelScope(shield=True):  # a control frame is answered whole
+                    await self._control(item)
 
     async def _fill(self) -> None:
+        if self._drained:
+            self._unyielded = 0
+            await trio.lowlevel.wait_readable(self._sock)
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
@@ -250,6 +265,7 @@ class FastTransport:
                 raise ConnectionClosed(None, f"socket error: {exc}") from None
             if not data:
                 raise ConnectionClosed(None, "the peer closed the TCP connection")
+            self._drained = len(data) < _RECV_BYTES
             self._reader.feed(data)
             return
 
@@ -293,6 +309,15 @@ class FastTransport:
             return DIRECT_SENT
         self._tail = framed[sent:]
         return DIRECT_PARTIAL
+
+    def pending(self) -> bool:
+        """Bytes from the peer wait to be read (it is alive while the session is busy)."""
+        if self._reader.buffered():
+            return True
+        try:
+            return bool(self._sock.recv(1, socket.MSG_PEEK))
+        except OSError:  # BlockingIOError included
+            return False
 
     async def flush(self) -> None:
         """Send what ``send_nowait`` left unsent (waits for buffer space)."""

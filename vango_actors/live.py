@@ -374,7 +374,8 @@ async def _serve_attached(
     finally:
         with trio.CancelScope(shield=True):
             await connection.close(code, reason, error)  # a no-op if it was already closed
-        attachment.detach()
+            attachment.detach()
+            await connection.reader_out()
         connection.release_bucket()
 
 
@@ -401,6 +402,14 @@ class _Connection:
         # The actor writes straight to a transport that can send without waiting (the fast
         # door): one hop per frame; the outbox is only the fallback when the socket is full.
         attachment.direct = getattr(transport, "send_nowait", None)
+        # ...and reads it in its own task (no reader task, no mailbox hop per EVENT); this
+        # task then only keeps the heartbeat and ends the connection when the reader fails.
+        self._pending: Callable[[], bool] | None = getattr(transport, "pending", None)
+        self._in_actor = attachment.direct is not None and self._pending is not None
+        self._failure: Exception | None = None
+        self._failed = trio.Event()
+        self._actor_reading = False
+        self._reader_out = trio.Event()
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
         self._limited = False  # an ERROR RATE_LIMITED was sent since the last accepted frame
         if settings.event_rate > 0:
@@ -420,8 +429,76 @@ class _Connection:
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._write_outbox, nursery.cancel_scope)
-            await self._read_frames()
+            if self._in_actor:
+                self._attachment.read_with(self.read_event)
+                await self._watch()
+            else:
+                await self._read_frames()
             nursery.cancel_scope.cancel()
+
+    async def reader_out(self) -> None:
+        """Wait until the actor left ``read_event`` for good (after the detach), so this task
+        may read the socket again (the close handshake)."""
+        self._attachment.reader = None
+        if self._actor_reading:
+            await self._reader_out.wait()
+
+    async def read_event(self) -> Event | None:
+        """Run in the session actor's task (the fast door): read frames until an EVENT to
+        return, answering PING and applying the rate limit on the way. A failure (the peer
+        closed, a protocol error) is handed to the connection's task, which closes the
+        socket; then None, and the actor goes back to its mailbox. Cancelled (the actor has
+        a message, or the attachment changed) only while no frame is half handled."""
+        self._actor_reading = True
+        try:
+            limits = self._settings.limits
+            while True:
+                data = await self._transport.receive()
+                self._last_seen = trio.current_time()
+                frame = decode_client(data, limits)
+                if type(frame) is Event:
+                    if frame.type == "upload" or self._within_rate():
+                        return frame
+                    self._drop_limited(frame)
+                elif type(frame) is Ping:
+                    if self._within_rate():
+                        self._attachment.emit(encode(Pong(frame.n)))
+                    else:
+                        self._drop_limited(frame)
+                elif type(frame) is Hello:
+                    raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+        except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
+            self._attachment.reader = None
+            self._failure = exc
+            self._failed.set()
+            return None
+        finally:
+            self._actor_reading = False
+            if self._attachment.reader is None:
+                self._reader_out.set()
+
+    def _drop_limited(self, frame: Event | Ping) -> None:
+        error = self._limited_error(frame)
+        if error is not None:
+            self._attachment.emit(error)
+
+    async def _watch(self) -> None:
+        """The connection's task while the actor reads: the heartbeat on its deadline, and the
+        end of the connection when the reader fails."""
+        while not self._failed.is_set():
+            with trio.move_on_at(self._tick_at()):
+                await self._failed.wait()
+            if not self._failed.is_set() and not await self._tick():
+                return
+        failure = self._failure
+        if isinstance(failure, ConnectionClosed):
+            self._closed = True
+        elif isinstance(failure, ProtocolError):
+            self._stats.protocol_errors += 1
+            error = Error(failure.code, failure.message)
+            await self.close(failure.close_code, failure.message, error)
+        elif failure is not None:
+            raise failure
 
     async def close(self, code: int, reason: str, error: Error | None = None) -> None:
         """Send ``error`` (if any) and close, once; later sends are dropped."""
@@ -486,9 +563,15 @@ class _Connection:
 
     async def _rate_limited(self, frame: Hello | Event | Ping | Pong) -> None:
         """Drop ``frame``; the first drop of a run is reported with ERROR RATE_LIMITED."""
+        error = self._limited_error(frame)
+        if error is not None:
+            await self._reply(error)
+
+    def _limited_error(self, frame: Hello | Event | Ping | Pong) -> bytes | None:
+        """Count a dropped frame; the ERROR RATE_LIMITED to send for the first of a run."""
         self._stats.rate_limited += 1
         if self._limited:
-            return
+            return None
         self._limited = True
         s = self._settings
         what = f"event seq {frame.seq}" if type(frame) is Event else "PING"
@@ -496,7 +579,7 @@ class _Connection:
             f"{what} dropped: more than {s.event_rate:g} events/s (burst {s.event_burst}) "
             "on this session; further drops are not reported until events slow down"
         )
-        await self._reply(encode(Error(ErrorCode.RATE_LIMITED, message)))
+        return encode(Error(ErrorCode.RATE_LIMITED, message))
 
     async def _send(self, data: bytes) -> None:
         if not self._closed:
@@ -521,6 +604,9 @@ class _Connection:
         finally:
             scope.deadline = self._tick_at()
 
+    def _peer_waits(self) -> bool:
+        return not self._actor_reading and self._pending is not None and self._pending()
+
     def _tick_at(self) -> float:
         return min(self._next_ping, self._last_seen + 2.5 * self._period)
 
@@ -529,6 +615,8 @@ class _Connection:
         False: the connection is closed."""
         now = trio.current_time()
         timeout = 2.5 * self._period
+        if now >= self._last_seen + timeout and self._in_actor and self._peer_waits():
+            self._last_seen = now  # the peer sent bytes the busy session has not read yet
         if now >= self._last_seen + timeout:
             self._stats.heartbeat_timeouts += 1
             await self.close(CloseCode.IDLE_TIMEOUT, f"no frame for {timeout:g} s")

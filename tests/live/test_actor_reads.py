@@ -1,0 +1,87 @@
+"""The fast door's actor reads its socket itself: woken by mailbox messages, losing nothing."""
+
+from __future__ import annotations
+
+import random
+import socket
+from functools import partial
+
+import trio
+
+from vango_actors.fastdoor import OP_BINARY, FastTransport
+from vango_actors.scheduler import Call
+
+from ..liveclient import LiveClient, open_page
+from .test_fastdoor import client_frame
+from .test_socket import TIMEOUT, running_app
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    return a, b
+
+
+def _shows(client: LiveClient, count: str) -> bool:
+    return client.text("#count") == count
+
+
+async def test_a_receive_cancelled_at_any_point_loses_no_message() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        sent = [str(i).encode() * (1 + i % 7) for i in range(300)]
+        got: list[bytes] = []
+        rng = random.Random(7)
+
+        async def write() -> None:
+            for i in range(0, len(sent), 5):  # bursts: several frames per recv
+                b.sendall(b"".join(client_frame(OP_BINARY, m) for m in sent[i : i + 5]))
+                await trio.sleep(0)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(write)
+            while len(got) < len(sent):
+                with trio.CancelScope() as scope:
+                    if rng.random() < 0.5:  # cancelled before its next checkpoint
+                        scope.cancel()
+                    got.append(await transport.receive())
+        assert got == sent
+
+
+async def test_pending_tells_whether_the_peer_sent_unread_bytes() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        assert not transport.pending()
+        b.sendall(client_frame(OP_BINARY, b"x") * 2)
+        await trio.lowlevel.wait_readable(a)
+        assert transport.pending()
+        assert await transport.receive() == b"x"
+        assert transport.pending()  # the second frame waits in the transport's buffer
+        assert await transport.receive() == b"x"
+        assert not transport.pending()
+
+
+async def test_server_messages_wake_a_session_reading_its_socket(door: str) -> None:
+    """Calls posted to the session (as timers and pub/sub do) interleave with clicks: each is
+    handled once, every event is acknowledged, on both doors."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app(door) as server, open_page(server.base_url, "/counter") as client:
+            await client.synced()
+            manager = server.app.front.manager
+            assert manager is not None
+            actor = manager.session(client.shell.session_id)
+            host = actor.root
+            assert host.instance is not None
+            inc = host.instance.inc  # type: ignore[attr-defined]
+            for i in range(20):
+                if i % 2:
+                    await client.click("#inc")
+                else:  # the session is idle, waiting on its socket (fast door) or mailbox
+                    actor.send_nowait(Call(host, host.generation, inc, (), "test"))
+                    # no click follows until the post shows: the message alone wakes the loop
+                    await client.wait_for(partial(_shows, client, str(i + 1)))
+            await client.synced()
+            await client.wait_for(lambda: client.text("#count") == "20")
+            assert actor.events_handled == 10 and actor.dropped_events == 0
