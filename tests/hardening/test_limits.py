@@ -6,8 +6,13 @@ Each limit answers with a clear ERROR (or HTTP status) and is counted in /vango/
 from __future__ import annotations
 
 import secrets
+import time
+from collections.abc import Callable
 
+import pytest
 import trio
+import trio.testing
+from trio.testing import MockClock
 
 from vango_actors.limits import LiveLimiter, TokenBucket
 from vango_actors.live import TRY_AGAIN_LATER
@@ -39,31 +44,71 @@ def test_limiter_keeps_a_sessions_bucket_across_connections() -> None:
     assert limiter.open(None, 1) and limiter.open(None, 1)
 
 
-async def test_an_event_flood_is_cut_to_the_rate_with_one_error_per_run() -> None:
+@pytest.fixture
+def clock() -> MockClock:
+    """Real time (rate 1) that a test may stop (rate 0) and move on by hand (``jump``)."""
+    return MockClock(rate=1.0)
+
+
+async def _until_counted(done: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``done()`` holds, bounded in *real* seconds: with the trio clock stopped,
+    ``fail_after`` cannot fire. Checked each time every task has been idle for 10 ms."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server did not count the flood within {seconds} s")
+        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+
+
+async def test_an_event_flood_is_cut_to_the_rate_with_one_error_per_run(
+    clock: MockClock,
+) -> None:
+    # The server runs in this trio run, so its bucket reads the test's clock: stopped during a
+    # flood, the bucket cannot refill, and what passes is exact (the burst, then rate x the
+    # time the test moves the clock on), however slow the machine is.
     with trio.fail_after(20):
         async with running_app(event_rate=10, event_burst=20) as server:
             async with open_page(server.base_url, "/counter") as client:
                 inc = client.hid("#inc")
-                for _ in range(200):  # far faster than 10/s: the burst passes, the rest drops
+                stats = server.stats
+
+                def handled() -> int:  # frames of the flood answered or dropped so far
+                    passed = int(client.text("#count")) + len(client.of_type(Pong))
+                    return passed + stats.rate_limited
+
+                clock.rate = 0
+                for _ in range(200):  # the burst passes, the rest drops
                     await client.send_event(inc, "click")
                 await client.send_frame(Ping(7))  # dropped too: PINGs share the bucket
-                await client.wait_for(lambda: bool(client.errors) and client.acked >= 20)
-                limited = [e for e in client.errors if e.code == ErrorCode.RATE_LIMITED]
-                # one ERROR per run of drops: a run ends only when a refilled token lets one pass
-                passed = int(client.text("#count"))
-                assert 20 <= passed < 30 and 1 <= len(limited) <= 1 + passed - 20
-                assert limited[0].message.startswith("event seq 21 dropped: more than 10 events/s")
-                assert server.stats.rate_limited >= 170
-                # the session goes on: once the bucket refills, events pass again
+                await _until_counted(lambda: handled() == 201)
+                assert int(client.text("#count")) == 20 and stats.rate_limited == 181
                 assert not client.of_type(Pong)
-                await trio.sleep(0.15)  # the server's bucket refills in real time (10/s)
+                limited = [e for e in client.errors if e.code == ErrorCode.RATE_LIMITED]
+                assert [e.message for e in limited] == [
+                    "event seq 21 dropped: more than 10 events/s (burst 20) on this session; "
+                    "further drops are not reported until events slow down"
+                ]
+
+                # one second later: exactly 10 more pass; an accepted event ended the run of
+                # drops, so the next drop is reported again (one ERROR per run)
+                clock.jump(1.0)
+                for _ in range(30):
+                    await client.send_event(inc, "click")
+                await _until_counted(lambda: handled() == 231)
+                assert int(client.text("#count")) == 30 and stats.rate_limited == 201
+                limited = [e for e in client.errors if e.code == ErrorCode.RATE_LIMITED]
+                assert len(limited) == 2
+                assert limited[1].message.startswith("event seq 211 dropped: more than 10")
+
+                # the session goes on: a tenth of a second refills one token
+                clock.jump(0.1)
                 seq = await client.click("#inc")
-                await client.wait_for(lambda: client.acked >= seq)
-                assert client.closed is None
-                dropped = server.stats.rate_limited
+                await _until_counted(lambda: client.acked >= seq)
+                clock.rate = 1
+                assert client.closed is None and int(client.text("#count")) == 31
+                assert stats.rate_limited == 201 and len(client.errors) == 2
                 counters = await metrics(server.base_url)
-                assert counters["vango_live_rate_limited_total"] == dropped
-                assert int(client.text("#count")) == passed + 1
+                assert counters["vango_live_rate_limited_total"] == 201
 
 
 async def test_an_oversize_frame_gets_too_big_and_the_session_survives() -> None:
