@@ -7,7 +7,9 @@ frames and hands each EVENT straight to the session mailbox (one hop) and keeps 
 (PING, closing a silent socket) on its reading scope's deadline; a writer task drains the
 attachment's outbox into the transport. On a transport with ``send_nowait`` (the fast door)
 the actor writes its frames straight to the socket and the outbox only holds what the kernel
-would not take (one hop per message, not two).
+would not take (one hop per message, not two), and the actor also reads the socket in its own
+task (``_Connection.read_event``): the connection's task then only keeps the heartbeat and
+ends the connection when that reader fails.
 
 Rules, in order:
 1. Origin must be the page's own origin or in ``LiveSettings.allowed_origins``; else
