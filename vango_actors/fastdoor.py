@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import socket
 from collections.abc import Callable
 from functools import partial
@@ -61,6 +62,7 @@ OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 _DATA_OPS = frozenset((OP_CONTINUATION, OP_TEXT, OP_BINARY))
 _CONTROL_OPS = frozenset((OP_CLOSE, OP_PING, OP_PONG))
 _RECV_BYTES = 65536
+_BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of an HTTP head, as h11 finds it
 _YIELD_EVERY = 16  # receives served from the buffer before a forced checkpoint
 _ACCEPT_ERRORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS))
 
@@ -483,9 +485,10 @@ async def _serve_upgraded(
     host: str,
     manager: SessionManager,
     session_id: str,
+    buffered: bytes,
 ) -> None:
     settings = backend.live_settings
-    transport = FastTransport(sock, settings.limits.max_frame_bytes)
+    transport = FastTransport(sock, settings.limits.max_frame_bytes, buffered)
     try:
         await live.serve_connection(
             transport,
@@ -508,12 +511,14 @@ async def _serve_upgraded(
 
 async def _upgrade(
     backend: LiveBackend, sock: socket.socket
-) -> tuple[str | None, str, SessionManager, str] | None:
+) -> tuple[str | None, str, SessionManager, str, bytes] | None:
     """Read the upgrade request; answer 101 (returning what the connection needs: origin,
-    host, manager, session id; not the request, whose headers would live as long as the
-    connection) or an HTTP refusal (returning None)."""
+    host, manager, session id, and the bytes that came after the request: a client may send
+    its first frames without waiting for the 101; not the request, whose headers would live
+    as long as the connection) or an HTTP refusal (returning None)."""
     handshake = H11Handshake(ConnectionType.SERVER)
-    request = await _read_request(handshake, sock)
+    received = bytearray()
+    request = await _read_request(handshake, sock, received)
     if request is None:
         return None
     session_id = live.session_id_from_path(urlsplit(request.target).path)
@@ -525,10 +530,15 @@ async def _upgrade(
         await _send_all(sock, handshake.send(RejectConnection(status_code=503)))
         return None
     await _send_all(sock, handshake.send(AcceptConnection()))
-    return _header(request, b"origin"), request.host, manager, session_id
+    end = _BLANK_LINE.search(received)  # h11's end of the head; an upgrade GET has no body
+    rest = bytes(received[end.end() :]) if end is not None else b""
+    return _header(request, b"origin"), request.host, manager, session_id, rest
 
 
-async def _read_request(handshake: H11Handshake, sock: socket.socket) -> Request | None:
+async def _read_request(
+    handshake: H11Handshake, sock: socket.socket, received: bytearray
+) -> Request | None:
+    """The upgrade request (None: refused or closed); every byte read lands in ``received``."""
     while True:
         try:
             data = sock.recv(_RECV_BYTES)
@@ -537,6 +547,7 @@ async def _read_request(handshake: H11Handshake, sock: socket.socket) -> Request
             continue
         except OSError:
             return None
+        received += data
         try:
             handshake.receive_data(data or None)
             for event in handshake.events():

@@ -11,7 +11,16 @@ import pytest
 import trio
 
 from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, OP_PING, Control, FrameReader, frame
-from vango_actors.protocol import CloseCode, ErrorCode, ProtocolError
+from vango_actors.protocol import (
+    VERSION,
+    CloseCode,
+    ErrorCode,
+    Hello,
+    ProtocolError,
+    Welcome,
+    decode,
+    encode,
+)
 
 from ..liveclient import http_get, load_page, open_live, open_page
 from .test_socket import TIMEOUT, running_app
@@ -179,3 +188,40 @@ async def test_websocket_level_pings_are_answered_and_the_page_stays_live() -> N
                 await client.click("#inc")
             await client.synced()
             assert client.text("#count") == "3"
+
+
+async def test_a_hello_sent_with_the_upgrade_request_is_not_lost() -> None:
+    """A client may send its first frame right behind the upgrade request, in the same TCP
+    segment, without waiting for the 101: the door must keep those bytes for the connection."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server:
+            shell = await load_page(server.base_url, "/counter")
+            port = server.app.front.live_port
+            assert port is not None
+            request = (
+                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += await stream.receive_some(65536)
+                head, _, rest = received.partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 101 ")
+                while (first := server_message(rest)) is None:
+                    rest += await stream.receive_some(65536)
+                assert type(decode(first)) is Welcome
+
+
+def server_message(data: bytes) -> bytes | None:
+    """The payload of the first (unmasked, unfragmented) server frame in ``data``, if whole."""
+    if len(data) < 4:
+        return None
+    assert data[0] == 0x80 | OP_BINARY and data[1] <= 126
+    size, start = (data[1], 2) if data[1] < 126 else (int.from_bytes(data[2:4], "big"), 4)
+    return data[start : start + size] if len(data) >= start + size else None
