@@ -28,6 +28,7 @@ from . import diff as _diff
 from . import html as _html
 from .component import Component, Host, SessionInfo, check_rendered, child_path, takes_argument
 from .lifecycle import EXPIRES_AFTER, SessionState, Trigger, next_state
+from .mailbox import Mailbox
 from .navigation import local_url, needs_rich, query_params
 from .protocol import (
     VERSION,
@@ -123,7 +124,7 @@ class Attachment:
 
     def __init__(self, actor: SessionActor, size: int) -> None:
         self._actor = actor
-        self._send, self.outbox = trio.open_memory_channel[bytes](size)
+        self._send = self.outbox = Mailbox[bytes](size)  # one object, both ends
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = ""
         self.resyncs = 0
@@ -235,7 +236,7 @@ class SessionActor:
         self.replay: deque[tuple[int, bytes]] = deque(maxlen=config.replay_size)
         self.replay_bytes = 0  # bytes of the frames in ``replay`` (bounded by config.replay_bytes)
         self.attachment: Attachment | None = None
-        self.mailbox, self._inbox = trio.open_memory_channel[Message](config.mailbox_size)
+        self.mailbox = self._inbox = Mailbox[Message](config.mailbox_size)  # both ends
         self.root = Host(self, root, props, None, None, root.__name__)
         self.title: str | None = None
         self.end: _End | None = None

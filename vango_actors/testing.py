@@ -36,6 +36,7 @@ from .component import Component
 from .dom import Document, DomElement
 from .errors import VangoError
 from .html import render
+from .mailbox import Mailbox
 from .manager import SessionManager, open_runtime
 from .protocol import (
     SERVER_FRAME_LIMITS,
@@ -108,7 +109,7 @@ class LiveView:
         self.acked = 0  # highest event seq the server acknowledged
         self.event_seq = 0
         self.ended: Reload | GoAway | None = None  # the session ended (RELOAD / GOAWAY)
-        self._outbox: trio.MemoryReceiveChannel[bytes] | None = None
+        self._outbox: Mailbox[bytes] | None = None
         self._attachment: Any = None
 
     # ------------------------------------------------------------------ connecting
