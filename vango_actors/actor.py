@@ -212,8 +212,59 @@ class _End:
     close_code: int = CloseCode.NORMAL
 
 
+_NO_REPLAY: deque[tuple[int, bytes]] = deque(maxlen=0)  # ``replay`` before the first frame
+_DONE = trio.Event()  # ``done`` of a session that ended before anyone asked for it
+_DONE.set()
+
+
 class SessionActor:
     """One live session: the component tree, hid counter, mailbox, replay buffer, attachment."""
+
+    # Slots: an idle session is mostly this object; with 40 attributes its __dict__ would be a
+    # ~1.6 KB table (past the 30 keys a shared-key dict allows). A new attribute goes here.
+    __slots__ = (
+        "_bound",
+        "_counts",
+        "_deadline",
+        "_dirty",
+        "_dirty_n",
+        "_done",
+        "_errors",
+        "_flash",
+        "_focus",
+        "_host_bound",
+        "_inbox",
+        "_nav",
+        "_nursery",
+        "_ops",
+        "_read_scope",
+        "_replay",
+        "_wait_scope",
+        "_waiting",
+        "ack",
+        "attachment",
+        "bytes_sent",
+        "config",
+        "dropped_events",
+        "end",
+        "events_handled",
+        "id",
+        "ids",
+        "info",
+        "mailbox",
+        "patches_sent",
+        "remounted",
+        "replay_bytes",
+        "restarts",
+        "resyncs",
+        "rich",
+        "root",
+        "seq",
+        "started",
+        "state",
+        "title",
+        "url",
+    )
 
     def __init__(
         self,
@@ -233,14 +284,14 @@ class SessionActor:
         self.ids = HidCounter()
         self.seq = 0
         self.ack = 0
-        self.replay: deque[tuple[int, bytes]] = deque(maxlen=config.replay_size)
+        self._replay: deque[tuple[int, bytes]] | None = None  # created by the first frame
         self.replay_bytes = 0  # bytes of the frames in ``replay`` (bounded by config.replay_bytes)
         self.attachment: Attachment | None = None
         self.mailbox = self._inbox = Mailbox[Message](config.mailbox_size)  # both ends
         self.root = Host(self, root, props, None, None, root.__name__)
         self.title: str | None = None
         self.end: _End | None = None
-        self.done = trio.Event()
+        self._done: trio.Event | None = None  # created when first asked for (see done)
         self._nursery: trio.Nursery | None = None
         self._deadline = trio.current_time() + config.unclaimed_ttl
         self._wait_scope: trio.CancelScope | None = None
@@ -265,6 +316,18 @@ class SessionActor:
         self.url = str(meta.get("url", ""))  # the page URL (path?query), for handle_params
         self._flash: dict[str, list[Any]] = {}  # kind -> [message, navigations survived]
         self._nav: tuple[str, bool, bool, bool] | None = None  # url, replace, patch, popstate
+
+    @property
+    def replay(self) -> deque[tuple[int, bytes]]:
+        """The last PATCHES frames as (seq, frame), oldest first (for resumes)."""
+        return _NO_REPLAY if self._replay is None else self._replay
+
+    @property
+    def done(self) -> trio.Event:
+        """Set once the session has ended and unmounted everything."""
+        if self._done is None:
+            self._done = trio.Event()
+        return self._done
 
     # ------------------------------------------------------------------ Runtime protocol
 
@@ -482,7 +545,9 @@ class SessionActor:
         try:
             await self._unmount_subtree(self.root)
         finally:
-            self.done.set()
+            if self._done is None:
+                self._done = _DONE
+            self._done.set()
 
     def _move(self, trigger: Trigger) -> None:
         new = next_state(self.state, trigger)
@@ -606,9 +671,11 @@ class SessionActor:
     def _keep(self, frame: bytes) -> None:
         """Put ``frame`` in the replay buffer; the oldest frames leave it past ``replay_size``
         frames or ``replay_bytes`` bytes (a resume from before them gets a resync)."""
-        replay = self.replay
-        if replay.maxlen == 0:
-            return
+        replay = self._replay
+        if replay is None:
+            if self.config.replay_size == 0:
+                return
+            replay = self._replay = deque(maxlen=self.config.replay_size)
         if len(replay) == replay.maxlen:
             self.replay_bytes -= len(replay[0][1])
         replay.append((self.seq, frame))

@@ -20,6 +20,7 @@ from vango_actors import (
     h,
     open_runtime,
 )
+from vango_actors.actor import SessionActor
 from vango_actors.protocol import CloseCode, Error, ErrorCode, Patches, Reload
 from vango_actors.supervisor import handleable
 
@@ -129,16 +130,20 @@ async def test_dev_mode_error_frames_carry_the_traceback() -> None:
 
 
 async def test_a_runtime_bug_ends_only_that_session(
-    rt: SessionManager, caplog: pytest.LogCaptureFixture
+    rt: SessionManager, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = await Browser.open(rt, Counter)
     b = await Browser.open(rt, Counter)
     actor = rt.session(a.session_id)
 
-    def broken(*args: object) -> None:
-        raise AssertionError("runtime bug")
+    send_output = SessionActor._send_output
 
-    actor._send_output = broken  # type: ignore[method-assign]
+    def broken(self: SessionActor, answer_event: bool) -> None:
+        if self is actor:
+            raise AssertionError("runtime bug")
+        send_output(self, answer_event)
+
+    monkeypatch.setattr(SessionActor, "_send_output", broken)
     await a.click("#inc")
     assert a.att is not None and a.att.close_code == CloseCode.INTERNAL_ERROR
     assert "ended by a runtime error: AssertionError: runtime bug" in caplog.text
