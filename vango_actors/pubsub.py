@@ -18,8 +18,11 @@ Backends (``VANGO_PUBSUB``):
   When the link drops, the listener reconnects with capped backoff and resubscribes;
   :meth:`RedisBroker.status` (and ``/vango/health``) reports it down meanwhile.
 
-Components subscribe with ``self.subscribe(topic, handler)`` (delivered through the session
-mailbox, unsubscribed on unmount); services and other tasks use ``broker.subscribe(topic)``.
+Components subscribe with ``self.subscribe(topic, handler)`` (each message put straight into
+the session mailbox, no task per subscription; unsubscribed on unmount); services and other
+tasks use ``broker.subscribe(topic)``. ``publish_and_keep`` / ``recent`` keep the last N
+messages of a topic where every process can read them (Redis: a capped list), e.g. a chat
+room's history for a worker that starts later.
 """
 
 from __future__ import annotations
