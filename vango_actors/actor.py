@@ -414,15 +414,12 @@ class SessionActor:
                         if burst >= _BURST or self._outbox_backlog() >= _BURST:
                             await trio.lowlevel.checkpoint()
                         burst = 0
-                        incoming = await self._read(att)
-                        if incoming is None:
-                            continue
-                        message = incoming
-                    else:
-                        burst = 0
-                        self._waiting = True
-                        message = await receive()
-                        self._waiting = False
+                        await self._serve_reads(att)
+                        continue
+                    burst = 0
+                    self._waiting = True
+                    message = await receive()
+                    self._waiting = False
             else:
                 with trio.CancelScope(deadline=self._deadline) as scope:
                     self._wait_scope = scope
@@ -475,22 +472,65 @@ class SessionActor:
             return 0
         return att._send.statistics().current_buffer_used
 
-    async def _read(self, att: Attachment) -> _Incoming | None:
-        """The next EVENT from ``att``'s socket, read in this task; None when woken for
-        something else (a message, an attach or detach, the end) or the reader stopped."""
+    async def _serve_reads(self, att: Attachment) -> None:
+        """The live loop while this task reads ``att``'s socket (the fast door): the next
+        EVENT from the socket when the mailbox is empty, else the queued messages (up to
+        ``_BURST`` in a row), each handled here. Returns when the attachment, its reader, the
+        deadline or the end changed, or a wake cancelled a read.
+
+        One cancel scope serves every read until a wake (entering and leaving one per event
+        cost ~12 µs, as much as the counter's diff): ``_read_scope`` is set only while a read
+        waits, so a wake (``_stop_reading``) cancels reads, never a handler. An EVENT read
+        while the wake came is handled after leaving the cancelled scope.
+        """
         reader = att.reader
         assert reader is not None
-        event = None
+        receive_nowait = self._inbox.receive_nowait
+        burst = 0
+        late: _Incoming | None = None
         with trio.CancelScope() as scope:
-            self._read_scope = scope
-            try:
-                event = await reader()
-            finally:
-                self._read_scope = None
-        return None if event is None else _Incoming(att, event)
+            while (
+                self.end is None
+                and self._deadline == _INF
+                and self.attachment is att
+                and att.reader is reader
+            ):
+                try:
+                    if burst >= _BURST or self._outbox_backlog() >= _BURST:
+                        raise trio.WouldBlock
+                    message = receive_nowait()
+                    burst += 1
+                except trio.WouldBlock:
+                    if burst >= _BURST or self._outbox_backlog() >= _BURST:
+                        burst = 0
+                        await trio.lowlevel.checkpoint()  # then the mailbox again
+                        continue
+                    burst = 0
+                    self._read_scope = scope
+                    try:
+                        event = await reader()
+                    finally:
+                        self._read_scope = None
+                    if event is None:
+                        return  # the reader stopped (and set att.reader to None)
+                    message = _Incoming(att, event)
+                    if scope.cancel_called:  # woken as the read returned
+                        late = message
+                        break
+                if message is not _WAKE:
+                    await self._handle_escalating(message)
+        if late is not None:
+            await self._handle_escalating(late)
+
+    async def _handle_escalating(self, message: Message) -> None:
+        try:
+            await self._handle(message)
+        except Escalation as exc:
+            self._escalated(exc)
 
     def _stop_reading(self) -> None:
-        """Wake a loop waiting on its connection's socket (see Attachment.read_with)."""
+        """Wake a loop waiting on its connection's socket (see Attachment.read_with); a no-op
+        unless a read waits (see _serve_reads)."""
         if self._read_scope is not None:
             self._read_scope.cancel()
 
