@@ -1,7 +1,10 @@
 """`python -m bench soak`: many sessions, random events, reconnects and crashes for a long time.
 
 Starts ``hypercorn -k trio vango_actors.asgi:app`` (routes ``tests.hardening.pages``) as a
-subprocess (``--door fast``: with the fast live door too, and pages pointing at it). Then:
+subprocess (``--door fast``: with the fast live door too, and pages pointing at it) with the
+listen backlog of deploy/hypercorn.toml (``--backlog``, 4096; hypercorn's own default of 100
+overflows under reconnect bursts to a busy worker, and dropped handshakes wait out SYN
+retransmits). Then:
 
 1. ``--sessions`` pages are loaded (``/counter``, or ``/crashy`` for one in five), a few at a
    time; RSS after that is "sessions created".
@@ -55,6 +58,7 @@ ROUTES = "tests.hardening.pages"
 WAIT_DEADLINE = 60.0  # s: one connect, WELCOME or acknowledgement; beyond it: a failed tab
 GRACE = 20.0  # s: disconnect grace (long enough for a reconnect on a loaded machine)
 LOADS_AT_ONCE = 8  # page GETs in flight while creating the sessions
+BACKLOG = 4096  # hypercorn's listen backlog, as deploy/hypercorn.toml sets it (its default: 100)
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -387,6 +391,7 @@ def run(
     grace: float = GRACE,
     ramp: float | None = None,
     door: str = "asgi",
+    backlog: int = BACKLOG,
 ) -> dict[str, Any]:
     env = {
         "VANGO_ROUTES": ROUTES,
@@ -398,7 +403,7 @@ def run(
     }
     if door == "fast":
         env["VANGO_LIVE_PORT"] = "0"
-    server = spawn_hypercorn(env=env)
+    server = spawn_hypercorn(env=env, extra_args=["--backlog", str(backlog)])
     try:
         server.wait_running(30)
         assert server.port is not None
@@ -412,6 +417,7 @@ def run(
         ]
         return {
             "door": door,
+            "backlog": backlog,
             **result,
             "server_errors": len(errors),
             "server_errors_first": errors[:5],
@@ -427,8 +433,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=1.0, help="events/s per session")
     parser.add_argument("--ramp", type=float, default=None, help="s to start every tab")
     parser.add_argument("--door", choices=("asgi", "fast"), default="asgi")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=BACKLOG,
+        help="hypercorn's listen backlog (deploy/hypercorn.toml's; hypercorn's default is 100)",
+    )
     args = parser.parse_args(argv)
-    result = run(args.sessions, args.duration, args.rate, ramp=args.ramp, door=args.door)
+    result = run(
+        args.sessions,
+        args.duration,
+        args.rate,
+        ramp=args.ramp,
+        door=args.door,
+        backlog=args.backlog,
+    )
     print(json.dumps({"benchmark": "soak", **result}, indent=2))
 
 

@@ -75,6 +75,7 @@ class SessionStatistics:
     state: str
     mailbox_size: int  # messages waiting
     outbox_size: int  # frames waiting for the attached connection (0 if none)
+    outbox_bytes: int  # their bytes (bounded by RuntimeConfig.outbox_bytes)
     seq: int  # last PATCHES seq
     ack: int  # highest event seq handled
     events_handled: int
@@ -112,6 +113,8 @@ class Attachment:
 
     __slots__ = (
         "_actor",
+        "_queued",
+        "_queued_bytes",
         "_send",
         "backlogged",
         "close_code",
@@ -125,6 +128,8 @@ class Attachment:
     def __init__(self, actor: SessionActor, size: int) -> None:
         self._actor = actor
         self._send = self.outbox = Mailbox[bytes](size)  # one object, both ends
+        self._queued: deque[int] = deque()  # sizes of the frames put in the outbox
+        self._queued_bytes = 0
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = ""
         self.resyncs = 0
@@ -195,6 +200,27 @@ class Attachment:
     def detach(self) -> None:
         """The connection is gone: the session keeps its state for the grace period."""
         self._actor.detach(self)
+
+    @property
+    def outbox_bytes(self) -> int:
+        """Bytes of the frames waiting in the outbox (its reader takes the oldest first, so
+        the sizes of the frames it took are the first ones recorded)."""
+        queued = self._queued
+        waiting = len(self.outbox)
+        while len(queued) > waiting:
+            self._queued_bytes -= queued.popleft()
+        return self._queued_bytes
+
+    def _put(self, frame: bytes, max_bytes: int) -> None:
+        """Queue ``frame``; WouldBlock when the outbox holds its count of frames, or holds
+        frames and ``frame`` would take it past ``max_bytes`` (0: no byte bound; a frame
+        alone in the outbox always fits, however large)."""
+        if max_bytes and self._queued:  # (nothing recorded: nothing waits)
+            if self.outbox_bytes + len(frame) > max_bytes and self._queued:
+                raise trio.WouldBlock
+        self._send.send_nowait(frame)
+        self._queued.append(len(frame))
+        self._queued_bytes += len(frame)
 
     def _close(self, code: int, reason: str) -> None:
         self.close_code = code
@@ -647,7 +673,10 @@ class SessionActor:
 
     # ------------------------------------------------------------------ output
 
-    def _emit(self, frame: bytes) -> None:
+    def _emit(self, frame: bytes, max_bytes: int | None = None) -> None:
+        """Send ``frame`` to the attached connection: straight to its socket, else through
+        the outbox, bounded by ``outbox_size`` frames and ``max_bytes`` (default
+        ``outbox_bytes``); a full outbox is coalesced into a resync (``_overflow``)."""
         att = self.attachment
         if att is None:
             return
@@ -662,7 +691,7 @@ class SessionActor:
                 self.bytes_sent += len(frame)  # flushes it on the empty frame
                 frame = b""
         try:
-            att._send.send_nowait(frame)
+            att._put(frame, self.config.outbox_bytes if max_bytes is None else max_bytes)
         except trio.WouldBlock:
             self._overflow(att)
             return
@@ -693,7 +722,7 @@ class SessionActor:
             self._set_deadline(trio.current_time() + self.config.grace_period)
             return
         for frame in [*kept, self._resync_frame()]:
-            self._emit(frame)
+            self._emit(frame, max_bytes=0)  # the resync goes in, whatever its size
 
     def _resync_frame(self) -> bytes:
         ops: list[list[Any]] = [[7, 0, _html.render(self.root.tree)]]
@@ -1099,6 +1128,7 @@ class SessionActor:
             state=self.state.value,
             mailbox_size=self._inbox.statistics().current_buffer_used,
             outbox_size=0 if att is None else att.outbox.statistics().current_buffer_used,
+            outbox_bytes=0 if att is None else att.outbox_bytes,
             seq=self.seq,
             ack=self.ack,
             events_handled=self.events_handled,

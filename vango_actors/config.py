@@ -108,6 +108,7 @@ class Settings:
     max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
     max_frame_bytes: int = 64 * 1024  # largest live frame a client may send
     replay_bytes: int = 256 * 1024  # bytes of PATCHES frames a session keeps for resumes
+    outbox_bytes: int = 256 * 1024  # bytes of frames waiting for a slow reader before a resync
     stall_timeout: float = 30.0  # s a peer may leave sent bytes unread before it is dropped
     secret_key_generated: bool = False
     production: bool = False  # VANGO_ENV=production: a missing VANGO_SECRET_KEY is an error
@@ -186,6 +187,7 @@ class Settings:
             "grace_period": self.disconnect_grace,
             "heartbeat_ms": self.heartbeat_ms,
             "replay_bytes": self.replay_bytes,
+            "outbox_bytes": self.outbox_bytes,
             "dev": self.dev,
         }
 
@@ -201,6 +203,7 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "max_connections_per_address": int,
     "max_frame_bytes": int,
     "replay_bytes": int,
+    "outbox_bytes": int,
     "stall_timeout": float,
     "drain_timeout": float,
 }

@@ -38,6 +38,9 @@ class RuntimeConfig:
     grace_period: float = 60.0  # seconds a disconnected session is kept for a reconnect
     mailbox_size: int = attrs.field(default=64, validator=attrs.validators.ge(1))
     outbox_size: int = attrs.field(default=32, validator=attrs.validators.ge(4))
+    # bytes the outbox may hold (0: no byte bound); past it, like past outbox_size frames, the
+    # queued patches are replaced by one resync. A frame alone in the outbox always fits.
+    outbox_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(0))
     replay_size: int = attrs.field(default=64, validator=attrs.validators.ge(0))
     replay_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(0))
     max_resyncs: int = 3  # outbox overflows per connection before it is detached

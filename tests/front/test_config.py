@@ -30,6 +30,7 @@ def test_variables_are_read() -> None:
             "VANGO_UNCLAIMED_TTL": "2.5",
             "VANGO_DISCONNECT_GRACE": "7",
             "VANGO_REPLAY_BYTES": "1024",
+            "VANGO_OUTBOX_BYTES": "2048",
             "VANGO_STALL_TIMEOUT": "4.5",
             "OTHER": "ignored",
         }
@@ -45,6 +46,7 @@ def test_variables_are_read() -> None:
         "grace_period": 7.0,
         "heartbeat_ms": 15_000,
         "replay_bytes": 1024,
+        "outbox_bytes": 2048,
         "dev": True,
     }
 
