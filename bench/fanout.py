@@ -23,6 +23,7 @@ import argparse
 import json
 import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -199,6 +200,108 @@ async def _redis(clients: int, messages: int) -> dict[str, Any]:
     }
 
 
+async def _redis_sessions(sessions: int, messages: int) -> dict[str, Any]:
+    """``sessions`` sessions split over two worker processes (``--worker``) sharing a real
+    redis-server; this process publishes; each worker reports, per message, the time from
+    the publish (``t0`` in the message, CLOCK_MONOTONIC is system-wide) until its last
+    session wrote its PATCHES frame (fast-door path), and its CPU for that message."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.redis_server import redis_server
+    from vango_actors.pubsub import RedisBroker
+
+    root = Path(__file__).resolve().parent.parent
+    with redis_server() as redis:
+        args = [sys.executable, "-m", "bench", "fanout", "--worker", redis.url]
+        args += ["--sessions", str(sessions // 2), "--messages", str(messages)]
+        workers = [
+            subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(2)
+        ]
+        try:
+            with trio.fail_after(300):
+                for worker in workers:
+                    assert await _line(worker) == {"ready": True}
+                latencies: list[float] = []
+                cpu: list[float] = []
+                async with open_pubsub(RedisBroker(redis.url)) as broker:
+                    for n in range(messages + 1):
+                        message = {"id": f"r{n}", "user": "bench", "text": f"hi {n}"}
+                        await broker.publish(TOPIC, {**message, "t0": time.monotonic()})
+                        reports = [await _line(worker) for worker in workers]
+                        if n:
+                            latencies.append(max(r["ms"] for r in reports))
+                            cpu.append(sum(r["cpu_ms"] for r in reports))
+        finally:
+            for worker in workers:
+                worker.kill()
+                worker.wait()
+                if worker.stdout is not None:
+                    worker.stdout.close()
+    return {
+        "processes": 2,
+        "sessions": sessions,
+        "messages": messages,
+        "all_written_ms_median": round(statistics.median(latencies), 2),
+        "all_written_ms_max": round(max(latencies), 2),
+        "cpu_ms_median": round(statistics.median(cpu), 2),
+    }
+
+
+async def _line(worker: subprocess.Popen[str]) -> Any:
+    assert worker.stdout is not None
+    line = await trio.to_thread.run_sync(worker.stdout.readline, abandon_on_cancel=True)
+    if not line:
+        raise RuntimeError(f"fanout worker {worker.pid} ended (status {worker.poll()})")
+    return json.loads(line)
+
+
+async def _worker(url: str, sessions: int, messages: int) -> None:
+    """One process of ``_redis_sessions``: sessions on a RedisBroker, one line per message."""
+    from vango_actors.pubsub import RedisBroker
+
+    sockets: list[socket.socket] = []
+    async with (
+        open_pubsub(RedisBroker(url)) as broker,
+        open_runtime(outbox_size=64, max_sessions=sessions + 1) as rt,
+        trio.open_nursery() as nursery,
+    ):
+        arrived = [0]
+        done = [trio.Event()]
+
+        def patches_written() -> None:
+            arrived[0] += 1
+            if arrived[0] == sessions:
+                done[0].set()
+
+        async def drain(att: Any) -> None:
+            async for _frame in att.outbox:
+                if not att.outbox.statistics().current_buffer_used:
+                    att.backlogged = False
+
+        for _ in range(sessions):
+            created = await rt.create(Feed)
+            sid = created.session_id
+            att = await rt.attach(sid, Hello(VERSION, sid, "", 0, 0, "/"))
+            nursery.start_soon(drain, att)
+            att.direct = _socket_writer(sockets, patches_written)
+        await broker.wait_connected()
+        await trio.testing.wait_all_tasks_blocked()
+        with broker.subscribed(TOPIC) as sub:
+            print(json.dumps({"ready": True}), flush=True)
+            cpu_mark = time.process_time()
+            for _ in range(messages + 1):
+                message = await sub.receive()
+                await done[0].wait()
+                ms = (time.monotonic() - message["t0"]) * 1000
+                cpu_ms = (time.process_time() - cpu_mark) * 1000
+                arrived[0], done[0] = 0, trio.Event()
+                _empty(sockets)
+                cpu_mark = time.process_time()
+                print(json.dumps({"ms": ms, "cpu_ms": cpu_ms}), flush=True)
+        nursery.cancel_scope.cancel()
+    for sock in sockets:
+        sock.close()
+
+
 def _has(client: Any, text: str) -> bool:
     return any(li.text_content.endswith(text) for li in client.document.select("#messages li"))
 
@@ -209,10 +312,15 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--redis-clients", type=int, default=100)
     parser.add_argument("--skip-redis", action="store_true")
+    parser.add_argument("--worker", metavar="REDIS_URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        trio.run(_worker, args.worker, args.sessions, args.messages)
+        return
     result: dict[str, Any] = {"benchmark": "fanout"}
     result["in_process"] = trio.run(_in_process, args.sessions, args.messages, "asgi")
     result["in_process_fast_door"] = trio.run(_in_process, args.sessions, args.messages, "fast")
     if not args.skip_redis:
         result["redis"] = trio.run(_redis, args.redis_clients, max(3, args.messages // 4))
+        result["redis_sessions"] = trio.run(_redis_sessions, args.sessions, args.messages)
     print(json.dumps(result, indent=2))
