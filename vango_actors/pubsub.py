@@ -682,6 +682,8 @@ class HostSubscription:
     def cancel(self) -> None:
         """Unsubscribe (idempotent); messages already in the mailbox are dropped there."""
         hub, self._hub = self._hub, None
+        if self._backlog is not None:
+            self._backlog.clear()  # the feeding task stops: nothing reaches the handler now
         if hub is not None:
             hub._remove(self)
             scheduler = self.host._scheduler
@@ -691,7 +693,13 @@ class HostSubscription:
     def _offer(self, data: bytes) -> bool:
         from .scheduler import Call
 
-        call = Call(self.host, self.generation, self.handler, (decode_message(data),), "pubsub")
+        try:
+            message = decode_message(data)
+        except ValueError as exc:  # not msgpack (another program on the Redis channel)
+            self.dropped += 1
+            log.warning("pub/sub: dropped an undecodable message on %r: %s", self.topic, exc)
+            return False
+        call = Call(self.host, self.generation, self.handler, (message,), "pubsub")
         backlog = self._backlog
         if backlog is None:
             try:

@@ -189,3 +189,17 @@ async def test_memory_broker_keeps_the_last_messages_of_a_topic() -> None:
     assert [await sub.receive() for _ in range(4)] == [{"n": n} for n in range(4)]
     assert await broker.recent("room", 5) == [{"n": 2}, {"n": 3}]
     assert await broker.recent("room", 1) == [{"n": 3}]
+
+
+async def test_an_undecodable_message_is_dropped_for_components_and_others_still_arrive(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with open_pubsub() as broker, open_runtime() as rt:
+        browser = await Browser.open(rt, Listener)
+        await browser.settle()
+        assert broker.hub.deliver("news", b"\xc1") == 0  # 0xc1: never valid msgpack
+        await broker.publish("news", "fine")
+        await browser.settle()
+        assert browser.doc.select("#got")[0].text_content == "fine"
+        assert broker.status().dropped == 1
+        assert "dropped an undecodable message on 'news'" in caplog.text
