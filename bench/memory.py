@@ -193,6 +193,8 @@ async def measure(sessions: int, top: int, frames: int) -> dict[str, Any]:
             "traced_bytes_per_session": (traced2 - traced0) // sessions,
             "page_owners": _owners(snap1, snap0, sessions, top),
             "connection_owners": _owners(snap2, snap1, sessions, top),
+            "idle_owners": _owners(snap2, snap0, sessions, top),  # what a connected idle
+            # session holds in the end (the parked wait's bytes are gone by then)
             "page_lines": _lines(snap1, snap0, sessions, top),
             "connection_lines": _lines(snap2, snap1, sessions, top),
             "page_sites": _sites(snap1, snap0, sessions, top),

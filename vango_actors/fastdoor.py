@@ -224,7 +224,7 @@ class FastTransport:
         self._reader = FrameReader(max_message)
         if buffered:
             self._reader.feed(buffered)
-        self._lock = trio.Lock()  # held only while a write waits for buffer space
+        self._lock: trio.Lock | None = None  # held only while a write waits for buffer space
         self._tail = b""  # the unsent rest of a frame send_nowait began: goes out first
         self._close_sent = False
         self._closed_by_peer = False
@@ -300,7 +300,7 @@ class FastTransport:
         ``send`` / ``flush``). A socket error is left for ``send`` to raise (QUEUE)."""
         if self._close_sent:
             return DIRECT_SENT  # dropped, as ``send`` drops it
-        if self._tail or self._lock.locked():
+        if self._tail or self._writing():
             return DIRECT_QUEUE
         framed = frame(OP_BINARY, data)
         try:
@@ -335,7 +335,7 @@ class FastTransport:
         """Write ``data`` whole and in call order; waits only when the kernel buffer is full."""
         if self._tail:  # the rest of a frame send_nowait began goes first
             data, self._tail = self._tail + data, b""
-        if not self._lock.locked():
+        if not self._writing():
             try:
                 sent = self._sock.send(data)
             except BlockingIOError:
@@ -345,8 +345,14 @@ class FastTransport:
             if sent == len(data):
                 return
             data = data[sent:]
+        if self._lock is None:  # created by the first write that has to wait
+            self._lock = trio.Lock()
         async with self._lock:
             await self._write_all(data)
+
+    def _writing(self) -> bool:
+        """A write is waiting for buffer space (later frames queue behind it)."""
+        return self._lock is not None and self._lock.locked()
 
     async def _write_all(self, data: bytes) -> None:
         view = memoryview(data)

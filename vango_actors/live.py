@@ -408,10 +408,10 @@ class _Connection:
         # task then only keeps the heartbeat and ends the connection when the reader fails.
         self._pending: Callable[[], bool] | None = getattr(transport, "pending", None)
         self._in_actor = attachment.direct is not None and self._pending is not None
-        self._failure: Exception | None = None
-        self._failed = trio.Event()
+        self._failure: Exception | None = None  # the actor's read failed: this task ends it
+        self._watching: trio.CancelScope | None = None  # _watch's wait (cancelled on failure)
         self._actor_reading = False
-        self._reader_out = trio.Event()
+        self._reader_out: trio.Event | None = None  # created when reader_out has to wait
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
         self._limited = False  # an ERROR RATE_LIMITED was sent since the last accepted frame
         if settings.event_rate > 0:
@@ -429,13 +429,13 @@ class _Connection:
             limiter.release(self._attachment.session_id, self._bucket, trio.current_time())
 
     async def run(self) -> None:
+        if self._in_actor:  # one task, no nursery: an idle connection is this task alone
+            self._attachment.read_with(self.read_event)
+            await self._watch()
+            return
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._write_outbox, nursery.cancel_scope)
-            if self._in_actor:
-                self._attachment.read_with(self.read_event)
-                await self._watch()
-            else:
-                await self._read_frames()
+            await self._read_frames()
             nursery.cancel_scope.cancel()
 
     async def reader_out(self) -> None:
@@ -443,6 +443,8 @@ class _Connection:
         may read the socket again (the close handshake)."""
         self._attachment.reader = None
         if self._actor_reading:
+            if self._reader_out is None:
+                self._reader_out = trio.Event()
             await self._reader_out.wait()
 
     async def read_event(self) -> Event | None:
@@ -472,11 +474,12 @@ class _Connection:
         except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
             self._attachment.reader = None
             self._failure = exc
-            self._failed.set()
+            if self._watching is not None:
+                self._watching.cancel()
             return None
         finally:
             self._actor_reading = False
-            if self._attachment.reader is None:
+            if self._attachment.reader is None and self._reader_out is not None:
                 self._reader_out.set()
 
     def _drop_limited(self, frame: Event | Ping) -> None:
@@ -485,13 +488,26 @@ class _Connection:
             self._attachment.emit(error)
 
     async def _watch(self) -> None:
-        """The connection's task while the actor reads: the heartbeat on its deadline, and the
-        end of the connection when the reader fails."""
-        while not self._failed.is_set():
-            with trio.move_on_at(self._tick_at()):
-                await self._failed.wait()
-            if not self._failed.is_set() and not await self._tick():
-                return
+        """The connection's task while the actor reads: the outbox when frames wait in it
+        (the actor's while the socket was full, WELCOME and catch-up, the runtime ending it),
+        the heartbeat on its deadline, and the end of the connection when the reader fails.
+        It waits for all three at once: the outbox and the reader wake it by cancelling its
+        wait, so no writer task and no nursery are kept per connection."""
+        outbox = self._attachment.outbox
+        outbox.notify = self._wake_watch
+        try:
+            while self._failure is None:
+                if not await self._drain_outbox():
+                    return
+                with trio.CancelScope(deadline=self._tick_at()) as scope:
+                    self._watching = scope
+                    if not outbox and not outbox.closed and self._failure is None:
+                        await trio.sleep_forever()
+                self._watching = None
+                if self._failure is None and not await self._tick():
+                    return
+        finally:
+            outbox.notify = None
         failure = self._failure
         if isinstance(failure, ConnectionClosed):
             self._closed = True
@@ -632,6 +648,41 @@ class _Connection:
                 self._closed = True
                 return False
         return True
+
+    def _wake_watch(self) -> None:
+        if self._watching is not None:
+            self._watching.cancel()
+
+    async def _drain_outbox(self) -> bool:
+        """Send what waits in the outbox, without waiting for more; False when the runtime
+        ended it (the connection is then closed with its code) or the socket failed."""
+        att = self._attachment
+        outbox = att.outbox
+        try:
+            while True:
+                try:
+                    data = outbox.receive_nowait()
+                except trio.WouldBlock:
+                    return True
+                except trio.EndOfChannel:
+                    await self.close(att.close_code, att.close_reason)
+                    return False
+                await self._write_one(att, data)
+        except ConnectionClosed:
+            self._closed = True
+            return False
+
+    async def _write_one(self, att: Attachment, data: bytes) -> None:
+        """Send one outbox frame (empty: flush the rest of a direct send); once the outbox is
+        empty the actor may write directly again."""
+        if data:
+            await self._send(data)
+        elif not self._closed:
+            flush = getattr(self._transport, "flush", None)
+            if flush is not None:
+                await flush()
+        if att.direct is not None and not att.outbox.statistics().current_buffer_used:
+            att.backlogged = False
 
     async def _write_outbox(self, done: trio.CancelScope) -> None:
         """Drain the outbox (the actor's frames while the socket was full, and the runtime's

@@ -18,6 +18,7 @@ exists only while values wait, the senders' queue only while one waits.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -49,7 +50,7 @@ class MailboxStatistics:
 class Mailbox(Generic[T]):
     """A bounded FIFO of at most ``size`` values; see the module docstring."""
 
-    __slots__ = ("_closed", "_items", "_receiver", "_senders", "_size")
+    __slots__ = ("_closed", "_items", "_receiver", "_senders", "_size", "notify")
 
     def __init__(self, size: int) -> None:
         if size < 1:
@@ -59,6 +60,10 @@ class Mailbox(Generic[T]):
         self._receiver: Task | None = None  # the task waiting in receive
         self._senders: deque[tuple[Task, T]] | None = None  # tasks waiting in send
         self._closed = False
+        # Called when a value is queued or the mailbox closes while no task waits in
+        # receive: a task that waits for other things too (a connection's heartbeat) can
+        # watch the mailbox without a receive (and without a second task).
+        self.notify: Callable[[], None] | None = None
 
     def __len__(self) -> int:
         items = self._items
@@ -82,6 +87,8 @@ class Mailbox(Generic[T]):
             raise trio.WouldBlock
         else:
             items.append(value)
+        if self.notify is not None:
+            self.notify()
 
     async def send(self, value: T) -> None:
         """Queue ``value``, waiting (in order with other senders) while the mailbox is full."""
@@ -174,6 +181,8 @@ class Mailbox(Generic[T]):
         receiver, self._receiver = self._receiver, None
         if receiver is not None:  # it waits, so nothing is queued
             reschedule(receiver, outcome.Error(trio.EndOfChannel()))
+        elif self.notify is not None:
+            self.notify()
         senders, self._senders = self._senders, None
         for task, _ in senders or ():
             error = trio.ClosedResourceError("the mailbox was closed while this send waited")

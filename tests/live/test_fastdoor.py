@@ -9,6 +9,7 @@ import os
 
 import pytest
 import trio
+import trio.testing
 
 from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, OP_PING, Control, FrameReader, frame
 from vango_actors.protocol import (
@@ -225,3 +226,20 @@ def server_message(data: bytes) -> bytes | None:
     assert data[0] == 0x80 | OP_BINARY and data[1] <= 126
     size, start = (data[1], 2) if data[1] < 126 else (int.from_bytes(data[2:4], "big"), 4)
     return data[start : start + size] if len(data) >= start + size else None
+
+
+async def test_an_idle_fast_door_connection_is_one_task_without_a_nursery() -> None:
+    """Memory per idle session: the connection's task waits for its outbox, the heartbeat and
+    the reader's failure at once (no writer task, no nursery); the actor reads the socket."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server, open_page(server.base_url, "/counter") as client:
+            await client.click("#inc")
+            await client.synced()
+            await trio.testing.wait_all_tasks_blocked(0.05)
+            tasks, stack = [], [trio.lowlevel.current_root_task()]
+            while stack:
+                task = stack.pop()
+                tasks.append(task)
+                stack.extend(t for n in task.child_nurseries for t in n.child_tasks)
+            [connection] = [t for t in tasks if t.name.endswith("_serve_socket")]
+            assert connection.child_nurseries == []

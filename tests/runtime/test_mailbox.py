@@ -165,3 +165,23 @@ def test_an_empty_mailbox_is_a_fraction_of_a_memory_channel_pair() -> None:
     mailbox = traced(lambda: Mailbox[bytes](32))
     channel = traced(lambda: trio.open_memory_channel[bytes](32))
     assert mailbox <= 150 and channel > 5 * mailbox, (mailbox, channel)
+
+
+async def test_notify_is_called_when_a_value_is_queued_or_it_closes_with_no_receiver() -> None:
+    box = Mailbox[int](2)
+    calls: list[int] = []
+    box.notify = lambda: calls.append(len(box))
+    box.send_nowait(1)
+    box.send_nowait(2)
+    with pytest.raises(trio.WouldBlock):
+        box.send_nowait(3)  # not queued: no call
+    assert box.receive_nowait() == 1
+    box.close()
+    assert calls == [1, 2, 1]
+    async with trio.open_nursery() as nursery:  # a waiting receiver gets values directly
+        other = Mailbox[int](1)
+        other.notify = lambda: calls.append(-1)
+        nursery.start_soon(other.receive)
+        await trio.testing.wait_all_tasks_blocked()
+        other.send_nowait(9)
+    assert calls == [1, 2, 1]
