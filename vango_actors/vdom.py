@@ -321,11 +321,39 @@ def _normalise(tag: str, children: tuple[Child, ...]) -> tuple[Node, ...]:
                 break
         else:
             return children  # type: ignore[return-value]
+        mixed = _elements_and_text(children)
+        if mixed is not None:
+            return mixed
     out: list[Node] = []
     _flatten(children, out)
     for child in out:
         if type(child) is Raw and len(out) != 1:
             raise ValueError(f"<{tag}>: a Raw node must be the only child of its element")
+    return tuple(out)
+
+
+def _elements_and_text(children: tuple[Child, ...]) -> tuple[Node, ...] | None:
+    """The children when they are only nodes, strings and numbers (``h.p(a, " ", b)``),
+    adjacent text merged and empty strings dropped, as ``_flatten`` does; None for any other
+    child (None, a list, a Text, a Raw...): the general path then starts over."""
+    out: list[Node] = []
+    for child in children:
+        kind = type(child)
+        if kind is Element or kind is ComponentNode or kind is Lazy or kind is Slot:
+            out.append(child)  # type: ignore[arg-type]
+            continue
+        if kind is str:
+            if not child:
+                continue
+            text: str = child  # type: ignore[assignment]
+        elif kind is int or kind is float:
+            text = str(child)
+        else:
+            return None
+        if out and type(out[-1]) is Text:
+            out[-1] = make_text(out[-1].text + text)
+        else:
+            out.append(make_text(text))
     return tuple(out)
 
 
@@ -358,6 +386,11 @@ def _element(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> El
     kids = _normalise(tag, children) if children else ()
     if not props:
         return make_element(tag, {}, kids, None, NO_EVENTS, None)
+    return _with_props(tag, kids, props)
+
+
+def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Element:
+    """An element of a valid ``tag`` with normalised ``kids`` and keyword ``props``."""
     key = None
     attributes: dict[str, AttrValue] = {}
     events: dict[str, Binding] | None = None
@@ -446,9 +479,18 @@ class _Builder:
         if name.startswith("_"):
             raise AttributeError(name)
         tag = name.rstrip("_")
+        if _TAG_RE.fullmatch(tag) is None:
 
-        def build(*children: Child, **props: Any) -> Element:
-            return _element(tag, children, props)
+            def build(*children: Child, **props: Any) -> Element:
+                return _element(tag, children, props)  # raises the invalid tag's error
+
+        else:  # the hot path of every render: ``_element`` without the tag check
+
+            def build(*children: Child, **props: Any) -> Element:
+                kids = _normalise(tag, children) if children else ()
+                if props:
+                    return _with_props(tag, kids, props)
+                return make_element(tag, {}, kids, None, NO_EVENTS, None)
 
         build.__name__ = tag
         self.__dict__[name] = build  # built once per tag: later lookups skip __getattr__

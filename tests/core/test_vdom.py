@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vango_actors.vdom import Binding, ComponentNode, Element, Raw, Text, h
+from vango_actors.vdom import Binding, ComponentNode, Element, Raw, Text, children_of, h
 
 
 def handler() -> None:
@@ -66,3 +68,23 @@ def test_hid_is_not_part_of_equality() -> None:
 def test_bad_child_type_names_it() -> None:
     with pytest.raises(TypeError, match=r"^cannot use object as a child node"):
         h.div(object())
+
+
+_MIXED = st.lists(
+    st.one_of(
+        st.sampled_from(["", " ", "a", "bc"]),
+        st.integers(-3, 300),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from(["b", "i"]).map(lambda tag: h(tag, "x")),
+    ),
+    max_size=6,
+)
+
+
+@given(_MIXED)
+def test_mixed_children_fast_path_matches_the_general_one(kids: list[object]) -> None:
+    # h.p(a, " ", b) takes a fast path for nodes, strings and numbers; children_of is the
+    # general normaliser (flatten, drop empty text, merge adjacent text)
+    built = h.p(*kids)
+    assert built.children == children_of(*kids)
+    assert all(type(c) is not Text or c.text for c in built.children)
