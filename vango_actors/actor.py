@@ -113,8 +113,6 @@ class Attachment:
 
     __slots__ = (
         "_actor",
-        "_queued",
-        "_queued_bytes",
         "_send",
         "backlogged",
         "close_code",
@@ -128,8 +126,6 @@ class Attachment:
     def __init__(self, actor: SessionActor, size: int) -> None:
         self._actor = actor
         self._send = self.outbox = Mailbox[bytes](size)  # one object, both ends
-        self._queued: deque[int] = deque()  # sizes of the frames put in the outbox
-        self._queued_bytes = 0
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = ""
         self.resyncs = 0
@@ -203,24 +199,17 @@ class Attachment:
 
     @property
     def outbox_bytes(self) -> int:
-        """Bytes of the frames waiting in the outbox (its reader takes the oldest first, so
-        the sizes of the frames it took are the first ones recorded)."""
-        queued = self._queued
-        waiting = len(self.outbox)
-        while len(queued) > waiting:
-            self._queued_bytes -= queued.popleft()
-        return self._queued_bytes
+        """Bytes of the frames waiting in the outbox (at most ``outbox_size`` frames, counted
+        when asked: the outbox is only used while the socket is full)."""
+        return sum(map(len, self.outbox.values()))
 
     def _put(self, frame: bytes, max_bytes: int) -> None:
         """Queue ``frame``; WouldBlock when the outbox holds its count of frames, or holds
         frames and ``frame`` would take it past ``max_bytes`` (0: no byte bound; a frame
         alone in the outbox always fits, however large)."""
-        if max_bytes and self._queued:  # (nothing recorded: nothing waits)
-            if self.outbox_bytes + len(frame) > max_bytes and self._queued:
-                raise trio.WouldBlock
+        if max_bytes and self.outbox and self.outbox_bytes + len(frame) > max_bytes:
+            raise trio.WouldBlock
         self._send.send_nowait(frame)
-        self._queued.append(len(frame))
-        self._queued_bytes += len(frame)
 
     def _close(self, code: int, reason: str) -> None:
         self.close_code = code

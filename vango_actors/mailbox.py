@@ -18,7 +18,7 @@ exists only while values wait, the senders' queue only while one waits.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -68,6 +68,10 @@ class Mailbox(Generic[T]):
     def __len__(self) -> int:
         items = self._items
         return 0 if items is None else len(items)
+
+    def values(self) -> Iterable[T]:
+        """The queued values, oldest first (a live view: do not keep it across a checkpoint)."""
+        return () if self._items is None else self._items
 
     # ------------------------------------------------------------------ send
 

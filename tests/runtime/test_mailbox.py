@@ -20,6 +20,7 @@ async def test_values_come_out_in_order_and_a_full_mailbox_would_block() -> None
     with pytest.raises(trio.WouldBlock):
         box.send_nowait(3)
     assert box.statistics().current_buffer_used == len(box) == 2
+    assert list(box.values()) == [1, 2] and list(Mailbox[int](1).values()) == []
     assert [box.receive_nowait(), await box.receive()] == [1, 2]
     with pytest.raises(trio.WouldBlock):
         box.receive_nowait()
