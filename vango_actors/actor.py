@@ -53,7 +53,7 @@ from .supervisor import (
     handleable,
     logger,
 )
-from .vdom import ComponentNode, Element, HidCounter, Lazy, Node, Slot
+from .vdom import ComponentNode, Element, HidCounter, Lazy, Node, Raw, Slot, Text
 
 if TYPE_CHECKING:
     from .manager import RuntimeConfig
@@ -942,18 +942,19 @@ class SessionActor:
             host.dirty = False
 
     async def _rerender(self, host: Host) -> None:
-        resolved, removed = await self._render(host)
+        resolved, removed, found = await self._render(host)
         try:
             ops, tree = _diff.diff(host.tree, resolved, self.ids)
             host.tree = tree  # type: ignore[assignment]  # an Element root stays an Element
-            self._index(host)
+            self._index(host, found)
             self._ops.extend(ops)
         finally:
             for child in removed:
                 await self._unmount_subtree(child)
 
-    async def _render(self, host: Host) -> tuple[Element, list[Host]]:
-        """Render ``host``'s instance; resolve its child components (start new ones)."""
+    async def _render(self, host: Host) -> tuple[Element, list[Host], list[Element] | None]:
+        """Render ``host``'s instance; resolve its child components (start new ones). Also
+        the tree's elements that bind events, or None when the walk cannot tell (_Resolver)."""
         assert host.instance is not None
         raw = check_rendered(host, host.instance.render())
         old = host.children
@@ -969,7 +970,7 @@ class SessionActor:
             await self._start_instance(child)
         for child in updated:
             await self._update(child)
-        return resolved, removed
+        return resolved, removed, None if resolver.shared else resolver.bound
 
     async def _update(self, child: Host) -> None:
         instance = child.instance
@@ -997,10 +998,10 @@ class SessionActor:
                     result = instance.handle_params(query_params(self.url))
                     if result is not None and inspect.isawaitable(result):
                         await result
-                resolved, _ = await self._render(host)
+                resolved, _, found = await self._render(host)
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
                 host.dirty = False
-                self._index(host)
+                self._index(host, found)
                 return
             except Escalation:
                 raise
@@ -1093,10 +1094,16 @@ class SessionActor:
                 extra={"session_id": self.id, "component": host.path, "where": "unmount"},
             )
 
-    def _index(self, host: Host) -> None:
-        """Record which hids of ``host``'s own tree bind events (slots are not descended)."""
+    def _index(self, host: Host, found: list[Element] | None = None) -> None:
+        """Record which hids of ``host``'s own tree bind events (slots are not descended):
+        ``found``, the bound elements the render's resolver walk collected (numbered in place
+        since by the diff), else a walk of the tree."""
         bound: dict[int, Element] = {}
-        _collect_bound(host.tree, bound)
+        if found is None:
+            _collect_bound(host.tree, bound)
+        else:
+            for element in found:
+                bound[element.hid] = element  # type: ignore[index]
         old = self._host_bound.get(host)
         if old is not None and old.keys() == bound.keys():  # the usual re-render
             self._host_bound[host] = bound
@@ -1151,9 +1158,15 @@ def _collect_bound(node: Element, out: dict[int, Element]) -> None:
 
 
 class _Resolver:
-    """Turns a render's ComponentNodes into Slots, matching existing children by class+key."""
+    """Turns a render's ComponentNodes into Slots, matching existing children by class+key.
 
-    __slots__ = ("actor", "fresh", "host", "new", "old", "positions", "updated")
+    On the way it collects the elements that bind events (``bound``), so the index needs no
+    second walk: the diff and ``assign_hids`` number the render's own elements in place. An
+    element that already has a hid is copied by them instead, and a Lazy's subtree is not
+    walked here: ``shared`` then says ``bound`` cannot be trusted (the index walks the tree).
+    """
+
+    __slots__ = ("actor", "bound", "fresh", "host", "new", "old", "positions", "shared", "updated")
 
     def __init__(
         self,
@@ -1171,6 +1184,8 @@ class _Resolver:
         self.fresh = fresh
         self.updated = updated
         self.positions: dict[type, int] = {}
+        self.bound: list[Element] = []
+        self.shared = False
 
     def node(self, node: Node) -> Node:
         kind = type(node)
@@ -1181,23 +1196,36 @@ class _Resolver:
         return node
 
     def element(self, node: Element) -> Element:
+        if node.hid is not None:
+            self.shared = True
         children = node.children
         out: list[Node] | None = None
         for i, child in enumerate(children):
             kind = type(child)
-            if kind is Element and child.children:  # type: ignore[union-attr]
-                resolved: Node = self.element(child)  # type: ignore[arg-type]
+            if kind is Element:
+                if child.children:  # type: ignore[union-attr]
+                    resolved: Node = self.element(child)  # type: ignore[arg-type]
+                else:
+                    resolved = child
+                    if child.hid is not None:  # type: ignore[union-attr]
+                        self.shared = True
+                    elif child.events:  # type: ignore[union-attr]
+                        self.bound.append(child)  # type: ignore[arg-type]
             elif kind is ComponentNode:
                 resolved = self.component(child)  # type: ignore[arg-type]
             else:
                 resolved = child
+                if kind is not Text and kind is not Raw and kind is not Slot:
+                    self.shared = True  # a Lazy, an Element subclass: not walked here
             if resolved is not child and out is None:
                 out = list(children[:i])
             if out is not None:
                 out.append(resolved)
-        if out is None:
-            return node
-        return Element(node.tag, node.attrs, tuple(out), node.key, node.events)
+        if out is not None:
+            node = Element(node.tag, node.attrs, tuple(out), node.key, node.events)
+        if node.events:
+            self.bound.append(node)
+        return node
 
     def component(self, node: ComponentNode) -> Slot:
         cls = node.component
