@@ -1,0 +1,16 @@
+"""A short run of ``python -m bench runtime``'s in-process cases (the figures are not asserted)."""
+
+from __future__ import annotations
+
+import trio
+
+from bench.runtime import Counter, _hids, _own_reads, _round_trips
+from vango_actors import SessionManager
+
+
+async def test_the_fast_door_shaped_case_reads_and_answers_every_event(rt: SessionManager) -> None:
+    with trio.fail_after(10):
+        reads = await _own_reads(rt, Counter, {}, _hids("#inc"), 30)
+        trips = await _round_trips(rt, Counter, {}, _hids("#inc"), 30)
+    assert reads["events"] == trips["events"] == 30
+    assert reads["bytes_per_frame"] > 0 and trips["bytes_per_frame"] > 0
