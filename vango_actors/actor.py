@@ -424,6 +424,9 @@ class SessionActor:
                     message = receive_nowait()
                     burst += 1
                 except trio.WouldBlock:
+                    message = None  # waits happen outside the except: a session waiting
+                    # there would keep the WouldBlock and its traceback (~0.7 KB) meanwhile
+                if message is None:
                     att = self.attachment
                     if att is not None and att.reader is not None:
                         if burst >= _BURST or self._outbox_backlog() >= _BURST:
@@ -443,7 +446,7 @@ class SessionActor:
                 if scope.cancelled_caught:
                     self._maybe_expire()
                     continue
-            if message is _WAKE:
+            if message is None or message is _WAKE:
                 continue
             try:
                 await self._handle(message)
@@ -516,6 +519,8 @@ class SessionActor:
                     message = receive_nowait()
                     burst += 1
                 except trio.WouldBlock:
+                    message = None  # the reads wait outside the except (see _loop)
+                if message is None:
                     if burst >= _BURST or self._outbox_backlog() >= _BURST:
                         burst = 0
                         await trio.lowlevel.checkpoint()  # then the mailbox again
