@@ -245,6 +245,7 @@ class SessionActor:
         "_dirty_n",
         "_done",
         "_errors",
+        "_expiry",
         "_flash",
         "_focus",
         "_host_bound",
@@ -289,8 +290,12 @@ class SessionActor:
         meta: Mapping[str, Any],
         config: RuntimeConfig,
         counts: dict[SessionState, int],
+        expiry: Callable[[str, float], None] | None = None,
     ) -> None:
         self.id = session_id
+        # The manager's one timer for every deadline (``expiry(id, deadline)``: call
+        # _maybe_expire then); without it the loop waits under its own deadline.
+        self._expiry = expiry
         self.info = SessionInfo(session_id, meta)
         self.config = config
         self.state = SessionState.PARKED
@@ -309,6 +314,8 @@ class SessionActor:
         self._done: trio.Event | None = None  # created when first asked for (see done)
         self._nursery: trio.Nursery | None = None
         self._deadline = trio.current_time() + config.unclaimed_ttl
+        if expiry is not None:
+            expiry(session_id, self._deadline)
         self._wait_scope: trio.CancelScope | None = None
         self._read_scope: trio.CancelScope | None = None  # around Attachment.reader
         self._waiting = False  # blocked in a receive without a cancel scope
@@ -414,7 +421,9 @@ class SessionActor:
         receive_nowait = self._inbox.receive_nowait
         burst = 0
         while self.end is None:
-            if self._deadline == _INF:  # live: no timeout, no cancel scope on the hot path
+            # Live, or parked/disconnected with the manager's timer keeping the deadline: no
+            # cancel scope here (and no attachment to read while not live).
+            if self._deadline == _INF or self._expiry is not None:
                 # Messages already queued are taken without a trip through the scheduler,
                 # up to _BURST in a row while the connection keeps up with the frames; then
                 # (or when empty) a real receive, which is a checkpoint.
@@ -617,6 +626,8 @@ class SessionActor:
 
     def _set_deadline(self, deadline: float) -> None:
         self._deadline = deadline
+        if self._expiry is not None and deadline != _INF:
+            self._expiry(self.id, deadline)
         if self._wait_scope is not None:
             self._wait_scope.deadline = deadline
         self._wake()

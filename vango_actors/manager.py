@@ -9,6 +9,8 @@ lifecycle rules (parked -> live -> disconnected -> ended) are the table in
 from __future__ import annotations
 
 import contextvars
+import heapq
+import math
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
@@ -146,9 +148,17 @@ class _Start:
 class SessionManager:
     """All sessions of one process. Use :func:`open_runtime` to get one."""
 
-    def __init__(self, nursery: trio.Nursery, config: RuntimeConfig) -> None:
+    def __init__(
+        self, nursery: trio.Nursery, config: RuntimeConfig, timers: trio.Nursery | None = None
+    ) -> None:
+        """Sessions run in ``nursery``; the expiry timer in ``timers`` (default: the same)."""
         self.config = config
         self._nursery = nursery
+        # One timer for the deadlines of every parked and disconnected session (a cancel
+        # scope per waiting session cost ~0.8 KB each): a heap of (deadline, session id),
+        # stale entries skipped, and one task sleeping until the earliest.
+        self._deadlines: list[tuple[float, str]] = []
+        self._timer = trio.CancelScope()
         self._sessions: dict[str, SessionActor] = {}
         self._ended: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._counts = {state: 0 for state in SessionState}
@@ -156,6 +166,7 @@ class SessionManager:
         self._created = 0
         self._closing = False
         self._context = contextvars.copy_context()  # where session tasks are spawned
+        self._context.run((timers or nursery).start_soon, self._expire_sessions)
 
     # ------------------------------------------------------------------ API
 
@@ -181,7 +192,9 @@ class SessionManager:
             raise VangoError(f"cannot create session {session_id!r}: that id is in use")
         props = _EMPTY if props is None else MappingProxyType(dict(props))
         meta = _EMPTY if meta is None else MappingProxyType(dict(meta))
-        actor = SessionActor(session_id, root, props, meta, self.config, self._counts)
+        actor = SessionActor(
+            session_id, root, props, meta, self.config, self._counts, self._expire_at
+        )
         actor.remounted = remount
         self._sessions[session_id] = actor
         start = _Start()
@@ -308,6 +321,27 @@ class SessionManager:
                 del self._sessions[actor.id]
                 self._counts[actor.state] -= 1
 
+    def _expire_at(self, session_id: str, deadline: float) -> None:
+        """Session ``session_id`` expires at ``deadline`` unless it moves again before."""
+        heapq.heappush(self._deadlines, (deadline, session_id))
+        if deadline < self._timer.deadline:
+            self._timer.deadline = deadline
+
+    async def _expire_sessions(self) -> None:
+        """The timer task: sleep until the earliest deadline, expire whoever is due (a
+        session whose deadline moved since has a later entry, or none while live)."""
+        heap = self._deadlines
+        while True:
+            with self._timer:
+                await trio.sleep_forever()
+            now = trio.current_time()
+            while heap and heap[0][0] <= now:
+                deadline, session_id = heapq.heappop(heap)
+                actor = self._sessions.get(session_id)
+                if actor is not None and actor._deadline == deadline:
+                    actor._maybe_expire()
+            self._timer = trio.CancelScope(deadline=heap[0][0] if heap else math.inf)
+
     def _retire(self, actor: SessionActor) -> None:
         self._sessions.pop(actor.id, None)
         self._retired.add(actor)
@@ -325,11 +359,13 @@ async def open_runtime(**config: Any) -> AsyncIterator[SessionManager]:
     Keyword arguments are :class:`RuntimeConfig` fields, or pass ``config=RuntimeConfig()``.
     """
     settings = config.pop("config", None) or RuntimeConfig(**config)
-    async with trio.open_nursery() as nursery:
-        manager = SessionManager(nursery, settings)
-        try:
-            yield manager
-        finally:
-            with trio.CancelScope(shield=True):
-                await manager.aclose()
-            nursery.cancel_scope.cancel()
+    async with trio.open_nursery() as timers:
+        async with trio.open_nursery() as nursery:
+            manager = SessionManager(nursery, settings, timers)
+            try:
+                yield manager
+            finally:
+                with trio.CancelScope(shield=True):
+                    await manager.aclose()
+                nursery.cancel_scope.cancel()
+        timers.cancel_scope.cancel()

@@ -93,6 +93,29 @@ async def test_detach_keeps_state_for_the_grace_period(
         await b.connect()
 
 
+async def test_one_timer_expires_each_session_at_its_own_deadline(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Parked and disconnected sessions share the manager's one timer (no cancel scope per
+    waiting session): each ends at its own deadline; a session that moved since is spared."""
+    first = Browser(rt, await rt.create(Counter))  # due at 30
+    await trio.sleep(10)
+    second = Browser(rt, await rt.create(Counter))  # due at 40
+    third = await Browser.open(rt, Counter)  # live: its parked deadline (40) no longer counts
+    third.att.detach()  # type: ignore[union-attr]  # due at 70
+    await trio.sleep(20)
+    await trio.testing.wait_all_tasks_blocked()
+    assert not rt.has(first.session_id) and rt.has(second.session_id)
+    await trio.sleep(10)
+    await trio.testing.wait_all_tasks_blocked()
+    assert not rt.has(second.session_id) and rt.has(third.session_id)
+    assert _state(rt, third) is D
+    await trio.sleep(30)
+    await trio.testing.wait_all_tasks_blocked()
+    assert len(rt) == 0 and rt._nursery.child_tasks == set()
+    assert trio.current_time() == pytest.approx(70)
+
+
 async def test_a_second_connection_replaces_the_first(rt: SessionManager) -> None:
     b = await Browser.open(rt, Counter)
     await b.click("#inc")
