@@ -1173,6 +1173,14 @@ def _collect_bound(node: Element, out: dict[int, Element]) -> None:
             _collect_bound(child.rendered, out)  # type: ignore[union-attr,arg-type]
 
 
+def _position(children: tuple[Node, ...], child: Node) -> int:
+    """The index of ``child`` (this very object) in ``children``."""
+    for index, other in enumerate(children):
+        if other is child:
+            return index
+    raise ValueError(f"{child!r:.80} is not among the children")
+
+
 class _Resolver:
     """Turns a render's ComponentNodes into Slots, matching existing children by class+key.
 
@@ -1216,7 +1224,7 @@ class _Resolver:
             self.shared = True
         children = node.children
         out: list[Node] | None = None
-        for i, child in enumerate(children):
+        for child in children:  # (no enumerate: the index is needed only for a change)
             kind = type(child)
             if kind is Element:
                 if child.children:  # type: ignore[union-attr]
@@ -1234,7 +1242,7 @@ class _Resolver:
                 if kind is not Text and kind is not Raw and kind is not Slot:
                     self.shared = True  # a Lazy, an Element subclass: not walked here
             if resolved is not child and out is None:
-                out = list(children[:i])
+                out = list(children[: _position(children, child)])
             if out is not None:
                 out.append(resolved)
         if out is not None:
