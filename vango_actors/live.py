@@ -502,7 +502,9 @@ class _Connection:
                 with trio.CancelScope(deadline=self._tick_at()) as scope:
                     self._watching = scope
                     if not outbox and not outbox.closed and self._failure is None:
-                        await trio.sleep_forever()
+                        # (sleep_forever without its own coroutine and lambda: ~0.3 KB less
+                        # per idle connection)
+                        await trio.lowlevel.wait_task_rescheduled(_abort_wait)
                 self._watching = None
                 if self._failure is None and not await self._tick():
                     return
@@ -701,6 +703,10 @@ class _Connection:
         except ConnectionClosed:
             self._closed = True
         done.cancel()
+
+
+def _abort_wait(_: Any) -> trio.lowlevel.Abort:
+    return trio.lowlevel.Abort.SUCCEEDED
 
 
 # ------------------------------------------------------------------------------- ASGI door
