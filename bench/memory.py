@@ -9,7 +9,8 @@ lean client) fetches ``--sessions`` ``/counter`` pages (each an unclaimed sessio
 opens their live sockets and leaves them idle. Between the phases the server collects garbage
 and takes a snapshot; the JSON reports, per session, the traced bytes (Python allocations)
 and the RSS growth of the page phase and of the connection phase, and the biggest allocation
-sites of each phase grouped by traceback (innermost frame first) and by line.
+sites of each phase grouped by traceback (innermost frame first) and by line;
+``idle_owners`` is both phases together (what a connected idle session holds in the end).
 
 Traced bytes are exact and do not depend on the machine's load; RSS includes the
 allocator's slack and, with tracing on, tracemalloc's own bookkeeping (``--no-trace`` gives
