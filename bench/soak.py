@@ -273,6 +273,19 @@ def _close(ws: RawWS) -> None:
     ws.close()
 
 
+async def _settled_fds(pid: int, quiet: float = 0.5, limit: float = 5.0) -> int:
+    """The worker's descriptor count once it held still for ``quiet`` s (a request's socket
+    closes a moment after its reply: a baseline taken before that counts it)."""
+    count, still_since = _fds(pid), trio.current_time()
+    with trio.move_on_after(limit):
+        while trio.current_time() - still_since < quiet:
+            await trio.sleep(0.05)
+            now = _fds(pid)
+            if now != count:
+                count, still_since = now, trio.current_time()
+    return count
+
+
 def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -285,8 +298,9 @@ async def soak(
 ) -> dict[str, Any]:
     base_url = f"http://127.0.0.1:{port}"
     rng = random.Random(1)
+    await _settled_fds(worker)  # the start-up probe's connection is gone
     before = await _metrics_async(port)
-    fds_baseline, rss_baseline = _fds(worker), _rss_bytes(worker)
+    fds_baseline, rss_baseline = await _settled_fds(worker), _rss_bytes(worker)
     tasks_baseline = int(before["vango_process_tasks"])
     totals = Totals()
     tabs: list[Tab] = []
