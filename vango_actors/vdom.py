@@ -196,13 +196,32 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
     return tuple(cls.__dict__[name].__set__ for name in names)
 
 
+#: Texts up to this many characters are shared (``make_text``), at most ``_SHARED_TEXTS``.
+_SHARED_TEXT_CHARS = 64
+_SHARED_TEXTS = 1024
+
+
 def _make_text_factory() -> Callable[[str], Text]:
     setters = _slot_setters(Text, ("text",))
     if not setters:
         return Text
     (set_text,) = setters
 
+    texts: dict[str, Text] = {}
+
     def make_text(text: str) -> Text:
+        # Text is immutable and has no hid, so equal short texts share one node across
+        # renders (and sessions): no allocation, and the diff skips an unchanged one by
+        # identity. Bounded: the cache starts over when full.
+        if len(text) <= _SHARED_TEXT_CHARS:
+            node = texts.get(text)
+            if node is None:
+                node = _new(Text)
+                set_text(node, text)
+                if len(texts) >= _SHARED_TEXTS:
+                    texts.clear()
+                texts[text] = node
+            return node
         node = _new(Text)
         set_text(node, text)
         return node

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vango_actors import vdom
 from vango_actors.vdom import Binding, ComponentNode, Element, Raw, Text, children_of, h
 
 
@@ -88,3 +89,19 @@ def test_mixed_children_fast_path_matches_the_general_one(kids: list[object]) ->
     built = h.p(*kids)
     assert built.children == children_of(*kids)
     assert all(type(c) is not Text or c.text for c in built.children)
+
+
+def test_short_texts_are_shared_long_ones_are_not() -> None:
+    first, second = h.p("shared label"), h.p("shared label")
+    assert first.children[0] is second.children[0]  # one immutable node: the diff skips it
+    long = "x" * (vdom._SHARED_TEXT_CHARS + 1)
+    assert h.p(long).children[0] is not h.p(long).children[0]
+    assert h.p(long).children == (Text(long),)
+
+
+def test_the_shared_text_cache_is_bounded() -> None:
+    for n in range(vdom._SHARED_TEXTS * 2 + 3):
+        assert vdom.make_text(f"t{n}") == Text(f"t{n}")
+    code, cells = vdom.make_text.__code__, vdom.make_text.__closure__  # type: ignore[attr-defined]
+    texts = dict(zip(code.co_freevars, cells, strict=True))["texts"].cell_contents
+    assert isinstance(texts, dict) and 0 < len(texts) <= vdom._SHARED_TEXTS
