@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.vectors import generate
+from vango_actors import protocol
 from vango_actors.protocol import (
     DEFAULT_LIMITS,
     MAX_SAFE_INT,
@@ -340,3 +341,11 @@ def test_codec_names_are_exported_from_the_package() -> None:
     assert vango_actors.ProtocolError is ProtocolError
     assert vango_actors.Limits is Limits
     assert issubclass(ProtocolError, vango_actors.VangoError)
+
+
+def test_decoded_events_are_plain_events() -> None:
+    """The decoder builds EVENT without attrs' __init__ (make_event): same value, same type."""
+    assert protocol.make_event is not Event  # the fast path is in use (fields unchanged)
+    event = decode_client(encode(Event(5, 9, "input", {"value": "x"})))
+    assert type(event) is Event and event == Event(5, 9, "input", {"value": "x"})
+    assert repr(event) == "Event(seq=5, hid=9, type='input', payload={'value': 'x'})"
