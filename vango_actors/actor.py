@@ -981,7 +981,7 @@ class SessionActor:
         resolved = resolver.node(raw)
         assert type(resolved) is Element
         host.children = new
-        removed = [child for key, child in old.items() if new.get(key) is not child]
+        removed = [child for key, child in old.items() if new.get(key) is not child] if old else []
         for child in fresh:
             await self._start_instance(child)
         for child in updated:
