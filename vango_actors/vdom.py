@@ -413,6 +413,7 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
     key = None
     attributes: dict[str, AttrValue] = {}
     events: dict[str, Binding] | None = None
+    plain = ""  # the one event bound to a plain handler (no client options), else ""
     for name, value in props.items():
         attr = _attr_names.get(name)
         if attr is not None:
@@ -423,6 +424,8 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
             if value is not None:
                 if events is None:
                     events = {}
+                    if not isinstance(value, Binding):
+                        plain = event
                 events[event] = value if isinstance(value, Binding) else make_binding(value)
         elif name == "key":
             key = value
@@ -437,7 +440,10 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
             attributes[attr] = value
     if events is None:
         return make_element(tag, attributes, kids, key, NO_EVENTS, None)
-    _event_attrs(events, attributes)
+    if plain and len(events) == 1:  # the usual on_click=self.method: no options to write
+        attributes[EVENTS_ATTR] = plain
+    else:
+        _event_attrs(events, attributes)
     return make_element(tag, attributes, kids, key, events, None)
 
 

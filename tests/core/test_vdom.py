@@ -105,3 +105,13 @@ def test_the_shared_text_cache_is_bounded() -> None:
     code, cells = vdom.make_text.__code__, vdom.make_text.__closure__  # type: ignore[attr-defined]
     texts = dict(zip(code.co_freevars, cells, strict=True))["texts"].cell_contents
     assert isinstance(texts, dict) and 0 < len(texts) <= vdom._SHARED_TEXTS
+
+
+def test_one_plain_handler_and_mixed_bindings_write_the_same_attributes() -> None:
+    plain = h.button("+", id="inc", on_click=handler)
+    assert dict(plain.attrs) == {"id": "inc", "data-on": "click"}
+    mixed = h.input(on_click=handler, on_input=h.debounce(5, handler), on_change=None)
+    assert dict(mixed.attrs) == {"data-on": "click input", "data-debounce": 5}
+    assert list(mixed.events) == ["click", "input"]
+    options_first = h.input(on_keyup=h.on_keys(["Enter"], handler), title="t")
+    assert dict(options_first.attrs) == {"title": "t", "data-on": "keyup", "data-keys": "Enter"}
