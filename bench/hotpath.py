@@ -34,6 +34,7 @@ import trio
 
 from app_routes.counter import Counter as DemoCounter
 from bench.runtime import Counter as SmallCounter
+from bench.runtime import reading_itself
 from vango_actors import Component, RuntimeConfig, SessionManager, open_runtime
 from vango_actors.actor import DIRECT_SENT, Attachment, _Incoming
 from vango_actors.dom import Document
@@ -66,21 +67,12 @@ async def _handle(att: Attachment, hid: int, n: int, start: Callable[[], None]) 
 
 
 async def _own_reads(att: Attachment, hid: int, n: int, start: Callable[[], None]) -> None:
-    send_event, receive_event = trio.open_memory_channel[Event](1)
-    send_frame, receive_frame = trio.open_memory_channel[bytes](n + 1)
-
-    def direct(frame: bytes) -> int:
-        send_frame.send_nowait(frame)
-        return DIRECT_SENT
-
-    att.direct, att.backlogged = direct, False
-    att.read_with(receive_event.receive)
+    round_trip = reading_itself(att)
     seq = att._actor.ack
     for i in range(1, n + 1):
         if i == _WARM_UP + 1:
             start()
-        await send_event.send(Event(seq + i, hid, "click", {}))
-        await receive_frame.receive()
+        await round_trip(Event(seq + i, hid, "click", {}))
 
 
 RUNNERS: dict[str, Callable[[Attachment, int, int, Callable[[], None]], Awaitable[None]]] = {
