@@ -60,6 +60,48 @@ class Feed(Component):
         return h.main(h(ChatFeed, topic=TOPIC, history=_history))
 
 
+class _Arrivals:
+    """The PATCHES frames written for the current message; ``done`` at the last session's."""
+
+    def __init__(self, sessions: int) -> None:
+        self.sessions = sessions
+        self.reset()
+
+    def reset(self) -> None:
+        self.count, self.done = 0, trio.Event()
+
+    def written(self) -> None:
+        self.count += 1
+        if self.count == self.sessions:
+            self.done.set()
+
+
+async def _attach_feeds(
+    rt: Any,
+    nursery: trio.Nursery,
+    sessions: int,
+    arrivals: _Arrivals,
+    sockets: list[socket.socket] | None,
+) -> None:
+    """``sessions`` attached /chat feeds. With ``sockets`` (the fast door) the actor writes each
+    frame into a socketpair of its own; without, frames go to the outbox, drained by a task."""
+
+    async def drain(att: Any) -> None:
+        async for queued in att.outbox:
+            if queued and queued[1] == 4:  # PATCHES
+                arrivals.written()
+            if sockets is not None and not att.outbox.statistics().current_buffer_used:
+                att.backlogged = False  # as live.py's writer: the actor may write directly
+
+    for _ in range(sessions):
+        created = await rt.create(Feed)
+        sid = created.session_id
+        att = await rt.attach(sid, Hello(VERSION, sid, "", 0, 0, "/"))
+        nursery.start_soon(drain, att)
+        if sockets is not None:
+            att.direct = _socket_writer(sockets, arrivals.written)
+
+
 async def _in_process(sessions: int, messages: int, door: str) -> dict[str, Any]:
     """``door`` "asgi": frames go to the outbox and a writer task per session takes them;
     "fast": the actor writes each frame straight into a real socket (the fast door's direct
@@ -72,34 +114,14 @@ async def _in_process(sessions: int, messages: int, door: str) -> dict[str, Any]
         open_runtime(outbox_size=64, max_sessions=sessions + 1) as rt,
         trio.open_nursery() as nursery,
     ):
-        arrived = [0]
-        done = [trio.Event()]
-
-        def patches_written() -> None:
-            arrived[0] += 1
-            if arrived[0] == sessions:
-                done[0].set()
-
-        async def drain(att: Any) -> None:
-            async for frame in att.outbox:
-                if frame and frame[1] == 4:  # PATCHES
-                    patches_written()
-                if door == "fast" and not att.outbox.statistics().current_buffer_used:
-                    att.backlogged = False  # as live.py's writer: the actor may write directly
-
-        for _ in range(sessions):
-            created = await rt.create(Feed)
-            sid = created.session_id
-            att = await rt.attach(sid, Hello(VERSION, sid, "", 0, 0, "/"))
-            nursery.start_soon(drain, att)
-            if door == "fast":
-                att.direct = _socket_writer(sockets, patches_written)
+        arrivals = _Arrivals(sessions)
+        await _attach_feeds(rt, nursery, sessions, arrivals, sockets if door == "fast" else None)
         await trio.testing.wait_all_tasks_blocked()
         for n in range(messages + 1):
-            arrived[0], done[0] = 0, trio.Event()
+            arrivals.reset()
             start, start_cpu = time.perf_counter(), time.process_time()
             await broker.publish(TOPIC, {"id": f"m{n}", "user": "bench", "text": f"hello {n}"})
-            await done[0].wait()
+            await arrivals.done.wait()
             if n:  # the first one warms caches
                 latencies.append((time.perf_counter() - start) * 1000)
                 cpu.append((time.process_time() - start_cpu) * 1000)
@@ -264,25 +286,8 @@ async def _worker(url: str, sessions: int, messages: int) -> None:
         open_runtime(outbox_size=64, max_sessions=sessions + 1) as rt,
         trio.open_nursery() as nursery,
     ):
-        arrived = [0]
-        done = [trio.Event()]
-
-        def patches_written() -> None:
-            arrived[0] += 1
-            if arrived[0] == sessions:
-                done[0].set()
-
-        async def drain(att: Any) -> None:
-            async for _frame in att.outbox:
-                if not att.outbox.statistics().current_buffer_used:
-                    att.backlogged = False
-
-        for _ in range(sessions):
-            created = await rt.create(Feed)
-            sid = created.session_id
-            att = await rt.attach(sid, Hello(VERSION, sid, "", 0, 0, "/"))
-            nursery.start_soon(drain, att)
-            att.direct = _socket_writer(sockets, patches_written)
+        arrivals = _Arrivals(sessions)
+        await _attach_feeds(rt, nursery, sessions, arrivals, sockets)
         await broker.wait_connected()
         await trio.testing.wait_all_tasks_blocked()
         with broker.subscribed(TOPIC) as sub:
@@ -290,10 +295,10 @@ async def _worker(url: str, sessions: int, messages: int) -> None:
             cpu_mark = time.process_time()
             for _ in range(messages + 1):
                 message = await sub.receive()
-                await done[0].wait()
+                await arrivals.done.wait()
                 ms = (time.monotonic() - message["t0"]) * 1000
                 cpu_ms = (time.process_time() - cpu_mark) * 1000
-                arrived[0], done[0] = 0, trio.Event()
+                arrivals.reset()
                 _empty(sockets)
                 cpu_mark = time.process_time()
                 print(json.dumps({"ms": ms, "cpu_ms": cpu_ms}), flush=True)
