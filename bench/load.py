@@ -249,9 +249,10 @@ class Conn(Protocol):
     """One open session of a counter app (a :class:`bench._lean.LeanConn` that can idle)."""
 
     ws: RawWS
+    reply_opcode: int
 
-    def click_frame(self) -> bytes:
-        """The frame that clicks ``#inc`` once."""
+    def click(self) -> tuple[bytes, bytes]:
+        """The frame that clicks ``#inc`` once, and the payload prefix of its acknowledgement."""
         ...
 
     def on_message(self, opcode: int, payload: bytes) -> bool:
@@ -309,24 +310,65 @@ _PING, _PONG, _WELCOME, _PATCHES, _ERROR, _RELOAD = 5, 6, 2, 4, 7, 8
 _CLICK_TAIL = b"\xa5click\x80"  # msgpack "click", {} (the end of every EVENT frame)
 
 
-class VangoConn:
-    __slots__ = ("_event_head", "seq", "ws")
+class _Table:
+    """``make(i)`` for i = 0, 1, 2, ... built once and kept (grown by 4,096 when reached)."""
 
-    def __init__(self, ws: RawWS, inc: int) -> None:
+    __slots__ = ("items", "make")
+
+    def __init__(self, make: Callable[[int], bytes]) -> None:
+        self.make = make
+        self.items: list[bytes] = []
+
+    def grow(self, upto: int) -> list[bytes]:
+        self.items += [self.make(i) for i in range(len(self.items), upto + 4096)]
+        return self.items
+
+
+_UINTS = _Table(msgpack.packb)  # msgpack uint encodings, shared by every session
+_CLICKS: dict[int, _Table] = {}  # per #inc hid: the EVENT frame clicking it, by event seq
+
+
+def _click_table(inc: int) -> _Table:
+    head = b"\x95\x03"
+    tail = msgpack.packb(inc) + _CLICK_TAIL
+    return _CLICKS.setdefault(
+        inc, _Table(lambda seq: client_frame(OP_BINARY, head + msgpack.packb(seq) + tail))
+    )
+
+
+class VangoConn:
+    """A vango session: ``seq`` is the last EVENT sent, ``patch_seq`` the seq of the PATCHES
+    frame expected last (counted ahead by ``click``; set from every decoded PATCHES)."""
+
+    __slots__ = ("_clicks", "_uints", "patch_seq", "seq", "ws")
+    reply_opcode = OP_BINARY
+
+    def __init__(self, ws: RawWS, inc: int, patch_seq: int = 0) -> None:
         self.ws = ws
         self.seq = 0
-        self._event_head = msgpack.packb(inc)
+        self.patch_seq = patch_seq
+        self._clicks = _click_table(inc)
+        self._uints = _UINTS.items
 
-    def click_frame(self) -> bytes:
-        self.seq += 1
-        # [3, seq, inc, "click", {}] pre-encoded but for the sequence number
-        body = b"\x95\x03" + msgpack.packb(self.seq) + self._event_head + _CLICK_TAIL
-        return client_frame(OP_BINARY, body)
+    def click(self) -> tuple[bytes, bytes]:
+        """[3, seq, inc, "click", {}] (prebuilt by seq), and the PATCHES answering it:
+        ``[4, patch_seq + 1, seq, ...`` (the next frame of the session, acknowledging seq)."""
+        self.seq = seq = self.seq + 1
+        self.patch_seq = patch_seq = self.patch_seq + 1
+        uints = self._uints
+        if patch_seq >= len(uints) or seq >= len(uints):
+            self._uints = uints = _UINTS.grow(max(seq, patch_seq))
+        frames = self._clicks.items
+        if seq >= len(frames):
+            frames = self._clicks.grow(seq)
+        return frames[seq], b"\x94\x04" + uints[patch_seq] + uints[seq]
 
     def on_message(self, opcode: int, payload: bytes) -> bool:
         kind = payload[1]
         if kind == _PATCHES:
-            return bool(msgpack.unpackb(payload)[2] >= self.seq)
+            frame = msgpack.unpackb(payload)
+            self.patch_seq = frame[1]
+            return bool(frame[2] >= self.seq)
         if kind == _PING:
             n = msgpack.unpackb(payload)[1]
             self.ws.send_message(OP_BINARY, msgpack.packb([_PONG, n]))
@@ -373,6 +415,7 @@ class VangoDriver:
             while True:
                 _opcode, payload = await ws.receive()
                 if payload[1] == _WELCOME:
+                    conn.patch_seq = msgpack.unpackb(payload)[2]
                     return conn
                 conn.on_message(OP_BINARY, payload)
         except WSClosed as exc:

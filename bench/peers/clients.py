@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from bench._lean import OP_TEXT, RawWS, WSClosed, client_frame
+from bench._lean import NEVER, OP_TEXT, RawWS, WSClosed, client_frame
 from bench.load import Conn, http_get, idle_until_closed
 
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -25,6 +25,7 @@ _PHX_ID = re.compile(r'id="phx-([^"]+)"')
 
 class PyViewConn:
     __slots__ = ("_event", "ref", "topic", "ws")
+    reply_opcode = OP_TEXT
 
     def __init__(self, ws: RawWS, topic: str) -> None:
         self.ws = ws
@@ -33,10 +34,10 @@ class PyViewConn:
         event = {"type": "click", "event": "increment", "value": {}}
         self._event = json.dumps(event)
 
-    def click_frame(self) -> bytes:
+    def click(self) -> tuple[bytes, bytes]:
         self.ref += 1
         message = f'["1","{self.ref}",{json.dumps(self.topic)},"event",{self._event}]'
-        return client_frame(OP_TEXT, message.encode())
+        return client_frame(OP_TEXT, message.encode()), NEVER
 
     def on_message(self, opcode: int, payload: bytes) -> bool:
         message = json.loads(payload)
@@ -102,14 +103,15 @@ def _walk(model: Any) -> Iterator[dict[str, Any]]:
 
 class ReactPyConn:
     __slots__ = ("_frame", "ws")
+    reply_opcode = OP_TEXT
 
     def __init__(self, ws: RawWS, target: str) -> None:
         self.ws = ws
         event = json.dumps({"type": "layout-event", "target": target, "data": [{}]})
         self._frame = client_frame(OP_TEXT, event.encode())
 
-    def click_frame(self) -> bytes:
-        return self._frame
+    def click(self) -> tuple[bytes, bytes]:
+        return self._frame, NEVER
 
     def on_message(self, opcode: int, payload: bytes) -> bool:
         return bool(json.loads(payload).get("type") == "layout-update")
