@@ -52,6 +52,7 @@ from . import limits, live
 from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
+from .poller import ReadPoller, available
 from .protocol import CloseCode, ErrorCode, ProtocolError
 from .tokens import TokenClaims, TokenSigner
 
@@ -213,14 +214,23 @@ class FastTransport:
         "_closed_by_peer",
         "_drained",
         "_lock",
+        "_poller",
         "_reader",
         "_sock",
         "_tail",
         "_unyielded",
     )
 
-    def __init__(self, sock: socket.socket, max_message: int, buffered: bytes = b"") -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        max_message: int,
+        buffered: bytes = b"",
+        poller: ReadPoller | None = None,
+    ) -> None:
         self._sock = sock
+        # the door's shared edge-triggered epoll (registered by the door), else trio's
+        self._poller = poller
         self._reader = FrameReader(max_message)
         if buffered:
             self._reader.feed(buffered)
@@ -253,15 +263,16 @@ class FastTransport:
                     await self._control(item)
 
     async def _fill(self) -> None:
+        wait = trio.lowlevel.wait_readable if self._poller is None else self._poller.wait_readable
         if self._drained:
             self._unyielded = 0
-            await trio.lowlevel.wait_readable(self._sock)
+            await wait(self._sock)
         while True:
             try:
                 data = self._sock.recv(_RECV_BYTES)
             except BlockingIOError:
                 self._unyielded = 0
-                await trio.lowlevel.wait_readable(self._sock)
+                await wait(self._sock)
                 continue
             except OSError as exc:
                 raise ConnectionClosed(None, f"socket error: {exc}") from None
@@ -436,10 +447,19 @@ async def serve_fast_door(
     """Accept live sockets until cancelled; reports the bound port. Every connection runs in
     this task's nursery, so cancelling it ends them all (close 1001, sessions detached)."""
     listener = open_listener(config)
+    poller = ReadPoller() if available() else None
     try:
-        async with trio.open_nursery() as nursery:
-            task_status.started(listener.getsockname()[1])
-            await _accept_loop(listener, nursery, partial(_serve_socket, backend, config))
+        async with trio.open_nursery() as outer:
+            if poller is not None:
+                outer.start_soon(poller.run)  # outlives the connections: they read to the end
+            try:
+                async with trio.open_nursery() as nursery:
+                    task_status.started(listener.getsockname()[1])
+                    serve = partial(_serve_socket, backend, config, poller)
+                    await _accept_loop(listener, nursery, serve)
+            finally:
+                if poller is not None:
+                    poller.stop()
     finally:
         trio.lowlevel.notify_closing(listener)
         listener.close()
@@ -467,14 +487,18 @@ async def _accept_loop(
 
 
 async def _serve_socket(
-    backend: LiveBackend, config: FastDoorConfig, sock: socket.socket, peer: str
+    backend: LiveBackend,
+    config: FastDoorConfig,
+    poller: ReadPoller | None,
+    sock: socket.socket,
+    peer: str,
 ) -> None:
     try:
         upgraded = None
         with trio.move_on_after(config.handshake_timeout):
             upgraded = await _upgrade(backend, sock)
         if upgraded is not None:
-            await _serve_upgraded(backend, config, sock, peer, *upgraded)
+            await _serve_upgraded(backend, config, poller, sock, peer, *upgraded)
     except ConnectionClosed:
         pass
     finally:
@@ -485,6 +509,7 @@ async def _serve_socket(
 async def _serve_upgraded(
     backend: LiveBackend,
     config: FastDoorConfig,
+    poller: ReadPoller | None,
     sock: socket.socket,
     peer: str,
     origin: str | None,
@@ -494,7 +519,9 @@ async def _serve_upgraded(
     buffered: bytes,
 ) -> None:
     settings = backend.live_settings
-    transport = FastTransport(sock, settings.limits.max_frame_bytes, buffered)
+    transport = FastTransport(sock, settings.limits.max_frame_bytes, buffered, poller)
+    if poller is not None:
+        poller.register(sock)
     try:
         await live.serve_connection(
             transport,
@@ -511,8 +538,12 @@ async def _serve_upgraded(
             remount=backend.remount,
         )
     finally:
-        with trio.CancelScope(shield=True):
-            await transport.linger(config.close_linger)
+        try:
+            with trio.CancelScope(shield=True):
+                await transport.linger(config.close_linger)
+        finally:
+            if poller is not None:
+                poller.forget(sock)
 
 
 async def _upgrade(

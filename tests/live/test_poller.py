@@ -1,0 +1,187 @@
+"""The fast door's shared edge-triggered epoll: no wake lost, none spent on the wrong task."""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+import trio
+import trio.testing
+
+from vango_actors.fastdoor import OP_BINARY, FastTransport
+from vango_actors.poller import ReadPoller, available
+
+from .test_fastdoor import client_frame
+
+pytestmark = pytest.mark.skipif(not available(), reason="the poller needs Linux epoll")
+
+
+def _pair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    return a, b
+
+
+@asynccontextmanager
+async def running_poller() -> AsyncIterator[ReadPoller]:
+    poller = ReadPoller()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(poller.run)
+        await trio.testing.wait_all_tasks_blocked()
+        try:
+            yield poller
+        finally:
+            poller.stop()
+
+
+async def test_fifty_transports_receive_every_frame_in_order_through_one_poller() -> None:
+    pairs = [_pair() for _ in range(50)]
+    rng = random.Random(3)
+    sent = [[f"{i}:{j}".encode() * (1 + j % 5) for j in range(60)] for i in range(len(pairs))]
+    got: list[list[bytes]] = [[] for _ in pairs]
+    with trio.fail_after(20):
+        async with running_poller() as poller:
+            transports = [FastTransport(a, 1 << 20, poller=poller) for a, _ in pairs]
+            for a, _ in pairs:
+                poller.register(a)
+
+            async def read(i: int) -> None:
+                while len(got[i]) < len(sent[i]):
+                    got[i].append(await transports[i].receive())
+
+            async def write() -> None:
+                pending = [list(messages) for messages in sent]
+                while any(pending):
+                    i = rng.randrange(len(pairs))
+                    burst, pending[i] = pending[i][:3], pending[i][3:]
+                    if burst:
+                        pairs[i][1].sendall(b"".join(client_frame(OP_BINARY, m) for m in burst))
+                    if rng.random() < 0.3:
+                        await trio.sleep(0)  # let readers wait, so some edges find a waiter
+
+            async with trio.open_nursery() as nursery:
+                for i in range(len(pairs)):
+                    nursery.start_soon(read, i)
+                nursery.start_soon(write)
+            assert len(poller) == len(pairs)
+            for a, _ in pairs:
+                poller.forget(a)
+            assert len(poller) == 0
+    assert got == sent
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
+async def test_an_edge_nobody_waited_for_is_kept_for_the_next_wait() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            poller.register(a)
+            b.send(b"x")
+            await trio.testing.wait_all_tasks_blocked()  # the poller saw the edge, no waiter
+            await poller.wait_readable(a)  # returns at once
+            assert a.recv(10) == b"x"
+
+
+async def test_bytes_waiting_before_register_count_as_readable() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        b.send(b"early")
+        async with running_poller() as poller:
+            poller.register(a)
+            await poller.wait_readable(a)
+            assert a.recv(10) == b"early"
+
+
+async def test_a_cancelled_wait_loses_no_later_wake() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            poller.register(a)
+            with trio.move_on_after(0.01) as scope:
+                await poller.wait_readable(a)
+            assert scope.cancelled_caught
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(poller.wait_readable, a)
+                await trio.testing.wait_all_tasks_blocked()
+                b.send(b"y")  # wakes the second waiter, not the cancelled one
+            assert a.recv(10) == b"y"
+
+
+async def test_one_waiter_per_socket() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            poller.register(a)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(poller.wait_readable, a)
+                await trio.testing.wait_all_tasks_blocked()
+                with pytest.raises(trio.BusyResourceError):
+                    await poller.wait_readable(a)
+                b.send(b"z")
+
+
+async def test_forget_wakes_the_waiter_with_closed_resource_error() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            poller.register(a)
+            errors: list[BaseException] = []
+
+            async def wait() -> None:
+                try:
+                    await poller.wait_readable(a)
+                except trio.ClosedResourceError as exc:
+                    errors.append(exc)
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(wait)
+                await trio.testing.wait_all_tasks_blocked()
+                poller.forget(a)
+            assert len(errors) == 1
+            poller.forget(a)  # twice is harmless
+
+
+async def test_after_stop_waiters_wake_and_later_waits_go_through_trio() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        poller = ReadPoller()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(poller.run)
+            await trio.testing.wait_all_tasks_blocked()
+            poller.register(a)
+            woke = trio.Event()
+
+            async def wait() -> None:
+                await poller.wait_readable(a)
+                woke.set()
+
+            nursery.start_soon(wait)
+            await trio.testing.wait_all_tasks_blocked()
+            poller.stop()
+            await woke.wait()  # readiness unknown once stopped: the reader looks
+        b.send(b"late")
+        await poller.wait_readable(a)  # trio's own wait now
+        assert a.recv(10) == b"late"
+        poller.forget(a)
+
+
+async def test_a_reused_fd_number_registers_again() -> None:
+    async with running_poller() as poller:
+        a, b = _pair()
+        poller.register(a)
+        fd = a.fileno()
+        a.close()  # closed without forget(): the kernel drops it from the epoll
+        b.close()
+        c, d = _pair()
+        with c, d, trio.fail_after(5):
+            if c.fileno() != fd:
+                pytest.skip("the kernel did not reuse the fd number")
+            poller.register(c)
+            d.send(b"new")
+            await poller.wait_readable(c)
+            assert c.recv(10) == b"new"
