@@ -10,7 +10,13 @@ counter (3 elements):
   scheduler at all;
 - ``own_reads``: the fast door's shape: the actor reads its events itself
   (``Attachment.read_with``; a reader awaiting a trio channel instead of a socket) and sends
-  each frame straight out; one event in flight, so two task switches per event.
+  each frame straight out; one event in flight, so two task switches per event;
+- ``socket`` (demo counter only): the real app and fast door served in-process by
+  hypercorn's trio worker, ``--sessions`` sessions over loopback sockets, each clicking with
+  one click in flight from a bare client task in the same process (a raw socket: send the
+  prebuilt click frame, wait readable, recv until the acknowledging PATCHES). The client's
+  own work is in the figure too; it is the same in every A/B run, so the figure compares
+  server changes: the socket read, trio's waits, the actor's wake, the send.
 
 ``cpu_us_per_event`` is process CPU time per event (best of ``--repeat``; inflated on a loaded
 box). ``--instructions`` reruns each case under ``valgrind --tool=callgrind`` (instrumentation
@@ -24,25 +30,33 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
+import msgpack
 import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
 
 from app_routes.counter import Counter as DemoCounter
+from bench.load import VangoDriver
 from bench.runtime import Counter as SmallCounter
 from bench.runtime import reading_itself
 from vango_actors import Component, RuntimeConfig, SessionManager, open_runtime
 from vango_actors.actor import DIRECT_SENT, Attachment, _Incoming
+from vango_actors.asgi import create_app
 from vango_actors.dom import Document
 from vango_actors.protocol import VERSION, Event, Hello
 
 PAGES: dict[str, type[Component]] = {"demo_counter": DemoCounter, "counter": SmallCounter}
-PATHS = ("handle", "own_reads")
+PATHS = ("handle", "own_reads", "socket")
 _WARM_UP = 20
+_SOCKET_SESSIONS = 20
 
 
 async def _attached(rt: SessionManager, root: type[Component]) -> tuple[Attachment, int]:
@@ -81,8 +95,88 @@ RUNNERS: dict[str, Callable[[Attachment, int, int, Callable[[], None]], Awaitabl
 }
 
 
+def _click_frame(seq: int, hid: int) -> bytes:
+    """A masked (key 0) binary frame of ``[3, seq, hid, "click", {}]``."""
+    body = msgpack.packb([3, seq, hid, "click", {}])
+    assert len(body) < 126
+    return bytes((0x82, 0x80 | len(body))) + b"\0\0\0\0" + body
+
+
+def _acknowledges(data: bytes, seq: int) -> bool:
+    """``data`` (whole server frames) holds the PATCHES acknowledging EVENT ``seq``."""
+    at = 0
+    while at + 2 <= len(data):
+        size, at = data[at + 1] & 0x7F, at + 2
+        if size == 126:
+            size, at = int.from_bytes(data[at : at + 2], "big"), at + 2
+        message = msgpack.unpackb(data[at : at + size])
+        at += size
+        if message[0] == 4 and message[2] >= seq:
+            return True
+    return False
+
+
+async def _clicks(
+    sock: socket.socket, hid: int, n: int, ready: Callable[[], Awaitable[None]]
+) -> None:
+    """``n`` clicks, one in flight; ``ready`` is awaited after the warm-up's clicks."""
+    for seq in range(1, n + _WARM_UP + 1):
+        if seq == _WARM_UP + 1:
+            await ready()
+        sock.send(_click_frame(seq, hid))
+        while True:
+            await trio.lowlevel.wait_readable(sock)
+            if _acknowledges(sock.recv(65536), seq):  # (a PING would only add a wait)
+                break
+
+
+async def _socket_case(n: int, start: Callable[[], None]) -> float:
+    """CPU seconds for about ``n`` clicks over loopback sockets, after the warm-up."""
+    app = create_app(
+        "app_routes",
+        secret_keys=("bench-hotpath-key",),
+        live_port=0,
+        event_rate=0,
+        max_connections_per_address=0,
+    )
+    config = HypercornConfig()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    stop = trio.Event()
+    driver = VangoDriver()
+    per_session = max(1, n // _SOCKET_SESSIONS)
+    began: list[float] = []
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=stop.wait))
+        base_url = binds[0]
+        counter = [0, 0]
+        pages = [await driver.page(base_url) for _ in range(_SOCKET_SESSIONS)]
+        conns = [await driver.connect(base_url, page, counter) for page in pages]
+        waiting = [len(conns)]
+        go = trio.Event()
+
+        async def ready() -> None:
+            waiting[0] -= 1
+            if not waiting[0]:
+                start()
+                began.append(time.process_time())
+                go.set()
+            await go.wait()
+
+        async with trio.open_nursery() as clients:
+            for conn, page in zip(conns, pages, strict=True):
+                clients.start_soon(_clicks, conn.ws.sock, page.inc, per_session, ready)
+        cpu = time.process_time() - began[0]
+        for conn in conns:
+            conn.ws.sock.close()
+        stop.set()
+    return cpu * n / (per_session * _SOCKET_SESSIONS)
+
+
 async def _case(page: str, path: str, n: int, start: Callable[[], None]) -> float:
     """CPU seconds for ``n`` events after the warm-up."""
+    if path == "socket":
+        return await _socket_case(n, start)
     config = RuntimeConfig(outbox_size=4096, mailbox_size=256)
     async with open_runtime(config=config) as rt:
         att, hid = await _attached(rt, PAGES[page])
@@ -103,6 +197,8 @@ def _cpu_figures(events: int, repeat: int) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for page in PAGES:
         for path in PATHS:
+            if path == "socket" and page != "demo_counter":
+                continue
             best = min(trio.run(_case, page, path, events, lambda: None) for _ in range(repeat))
             out.setdefault(page, {})[f"{path}_cpu_us_per_event"] = round(best / events * 1e6, 1)
     return out
@@ -129,6 +225,8 @@ def _instruction_figures(low: int, high: int) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for page in PAGES:
         for path in PATHS:
+            if path == "socket" and page != "demo_counter":
+                continue
             per = (_instructions(page, path, high) - _instructions(page, path, low)) / (high - low)
             out.setdefault(page, {})[f"{path}_instructions_per_event"] = round(per)
     return out
