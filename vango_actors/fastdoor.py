@@ -2,7 +2,9 @@
 
 The HTTP upgrade is parsed by wsproto's sans-IO ``H11Handshake``; after the 101 the socket
 speaks RFC 6455 frames through :class:`FrameReader` (sans-IO, below) and :func:`frame`, on a
-non-blocking stdlib socket driven by ``trio.lowlevel.wait_readable`` / ``wait_writable``.
+non-blocking stdlib socket. Reads wait through the door's :class:`~vango_actors.poller.ReadPoller`
+(one edge-triggered epoll for every live socket, registered once: no ``epoll_ctl`` per wait),
+writes that must wait through ``trio.lowlevel.wait_writable``.
 The connection logic itself is live.py's :func:`~vango_actors.live.serve_connection`, the
 same code the ASGI door runs; this module only supplies a :class:`~vango_actors.live.Transport`.
 
