@@ -45,7 +45,16 @@ import attrs
 import msgpack  # type: ignore[import-untyped]
 import trio
 
-from bench._lean import OP_BINARY, ClickResult, RawWS, WSClosed, click_loop, client_frame
+from bench._lean import (
+    OP_BINARY,
+    SCHED_POLICIES,
+    ClickResult,
+    RawWS,
+    WSClosed,
+    click_loop,
+    client_frame,
+    client_scheduling,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -340,7 +349,7 @@ class VangoConn:
     """A vango session: ``seq`` is the last EVENT sent, ``patch_seq`` the seq of the PATCHES
     frame expected last (counted ahead by ``click``; set from every decoded PATCHES)."""
 
-    __slots__ = ("_clicks", "_uints", "patch_seq", "seq", "ws")
+    __slots__ = ("_clicks", "_frames", "_uints", "patch_seq", "seq", "ws")
     reply_opcode = OP_BINARY
 
     def __init__(self, ws: RawWS, inc: int, patch_seq: int = 0) -> None:
@@ -348,6 +357,7 @@ class VangoConn:
         self.seq = 0
         self.patch_seq = patch_seq
         self._clicks = _click_table(inc)
+        self._frames = self._clicks.items
         self._uints = _UINTS.items
 
     def click(self) -> tuple[bytes, bytes]:
@@ -355,13 +365,13 @@ class VangoConn:
         ``[4, patch_seq + 1, seq, ...`` (the next frame of the session, acknowledging seq)."""
         self.seq = seq = self.seq + 1
         self.patch_seq = patch_seq = self.patch_seq + 1
-        uints = self._uints
-        if patch_seq >= len(uints) or seq >= len(uints):
-            self._uints = uints = _UINTS.grow(max(seq, patch_seq))
-        frames = self._clicks.items
-        if seq >= len(frames):
-            frames = self._clicks.grow(seq)
-        return frames[seq], b"\x94\x04" + uints[patch_seq] + uints[seq]
+        try:
+            uints = self._uints
+            return self._frames[seq], b"\x94\x04" + uints[patch_seq] + uints[seq]
+        except IndexError:  # beyond the tables: grow them (every 4,096 clicks)
+            self._frames = self._clicks.grow(seq)
+            self._uints = _UINTS.grow(max(seq, patch_seq))
+            return self._frames[seq], b"\x94\x04" + self._uints[patch_seq] + self._uints[seq]
 
     def on_message(self, opcode: int, payload: bytes) -> bool:
         kind = payload[1]
@@ -500,10 +510,12 @@ def throughput(
     duration: float,
     warmup: float = 1.0,
     client_procs: int = 1,
+    client_sched: str = "normal",
 ) -> dict[str, Any]:
     """``sessions`` sessions click for ``warmup`` + ``duration`` s; ``client_procs`` client
-    processes each drive a share (their results merged); the server's CPU is read at the
-    counted window's edges."""
+    processes each drive a share (their results merged), under ``client_sched``
+    (:func:`bench._lean.client_scheduling`); the server's CPU is read at the counted
+    window's edges."""
     pids = server.pids()
     edges: dict[str, tuple[float, float]] = {}
 
@@ -515,13 +527,14 @@ def throughput(
         conns, open_times = trio.run(open_many, driver, server.base_url, sessions, counter)
         try:
             start_at = time.time() + warmup
-            result = click_loop(conns, counter, (start_at, start_at + duration), on_window)
+            with client_scheduling(client_sched):
+                result = click_loop(conns, counter, (start_at, start_at + duration), on_window)
         finally:
             close_all(conns)
         parts = [(result, open_times)]
     else:
         parts = _throughput_procs(
-            driver, server, sessions, duration, warmup, client_procs, on_window
+            driver, server, sessions, duration, warmup, client_procs, client_sched, on_window
         )
     cpu = edges["end"][0] - edges["start"][0]
     wall = edges["end"][1] - edges["start"][1]
@@ -533,6 +546,7 @@ def throughput(
     return {
         "sessions": sessions,
         "client_procs": client_procs,
+        "client_sched": client_sched,
         "updates": clicks,
         "updates_per_s": round(clicks / wall),
         "latency": latency_summary(latencies),
@@ -540,6 +554,7 @@ def throughput(
         "server_cpu_cores": round(cpu / wall, 2),
         "client_cpu_us_per_update": round(sum(p.cpu for p, _ in parts) / clicks * 1e6, 1),
         "client_cpu_cores": round(sum(p.cpu for p, _ in parts) / wall, 2),
+        "client_updates_per_wakeup": round(clicks / max(1, sum(p.wakeups for p, _ in parts)), 2),
         "bytes_per_click": {
             "client_to_server": round(sent / clicks, 1),
             "server_to_client": round(received / clicks, 1),
@@ -556,6 +571,7 @@ def _throughput_procs(
     duration: float,
     warmup: float,
     procs: int,
+    client_sched: str,
     on_window: Callable[[str], None],
 ) -> list[tuple[ClickResult, list[float]]]:
     """Client processes (``python -m bench.load --client-worker``), each with a share of the
@@ -571,6 +587,7 @@ def _throughput_procs(
                 _driver_key(driver),
                 server.base_url,
                 str(share),
+                client_sched,
             ],
             cwd=ROOT,
             stdin=subprocess.PIPE,
@@ -612,14 +629,15 @@ def _throughput_procs(
 
 
 def client_worker(argv: Sequence[str]) -> None:
-    """A client process of :func:`_throughput_procs`: ``KEY BASE_URL SESSIONS``."""
-    key, base_url, count = argv[0], argv[1], int(argv[2])
+    """A client process of :func:`_throughput_procs`: ``KEY BASE_URL SESSIONS SCHED``."""
+    key, base_url, count, sched = argv[0], argv[1], int(argv[2]), argv[3]
     counter = [0, 0]
     conns, open_times = trio.run(open_many, drivers()[key], base_url, count, counter)
     print("ready", flush=True)
     start_at, end_at = (float(x) for x in sys.stdin.readline().split())
     try:
-        result = click_loop(conns, counter, (start_at, end_at))
+        with client_scheduling(sched):
+            result = click_loop(conns, counter, (start_at, end_at))
     finally:
         close_all(conns)
     print(json.dumps({"result": attrs.asdict(result), "open_times": open_times}))
@@ -776,6 +794,7 @@ def run_suite(
     script: re.Pattern[str],
     workers: Sequence[int] = (1,),
     client_procs: int = 1,
+    client_sched: str = "normal",
 ) -> dict[str, Any]:
     """Every phase against fresh servers from ``make(workers)``; one result dict."""
     result: dict[str, Any] = {"name": driver.name}
@@ -786,7 +805,9 @@ def run_suite(
         key = "throughput" if count == 1 else f"throughput_{count}_workers"
         result[key] = with_server(
             lambda count=count: make(count),  # type: ignore[misc]
-            lambda s: throughput(driver, s, sessions, duration, client_procs=client_procs),
+            lambda s: throughput(
+                driver, s, sessions, duration, client_procs=client_procs, client_sched=client_sched
+            ),
         )
     if burst_size:
         result["connect_burst"] = with_server(
@@ -808,6 +829,13 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--idle", default="1000,10000", help="comma-separated; '' for none")
     parser.add_argument("--client-procs", type=int, default=1, help="client processes")
+    parser.add_argument(
+        "--client-sched",
+        choices=SCHED_POLICIES,
+        default="normal",
+        help="the click phase's scheduling policy: SCHED_BATCH (a reply does not preempt a "
+        "server worker) or the default policy",
+    )
     parser.add_argument(
         "--door-ports",
         choices=("shared", "per-worker"),
@@ -831,6 +859,7 @@ def main(argv: Sequence[str]) -> None:
         script=_SCRIPT,
         workers=[int(n) for n in args.workers.split(",")],
         client_procs=args.client_procs,
+        client_sched=args.client_sched,
     )
     result = {
         "benchmark": "load",

@@ -5,6 +5,7 @@ takes the general path and is handled as before."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -12,7 +13,7 @@ import msgpack  # type: ignore[import-untyped]
 import pytest
 import trio
 
-from bench._lean import RawWS, click_loop
+from bench._lean import RawWS, click_loop, client_scheduling
 from bench.load import SessionGone, VangoConn
 
 INC = 7
@@ -164,3 +165,15 @@ async def test_every_reply_shape_acknowledges_exactly_its_click() -> None:
 async def test_error_and_reload_are_raised(mode: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         await _run(mode, sessions=1)
+
+
+def test_client_scheduling_applies_and_restores_the_policy() -> None:
+    before = os.sched_getscheduler(0)
+    with client_scheduling("batch"):
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) == before
+    with client_scheduling("normal"):
+        assert os.sched_getscheduler(0) == before
+    with pytest.raises(ValueError, match="expected one of"):
+        with client_scheduling("fifo"):
+            pass
