@@ -9,7 +9,10 @@ clients in this process:
   sequentially (send EVENT, wait for the PATCHES acknowledging it) for ``--duration`` s:
   updates/s, latency p50/p90/p99/max, server CPU µs per update (utime + stime of every server
   process, from /proc, over the click phase), bytes on the wire per click (both directions,
-  WebSocket framing included: counted on the TCP stream under the WebSocket);
+  WebSocket framing included: counted on the TCP stream under the WebSocket), the client's
+  own CPU µs per update and updates per wake-up; the click phase runs under
+  ``--client-sched`` (default ``batch``: SCHED_BATCH, a reply does not preempt a server
+  worker, see bench/_lean.py);
 - connect: time from TCP connect to WELCOME per session, and a burst of ``--burst`` sockets
   opened at once (pages fetched first): how many succeed;
 - idle RSS: for each of ``--idle`` (default 1,000 and 10,000) a fresh server gets that many
@@ -510,7 +513,7 @@ def throughput(
     duration: float,
     warmup: float = 1.0,
     client_procs: int = 1,
-    client_sched: str = "normal",
+    client_sched: str = "batch",
 ) -> dict[str, Any]:
     """``sessions`` sessions click for ``warmup`` + ``duration`` s; ``client_procs`` client
     processes each drive a share (their results merged), under ``client_sched``
@@ -794,7 +797,7 @@ def run_suite(
     script: re.Pattern[str],
     workers: Sequence[int] = (1,),
     client_procs: int = 1,
-    client_sched: str = "normal",
+    client_sched: str = "batch",
 ) -> dict[str, Any]:
     """Every phase against fresh servers from ``make(workers)``; one result dict."""
     result: dict[str, Any] = {"name": driver.name}
@@ -832,7 +835,7 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument(
         "--client-sched",
         choices=SCHED_POLICIES,
-        default="normal",
+        default="batch",
         help="the click phase's scheduling policy: SCHED_BATCH (a reply does not preempt a "
         "server worker) or the default policy",
     )
