@@ -276,7 +276,7 @@ class ClickResult:
 
 class _Slots:
     """Per-session state of :func:`click_loop` in lists indexed by file descriptor (a list
-    index is the cheapest lookup Python has; no per-click object but the click frame)."""
+    index is the cheapest lookup Python has; per click only the expected-reply prefix is new)."""
 
     def __init__(self, conns: Sequence[LeanConn]) -> None:
         size = max(conn.ws.fileno() for conn in conns) + 1
