@@ -56,7 +56,7 @@ from vango_actors.protocol import VERSION, Event, Hello
 PAGES: dict[str, type[Component]] = {"demo_counter": DemoCounter, "counter": SmallCounter}
 PATHS = ("handle", "own_reads", "socket")
 _WARM_UP = 20
-_SOCKET_SESSIONS = 20
+_SOCKET_SESSIONS = int(os.environ.get("HOTPATH_SESSIONS", "20"))
 
 
 async def _attached(rt: SessionManager, root: type[Component]) -> tuple[Attachment, int]:

@@ -76,6 +76,35 @@ async def test_fifty_transports_receive_every_frame_in_order_through_one_poller(
         b.close()
 
 
+async def test_readers_wake_in_the_order_their_bytes_came_a_few_per_pass() -> None:
+    """Fair latency: trio runs a pass's tasks in FIFO or LIFO order (a coin toss), so the
+    poller wakes the oldest edges first, at most 8 per pass."""
+    pairs = [_pair() for _ in range(24)]
+    order = list(range(len(pairs)))
+    random.Random(5).shuffle(order)
+    woke: list[int] = []
+    with trio.fail_after(5):
+        async with running_poller() as poller:
+            for a, _ in pairs:
+                poller.register(a)
+
+            async def wait(i: int) -> None:
+                await poller.wait_readable(pairs[i][0])
+                woke.append(i)
+
+            async with trio.open_nursery() as nursery:
+                for i in range(len(pairs)):
+                    nursery.start_soon(wait, i)
+                await trio.testing.wait_all_tasks_blocked()
+                for i in order:  # all before the poller looks: epoll keeps this order
+                    pairs[i][1].send(b"!")
+    chunks = [order[i : i + 8] for i in range(0, len(order), 8)]
+    assert [sorted(woke[i : i + 8]) for i in range(0, len(woke), 8)] == [sorted(c) for c in chunks]
+    for a, b in pairs:
+        a.close()
+        b.close()
+
+
 async def test_an_edge_nobody_waited_for_is_kept_for_the_next_wait() -> None:
     a, b = _pair()
     with a, b, trio.fail_after(5):
