@@ -1,13 +1,14 @@
 """One edge-triggered epoll for many sockets, so a read wait costs no syscall of its own.
 
 trio arms every ``wait_readable`` EPOLLONESHOT: each wait is an ``epoll_ctl`` plus trio's
-registration bookkeeping, and on the fast door (one wait per click per session) that was
-about half the server's CPU per event. A :class:`ReadPoller` registers each socket once
-(EPOLLIN | EPOLLRDHUP | EPOLLET) in an epoll of its own; one task waits on that epoll's fd
-(one trio wait per batch of ready sockets) and reschedules the task waiting on each ready
-socket directly, oldest edge first, a few per scheduler pass (fair latency under load). A readiness edge that comes while no task waits is remembered, so the next
-wait returns at once; a reader must therefore read until a short read (or EAGAIN) before it
-waits again, as with any edge-triggered poll. A spurious wake costs one EAGAIN.
+registration bookkeeping, once per click per session on the fast door. A
+:class:`ReadPoller` registers each socket once (EPOLLIN | EPOLLRDHUP | EPOLLET) in an epoll
+of its own; one task waits on that epoll's fd (one trio wait per batch of ready sockets) and
+reschedules the task waiting on each ready socket directly, oldest edge first, a few per
+scheduler pass (fair latency under load). A readiness edge that comes while no task waits is
+remembered, so the next wait returns at once; a reader must therefore read until a short
+read (or EAGAIN) before it waits again, as with any edge-triggered poll. A spurious wake
+costs one EAGAIN.
 
 Linux only (``select.epoll``); :func:`available` says whether it can run here. Once the
 poller has stopped, waits fall back to ``trio.lowlevel.wait_readable``.
