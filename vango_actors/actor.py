@@ -193,9 +193,10 @@ class Attachment:
         if self._actor.attachment is self:
             self._actor._emit(frame)
 
-    def detach(self) -> None:
-        """The connection is gone: the session keeps its state for the grace period."""
-        self._actor.detach(self)
+    def detach(self, going_away: bool = False) -> None:
+        """The connection is gone: the session keeps its state for the grace period (the
+        short ``going_away_grace`` when the client's page went away: close code 1001)."""
+        self._actor.detach(self, going_away)
 
     @property
     def outbox_bytes(self) -> int:
@@ -248,6 +249,7 @@ class SessionActor:
         "_expiry",
         "_flash",
         "_focus",
+        "_gone_away",
         "_host_bound",
         "_inbox",
         "_nav",
@@ -314,6 +316,7 @@ class SessionActor:
         self._done: trio.Event | None = None  # created when first asked for (see done)
         self._nursery: trio.Nursery | None = None
         self._deadline = trio.current_time() + config.unclaimed_ttl
+        self._gone_away = False  # the last connection ended with the page's close 1001
         if expiry is not None:
             expiry(session_id, self._deadline)
         self._wait_scope: trio.CancelScope | None = None
@@ -584,6 +587,9 @@ class SessionActor:
             field = EXPIRES_AFTER[self.state]
             seconds = getattr(self.config, field)
             what = "not claimed" if self.state is SessionState.PARKED else "no connection"
+            if self.state is SessionState.DISCONNECTED and self._gone_away:
+                field, what = "going_away_grace", "the page went away (close 1001), no connection"
+                seconds = min(seconds, self.config.going_away_grace)
             self._finish("expired", f"{what} within {seconds} s ({field})")
 
     def stop(self, reason: str = "server shutting down") -> None:
@@ -668,13 +674,20 @@ class SessionActor:
         else:
             self._emit(self._resync_frame())
 
-    def detach(self, att: Attachment) -> None:
+    def detach(self, att: Attachment, going_away: bool = False) -> None:
+        """``going_away``: the client closed with 1001 (its page was closed or left), so no
+        reconnect is coming: keep the session only ``going_away_grace`` (presence updates,
+        memory is freed); any other end (a blip, a cut) keeps it ``grace_period``."""
         if att is not self.attachment:
             return
         self.attachment = None
         att._close(CloseCode.NORMAL, "detached")
         self._move(Trigger.DETACH)
-        self._set_deadline(trio.current_time() + self.config.grace_period)
+        grace = self.config.grace_period
+        if going_away:
+            grace = min(grace, self.config.going_away_grace)
+        self._gone_away = going_away
+        self._set_deadline(trio.current_time() + grace)
 
     # ------------------------------------------------------------------ output
 

@@ -101,6 +101,7 @@ class Settings:
     max_sessions: int = 10_000
     unclaimed_ttl: float = 30.0  # s a rendered page waits for its live connection
     disconnect_grace: float = 60.0  # s a session survives without a connection
+    going_away_grace: float = 5.0  # s it survives when its page went away (close 1001)
     heartbeat_ms: int = 15_000  # live PING period (runtime and live door use the same value)
     token_max_age: float = 24 * 60 * 60.0
     event_rate: float = 100.0  # live events (and PINGs) per second per session; 0: no limit
@@ -185,6 +186,7 @@ class Settings:
             "max_sessions": self.max_sessions,
             "unclaimed_ttl": self.unclaimed_ttl,
             "grace_period": self.disconnect_grace,
+            "going_away_grace": self.going_away_grace,
             "heartbeat_ms": self.heartbeat_ms,
             "replay_bytes": self.replay_bytes,
             "outbox_bytes": self.outbox_bytes,
@@ -196,6 +198,7 @@ _NUMBERS: dict[str, type[int] | type[float]] = {
     "max_sessions": int,
     "unclaimed_ttl": float,
     "disconnect_grace": float,
+    "going_away_grace": float,
     "token_max_age": float,
     "heartbeat_ms": int,
     "event_rate": float,

@@ -376,7 +376,7 @@ async def _serve_attached(
     finally:
         with trio.CancelScope(shield=True):
             await connection.close(code, reason, error)  # a no-op if it was already closed
-            attachment.detach()
+            attachment.detach(going_away=connection.peer_code == CloseCode.GOING_AWAY)
             await connection.reader_out()
         connection.release_bucket()
 
@@ -409,6 +409,7 @@ class _Connection:
         self._pending: Callable[[], bool] | None = getattr(transport, "pending", None)
         self._in_actor = attachment.direct is not None and self._pending is not None
         self._failure: Exception | None = None  # the actor's read failed: this task ends it
+        self.peer_code: int | None = None  # the close code the peer sent, if it closed
         self._watching: trio.CancelScope | None = None  # _watch's wait (cancelled on failure)
         self._actor_reading = False
         self._reader_out: trio.Event | None = None  # created when reader_out has to wait
@@ -513,6 +514,7 @@ class _Connection:
         failure = self._failure
         if isinstance(failure, ConnectionClosed):
             self._closed = True
+            self.peer_code = failure.code
         elif isinstance(failure, ProtocolError):
             self._stats.protocol_errors += 1
             error = Error(failure.code, failure.message)
@@ -550,8 +552,9 @@ class _Connection:
                 self._reading = None
                 if not await self._tick():
                     return
-        except ConnectionClosed:
+        except ConnectionClosed as exc:
             self._closed = True
+            self.peer_code = exc.code
         except ProtocolError as exc:
             self._stats.protocol_errors += 1
             await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))

@@ -38,6 +38,9 @@ class RuntimeConfig:
 
     unclaimed_ttl: float = 30.0  # seconds a rendered page may wait for its first attach
     grace_period: float = 60.0  # seconds a disconnected session is kept for a reconnect
+    # seconds it is kept when its page went away (the client closed with 1001: tab closed,
+    # reloaded, left): no reconnect is coming, so presence and memory are freed soon
+    going_away_grace: float = 5.0
     mailbox_size: int = attrs.field(default=64, validator=attrs.validators.ge(1))
     outbox_size: int = attrs.field(default=32, validator=attrs.validators.ge(4))
     # bytes the outbox may hold (0: no byte bound); past it, like past outbox_size frames, the

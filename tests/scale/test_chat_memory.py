@@ -84,3 +84,42 @@ def test_chat_in_chromium_rows_reach_the_other_tab(
         assert_not_reloaded(other)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def fast_door_server() -> Iterator[Server]:
+    """The fast door (it sees the client's close code), the default 60 s disconnect grace."""
+    env = {
+        "VANGO_SECRET_KEY": "chat-memory-fast",
+        "VANGO_PUBSUB": "memory",
+        "VANGO_LIVE_PORT": "0",
+        "VANGO_GOING_AWAY_GRACE": "0.5",
+    }
+    with hypercorn_server(env=env) as s:
+        yield s
+
+
+@pytest.mark.browser
+def test_a_closed_chromium_tab_leaves_online_within_seconds(
+    browser: Browser, fast_door_server: Server
+) -> None:
+    """Chromium closes a closed tab's socket with 1001: its session ends after the short
+    going-away grace, not the 60 s kept for a connection that only broke."""
+    context = browser.new_context()
+    try:
+        stays, leaves = context.new_page(), context.new_page()
+        open_live(stays, fast_door_server.url + "/chat")
+        open_live(leaves, fast_door_server.url + "/chat")
+        stays.wait_for_function("() => document.querySelectorAll('#online li').length >= 2")
+        gone = leaves.text_content("#me")
+        assert gone
+        leaves.close()
+        stays.wait_for_function(
+            "name => ![...document.querySelectorAll('#online li')]"
+            ".some(li => li.dataset.name === name)",
+            arg=gone,
+            timeout=15_000,
+        )
+        assert_not_reloaded(stays)
+    finally:
+        context.close()
