@@ -35,21 +35,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 import msgpack
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 
 from app_routes.counter import Counter as DemoCounter
+from bench._inprocess import serving_demo
 from bench.load import VangoDriver
 from bench.runtime import Counter as SmallCounter
 from bench.runtime import reading_itself
 from vango_actors import Component, RuntimeConfig, SessionManager, open_runtime
 from vango_actors.actor import DIRECT_SENT, Attachment, _Incoming
-from vango_actors.asgi import create_app
 from vango_actors.dom import Document
 from vango_actors.protocol import VERSION, Event, Hello
 
@@ -132,23 +129,10 @@ async def _clicks(
 
 async def _socket_case(n: int, start: Callable[[], None]) -> float:
     """CPU seconds for about ``n`` clicks over loopback sockets, after the warm-up."""
-    app = create_app(
-        "app_routes",
-        secret_keys=("bench-hotpath-key",),
-        live_port=0,
-        event_rate=0,
-        max_connections_per_address=0,
-    )
-    config = HypercornConfig()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    stop = trio.Event()
     driver = VangoDriver()
     per_session = max(1, n // _SOCKET_SESSIONS)
     began: list[float] = []
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(partial(serve, app, config, shutdown_trigger=stop.wait))
-        base_url = binds[0]
+    async with serving_demo("bench-hotpath-key") as (_app, base_url):
         counter = [0, 0]
         pages = [await driver.page(base_url) for _ in range(_SOCKET_SESSIONS)]
         conns = [await driver.connect(base_url, page, counter) for page in pages]
@@ -169,7 +153,6 @@ async def _socket_case(n: int, start: Callable[[], None]) -> float:
         cpu = time.process_time() - began[0]
         for conn in conns:
             conn.ws.sock.close()
-        stop.set()
     return cpu * n / (per_session * _SOCKET_SESSIONS)
 
 

@@ -121,32 +121,10 @@ async def _client_line(stream: Any, buffer: bytearray) -> str:
 
 
 async def measure(sessions: int, top: int, frames: int) -> dict[str, Any]:
-    from hypercorn.config import Config
-    from hypercorn.trio import serve
+    from bench._inprocess import serving_demo
 
-    from vango_actors.asgi import create_app
-
-    app = create_app(
-        "app_routes",
-        secret_keys=("bench-memory-key",),
-        live_port=0,
-        event_rate=0,
-        max_connections_per_address=0,
-        max_sessions=sessions + 100,
-        unclaimed_ttl=600,
-    )
-    config = Config()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.backlog = 4096
-    stop = trio.Event()
-    async with trio.open_nursery() as nursery:
-        binds = await nursery.start(
-            lambda task_status: serve(
-                app, config, shutdown_trigger=stop.wait, task_status=task_status
-            )
-        )
-        base = binds[0]
+    serving = serving_demo("bench-memory-key", max_sessions=sessions + 100, unclaimed_ttl=600)
+    async with serving as (app, base):
         client = await trio.lowlevel.open_process(
             [sys.executable, "-m", "bench.memory", "--client", base, str(sessions)],
             stdin=-1,  # subprocess.PIPE
@@ -176,7 +154,6 @@ async def measure(sessions: int, top: int, frames: int) -> dict[str, Any]:
             if client.returncode is None:
                 client.kill()
                 await client.wait()
-        stop.set()
     tracemalloc.stop()
     result: dict[str, Any] = {
         "benchmark": "memory",
