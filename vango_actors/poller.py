@@ -48,6 +48,11 @@ class _Watch:
         self.task: trio.lowlevel.Task | None = None
         self.ready = False
 
+    def abort(self, _: Any) -> trio.lowlevel.Abort:
+        """The waiting task was cancelled: nobody waits any more."""
+        self.task = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
 
 class ReadPoller:
     """Readability of many sockets through one epoll and one task (:meth:`run`)."""
@@ -108,12 +113,7 @@ class ReadPoller:
         if watch.task is not None:
             raise trio.BusyResourceError("another task is already waiting to read this socket")
         watch.task = trio.lowlevel.current_task()
-
-        def abort(_: Any) -> trio.lowlevel.Abort:
-            watch.task = None
-            return trio.lowlevel.Abort.SUCCEEDED
-
-        await trio.lowlevel.wait_task_rescheduled(abort)
+        await trio.lowlevel.wait_task_rescheduled(watch.abort)
 
     async def run(self) -> None:
         """Wake the waiters of ready sockets until :meth:`stop` (shielded from outer
