@@ -216,11 +216,11 @@ class FastTransport:
         "_closed_by_peer",
         "_drained",
         "_lock",
-        "_poller",
         "_reader",
         "_sock",
         "_tail",
         "_unyielded",
+        "_wait_readable",
     )
 
     def __init__(
@@ -231,8 +231,9 @@ class FastTransport:
         poller: ReadPoller | None = None,
     ) -> None:
         self._sock = sock
-        # the door's shared edge-triggered epoll (registered by the door), else trio's
-        self._poller = poller
+        # through the door's shared edge-triggered epoll (registered by the door), else trio
+        wait = trio.lowlevel.wait_readable if poller is None else poller.wait_readable
+        self._wait_readable = wait
         self._reader = FrameReader(max_message)
         if buffered:
             self._reader.feed(buffered)
@@ -265,7 +266,7 @@ class FastTransport:
                     await self._control(item)
 
     async def _fill(self) -> None:
-        wait = trio.lowlevel.wait_readable if self._poller is None else self._poller.wait_readable
+        wait = self._wait_readable
         if self._drained:
             self._unyielded = 0
             await wait(self._sock)
