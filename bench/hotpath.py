@@ -42,6 +42,7 @@ import trio
 
 from app_routes.counter import Counter as DemoCounter
 from bench._inprocess import serving_demo
+from bench._lean import OP_BINARY, client_frame
 from bench.load import VangoDriver
 from bench.runtime import Counter as SmallCounter
 from bench.runtime import reading_itself
@@ -92,13 +93,6 @@ RUNNERS: dict[str, Callable[[Attachment, int, int, Callable[[], None]], Awaitabl
 }
 
 
-def _click_frame(seq: int, hid: int) -> bytes:
-    """A masked (key 0) binary frame of ``[3, seq, hid, "click", {}]``."""
-    body = msgpack.packb([3, seq, hid, "click", {}])
-    assert len(body) < 126
-    return bytes((0x82, 0x80 | len(body))) + b"\0\0\0\0" + body
-
-
 def _acknowledges(data: bytes, seq: int) -> bool:
     """``data`` (whole server frames) holds the PATCHES acknowledging EVENT ``seq``."""
     at = 0
@@ -120,7 +114,7 @@ async def _clicks(
     for seq in range(1, n + _WARM_UP + 1):
         if seq == _WARM_UP + 1:
             await ready()
-        sock.send(_click_frame(seq, hid))
+        sock.send(client_frame(OP_BINARY, msgpack.packb([3, seq, hid, "click", {}])))
         while True:
             await trio.lowlevel.wait_readable(sock)
             if _acknowledges(sock.recv(65536), seq):  # (a PING would only add a wait)
