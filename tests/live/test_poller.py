@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 import pytest
 import trio
@@ -23,6 +25,12 @@ def _pair() -> tuple[socket.socket, socket.socket]:
     a, b = socket.socketpair()
     a.setblocking(False)
     return a, b
+
+
+async def _parked(nursery: trio.Nursery, fn: Callable[[], Awaitable[object]]) -> None:
+    """Start ``fn`` and return once it (and everything else) waits."""
+    nursery.start_soon(fn)
+    await trio.testing.wait_all_tasks_blocked()
 
 
 @asynccontextmanager
@@ -131,12 +139,18 @@ async def test_a_cancelled_wait_loses_no_later_wake() -> None:
     with a, b, trio.fail_after(5):
         async with running_poller() as poller:
             poller.register(a)
-            with trio.move_on_after(0.01) as scope:
-                await poller.wait_readable(a)
+            scope = trio.CancelScope()
+
+            async def cancelled_wait() -> None:
+                with scope:
+                    await poller.wait_readable(a)
+
+            async with trio.open_nursery() as nursery:
+                await _parked(nursery, cancelled_wait)
+                scope.cancel()
             assert scope.cancelled_caught
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(poller.wait_readable, a)
-                await trio.testing.wait_all_tasks_blocked()
+                await _parked(nursery, partial(poller.wait_readable, a))
                 b.send(b"y")  # wakes the second waiter, not the cancelled one
             assert a.recv(10) == b"y"
 
@@ -147,8 +161,7 @@ async def test_one_waiter_per_socket() -> None:
         async with running_poller() as poller:
             poller.register(a)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(poller.wait_readable, a)
-                await trio.testing.wait_all_tasks_blocked()
+                await _parked(nursery, partial(poller.wait_readable, a))
                 with pytest.raises(trio.BusyResourceError):
                     await poller.wait_readable(a)
                 b.send(b"z")
@@ -168,8 +181,7 @@ async def test_forget_wakes_the_waiter_with_closed_resource_error() -> None:
                     errors.append(exc)
 
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(wait)
-                await trio.testing.wait_all_tasks_blocked()
+                await _parked(nursery, wait)
                 poller.forget(a)
             assert len(errors) == 1
             poller.forget(a)  # twice is harmless
@@ -202,15 +214,16 @@ async def test_after_stop_waiters_wake_and_later_waits_go_through_trio() -> None
 async def test_a_reused_fd_number_registers_again() -> None:
     async with running_poller() as poller:
         a, b = _pair()
+        c, d = _pair()
         poller.register(a)
         fd = a.fileno()
         a.close()  # closed without forget(): the kernel drops it from the epoll
         b.close()
-        c, d = _pair()
-        with c, d, trio.fail_after(5):
-            if c.fileno() != fd:
-                pytest.skip("the kernel did not reuse the fd number")
-            poller.register(c)
+        os.dup2(c.fileno(), fd)  # a new socket under the old fd number
+        c.close()
+        reused = socket.socket(fileno=fd)
+        with reused, d, trio.fail_after(5):
+            poller.register(reused)
             d.send(b"new")
-            await poller.wait_readable(c)
-            assert c.recv(10) == b"new"
+            await poller.wait_readable(reused)
+            assert reused.recv(10) == b"new"
