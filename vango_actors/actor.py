@@ -14,6 +14,7 @@ Messages that are not events send nothing when nothing changed.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import inspect
 import math
@@ -66,6 +67,15 @@ the outbox), sent it whole (or dropped it after close), or sent part and kept th
 outbox reader must flush it: an empty frame in the outbox says so)."""
 #: Messages a live actor takes from its mailbox in a row before it yields to other tasks.
 _BURST = 64
+#: EVENTs an actor polls from its socket in a row (the client floods) before it yields.
+_POLL_BURST = 16
+
+
+class ReadAgain(enum.Enum):
+    """What an attachment's ``poll`` says when it has no EVENT to give (see read_with)."""
+
+    WAIT = "wait"  # nothing to read yet: await ``wait()``, then poll again
+    RECEIVE = "receive"  # something only the async ``reader()`` can take (a control frame)
 
 
 @attrs.frozen(slots=True)
@@ -119,8 +129,10 @@ class Attachment:
         "close_reason",
         "direct",
         "outbox",
+        "poll",
         "reader",
         "resyncs",
+        "wait",
     )
 
     def __init__(self, actor: SessionActor, size: int) -> None:
@@ -137,6 +149,9 @@ class Attachment:
         # The connection's socket reader, run in the actor's own task while nothing waits in
         # the mailbox (the fast door: no reader task, no mailbox hop per EVENT); see read_with.
         self.reader: Callable[[], Awaitable[Event | None]] | None = None
+        # Optional, with ``reader``: the same read without waiting, and the wait between polls.
+        self.poll: Callable[[], Event | ReadAgain | None] | None = None
+        self.wait: Callable[[], Awaitable[None]] | None = None
 
     @property
     def session_id(self) -> str:
@@ -178,11 +193,22 @@ class Attachment:
             pass  # the session ended meanwhile; its outbox has ended too
         return True
 
-    def read_with(self, reader: Callable[[], Awaitable[Event | None]]) -> None:
+    def read_with(
+        self,
+        reader: Callable[[], Awaitable[Event | None]],
+        poll: Callable[[], Event | ReadAgain | None] | None = None,
+        wait: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         """Let the actor read this connection's socket in its own task whenever its mailbox
         is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
         nothing, when a message arrives or the attachment changes), or returns None after
-        setting ``reader`` back to None (the connection failed: back to the mailbox)."""
+        setting ``reader`` back to None (the connection failed: back to the mailbox).
+
+        With ``poll`` and ``wait`` the actor reads without a coroutine per read: ``poll()``
+        is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait()`` first, then poll
+        again; ReadAgain.RECEIVE: use ``reader()`` this time)."""
+        self.poll = poll if wait is not None else None
+        self.wait = wait
         self.reader = reader
         if self._actor.attachment is self:
             self._actor._poke()
@@ -508,15 +534,21 @@ class SessionActor:
         ``_BURST`` in a row), each handled here. Returns when the attachment, its reader, the
         deadline or the end changed, or a wake cancelled a read.
 
-        One cancel scope serves every read until a wake (entering and leaving one per event
+        With the attachment's ``poll`` (the fast door) each EVENT is polled, and the task
+        awaits only ``wait()`` (readability) between polls: no read coroutine per event, and
+        an idle session keeps none suspended.
+
+        One cancel scope serves every wait until a wake (entering and leaving one per event
         cost ~12 µs, as much as the counter's diff): ``_read_scope`` is set only while a read
-        waits, so a wake (``_stop_reading``) cancels reads, never a handler. An EVENT read
-        while the wake came is handled after leaving the cancelled scope.
+        waits, so a wake (``_stop_reading``, which clears it) cancels reads, never a handler.
+        An EVENT read while the wake came is handled after leaving the cancelled scope.
         """
         reader = att.reader
         assert reader is not None
+        poll, wait = att.poll, att.wait
         inbox = self._inbox
         burst = 0
+        polled = 0  # events polled in a row without a wait (or a checkpoint)
         late: _Incoming | None = None
         with trio.CancelScope() as scope:
             while (
@@ -533,22 +565,40 @@ class SessionActor:
                 else:
                     message = None
                 if message is None:
-                    if burst >= _BURST or self._outbox_backlog() >= _BURST:
-                        burst = 0
+                    if burst >= _BURST or polled >= _POLL_BURST or self._outbox_backlog() >= _BURST:
+                        burst = polled = 0
                         await trio.lowlevel.checkpoint()  # then the mailbox again
                         continue
                     burst = 0
-                    self._read_scope = scope
-                    try:
-                        event = await reader()
-                    finally:
+                    event = poll() if poll is not None else ReadAgain.RECEIVE
+                    if event is ReadAgain.WAIT:
+                        assert poll is not None and wait is not None
+                        polled = 0
+                        self._read_scope = scope
+                        await wait()
+                        if self._read_scope is None:  # woken: the loop's conditions changed
+                            break
                         self._read_scope = None
-                    if event is None:
+                        # (only a wake changes them, and the mailbox: poll again at once)
+                        event = poll()
+                        if event is ReadAgain.WAIT:
+                            continue  # a spurious wake
+                    if event is ReadAgain.RECEIVE:
+                        polled = 0
+                        self._read_scope = scope
+                        event = await reader()
+                        woken = self._read_scope is None
+                        self._read_scope = None
+                        if event is None:
+                            return  # the reader stopped (and set att.reader to None)
+                        if woken:  # woken as the read returned: handled after the scope
+                            late = _Incoming(att, event)
+                            break
+                    elif event is None:
                         return  # the reader stopped (and set att.reader to None)
+                    else:
+                        polled += 1
                     message = _Incoming(att, event)
-                    if scope.cancel_called:  # woken as the read returned
-                        late = message
-                        break
                 if message is not _WAKE:
                     await self._handle_escalating(message)
         if late is not None:
@@ -562,9 +612,14 @@ class SessionActor:
 
     def _stop_reading(self) -> None:
         """Wake a loop waiting on its connection's socket (see Attachment.read_with); a no-op
-        unless a read waits (see _serve_reads)."""
-        if self._read_scope is not None:
-            self._read_scope.cancel()
+        unless a read waits (see _serve_reads). Clearing ``_read_scope`` tells the read that
+        returned meanwhile it was woken (cheaper than ``cancel_called``, which reads the
+        clock); an outer cancellation may leave it set, and cancelling a scope that was left
+        does nothing."""
+        scope = self._read_scope
+        if scope is not None:
+            self._read_scope = None
+            scope.cancel()
 
     def _poke(self) -> None:
         """Make the loop look at its mailbox, attachment and deadline again, wherever it waits."""

@@ -38,7 +38,7 @@ import errno
 import logging
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -215,6 +215,7 @@ class FastTransport:
         "_close_sent",
         "_closed_by_peer",
         "_drained",
+        "_held",
         "_lock",
         "_reader",
         "_sock",
@@ -242,6 +243,7 @@ class FastTransport:
         self._close_sent = False
         self._closed_by_peer = False
         self._unyielded = 0
+        self._held: Control | None = None  # met by receive_nowait: receive() answers it
         # The last recv took less than it asked for, so the kernel buffer was empty: the next
         # read waits for readability first instead of a recv that would fail (EAGAIN).
         self._drained = False
@@ -254,7 +256,10 @@ class FastTransport:
             self._unyielded = 0
             await trio.lowlevel.checkpoint()
         while True:
-            item = self._reader.next()
+            if self._held is None:
+                item = self._reader.next()
+            else:
+                item, self._held = self._held, None
             if item is None:
                 await self._fill()
             elif type(item) is bytes:
@@ -264,6 +269,41 @@ class FastTransport:
                 assert isinstance(item, Control)
                 with trio.CancelScope(shield=True):  # a control frame is answered whole
                     await self._control(item)
+
+    def receive_nowait(self) -> bytes | Control | None:
+        """The next binary message if it can be had without waiting (from the buffer, or one
+        non-blocking ``recv``); None when there is none yet (``wait_readable``, then again);
+        a Control when a control frame comes first: it is kept for :meth:`receive`, which
+        alone answers it. Raises as :meth:`receive` does (ConnectionClosed, ProtocolError)."""
+        reader = self._reader
+        while self._held is None:
+            if reader._buffer:  # (looked at, not asked: once per event)
+                item = reader.next()
+                if item is not None:
+                    if type(item) is not bytes:
+                        self._held = item  # type: ignore[assignment]
+                    return item
+            if self._drained:
+                return None
+            try:
+                data = self._sock.recv(_RECV_BYTES)
+            except BlockingIOError:
+                self._drained = True
+                return None
+            except OSError as exc:
+                raise ConnectionClosed(None, f"socket error: {exc}") from None
+            if not data:
+                raise ConnectionClosed(None, "the peer closed the TCP connection")
+            self._drained = len(data) < _RECV_BYTES
+            self._reader.feed(data)
+        return self._held
+
+    def wait_readable(self) -> Awaitable[None]:
+        """Wait until the socket may have bytes (after ``receive_nowait`` returned None);
+        cancellable, losing nothing. A plain function returning the wait: no frame of its
+        own in an idle session's stack."""
+        self._drained = False
+        return self._wait_readable(self._sock)
 
     async def _fill(self) -> None:
         wait = self._wait_readable

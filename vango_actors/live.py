@@ -32,13 +32,13 @@ import contextlib
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import attrs
 import trio
 
-from .actor import Attachment
+from .actor import Attachment, ReadAgain
 from .errors import VangoError
 from .limits import LiveLimiter, TokenBucket
 from .manager import SessionManager, SessionNotFound
@@ -119,6 +119,20 @@ class Transport(Protocol):
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket with ``code``; raises ConnectionClosed if it is already gone."""
+        ...
+
+
+@runtime_checkable
+class PolledTransport(Transport, Protocol):
+    """A transport that can also be read without waiting (the fast door's)."""
+
+    def receive_nowait(self) -> bytes | object | None:
+        """The next binary message if there is one without waiting; None if there is none
+        yet; any other object when something comes first that only ``receive`` takes."""
+        ...
+
+    def wait_readable(self) -> Awaitable[None]:
+        """Until the socket may have bytes; cancellable, losing nothing."""
         ...
 
 
@@ -408,6 +422,9 @@ class _Connection:
         # task then only keeps the heartbeat and ends the connection when the reader fails.
         self._pending: Callable[[], bool] | None = getattr(transport, "pending", None)
         self._in_actor = attachment.direct is not None and self._pending is not None
+        # ...and, where the transport can read without waiting, polls it between one wait for
+        # readability and the next (no coroutine per read; see poll_event)
+        self._polled = transport if isinstance(transport, PolledTransport) else None
         self._failure: Exception | None = None  # the actor's read failed: this task ends it
         self.peer_code: int | None = None  # the close code the peer sent, if it closed
         self._watching: trio.CancelScope | None = None  # _watch's wait (cancelled on failure)
@@ -431,7 +448,13 @@ class _Connection:
 
     async def run(self) -> None:
         if self._in_actor:  # one task, no nursery: an idle connection is this task alone
-            self._attachment.read_with(self.read_event)
+            if self._polled is not None:
+                # (the actor waits on the socket itself: a wake cancels that wait at once, so
+                # reader_out need not wait for it; a read_event may be mid-write: that waits)
+                polled = self._polled
+                self._attachment.read_with(self.read_event, self.poll_event, polled.wait_readable)
+            else:
+                self._attachment.read_with(self.read_event)
             await self._watch()
             return
         async with trio.open_nursery() as nursery:
@@ -447,6 +470,45 @@ class _Connection:
             if self._reader_out is None:
                 self._reader_out = trio.Event()
             await self._reader_out.wait()
+
+    def poll_event(self) -> Event | ReadAgain | None:
+        """``read_event`` without waiting, run in the session actor's task: the next EVENT
+        from the bytes already received or one non-blocking read (answering PING and
+        applying the rate limit on the way); ``WAIT`` when the socket has nothing yet (the
+        transport's ``wait_readable``, then poll again); ``RECEIVE`` when a control frame
+        must be answered first (``read_event`` does that); None when the reader failed, as
+        ``read_event`` does."""
+        transport = self._polled
+        assert transport is not None
+        try:
+            limits = self._settings.limits
+            while True:
+                data = transport.receive_nowait()
+                if type(data) is not bytes:
+                    return ReadAgain.WAIT if data is None else ReadAgain.RECEIVE
+                self._last_seen = trio.current_time()
+                frame = decode_client(data, limits)
+                if type(frame) is Event:
+                    if frame.type == "upload" or self._within_rate():
+                        return frame
+                    self._drop_limited(frame)
+                elif type(frame) is Ping:
+                    if self._within_rate():
+                        self._attachment.emit(encode(Pong(frame.n)))
+                    else:
+                        self._drop_limited(frame)
+                elif type(frame) is Hello:
+                    raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+        except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
+            self._reader_failed(exc)
+            return None
+
+    def _reader_failed(self, exc: Exception) -> None:
+        """The actor's read failed: back to the mailbox; this task closes the connection."""
+        self._attachment.reader = None
+        self._failure = exc
+        if self._watching is not None:
+            self._watching.cancel()
 
     async def read_event(self) -> Event | None:
         """Run in the session actor's task (the fast door): read frames until an EVENT to
@@ -473,10 +535,7 @@ class _Connection:
                 elif type(frame) is Hello:
                     raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
         except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
-            self._attachment.reader = None
-            self._failure = exc
-            if self._watching is not None:
-                self._watching.cancel()
+            self._reader_failed(exc)
             return None
         finally:
             self._actor_reading = False

@@ -6,9 +6,11 @@ import random
 import socket
 from functools import partial
 
+import pytest
 import trio
 
-from vango_actors.fastdoor import OP_BINARY, FastTransport
+from vango_actors.fastdoor import OP_BINARY, OP_PING, OP_PONG, Control, FastTransport
+from vango_actors.live import ConnectionClosed
 from vango_actors.scheduler import Call
 
 from ..liveclient import LiveClient, open_page
@@ -46,6 +48,86 @@ async def test_a_receive_cancelled_at_any_point_loses_no_message() -> None:
                     if rng.random() < 0.5:  # cancelled before its next checkpoint
                         scope.cancel()
                     got.append(await transport.receive())
+        assert got == sent
+
+
+async def test_receive_nowait_gives_whole_messages_and_never_waits() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        assert transport.receive_nowait() is None  # nothing sent: no wait, no message
+        whole = client_frame(OP_BINARY, b"hello")
+        b.sendall(whole[:4])
+        await transport.wait_readable()
+        assert transport.receive_nowait() is None  # half a frame is kept, not returned
+        b.sendall(whole[4:] + client_frame(OP_BINARY, b"again"))
+        await transport.wait_readable()
+        assert transport.receive_nowait() == b"hello"
+        assert transport.receive_nowait() == b"again"
+        assert transport.receive_nowait() is None
+
+
+async def test_a_control_frame_met_without_waiting_is_kept_for_receive() -> None:
+    """A PING between two messages: receive_nowait stops at it (only receive answers it),
+    then receive sends the PONG and goes on with the next message, losing nothing."""
+    a, b = _pair()
+    with a, b, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        b.sendall(
+            client_frame(OP_BINARY, b"one")
+            + client_frame(OP_PING, b"p")
+            + client_frame(OP_BINARY, b"two")
+        )
+        await transport.wait_readable()
+        assert transport.receive_nowait() == b"one"
+        assert transport.receive_nowait() == Control(OP_PING, b"p")
+        assert transport.receive_nowait() == Control(OP_PING, b"p")  # still kept
+        assert await transport.receive() == b"two"
+        assert b.recv(64) == bytes((0x80 | OP_PONG, 1)) + b"p"
+        assert transport.receive_nowait() is None
+
+
+async def test_receive_nowait_reports_the_peer_closing() -> None:
+    a, b = _pair()
+    with a, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        b.sendall(client_frame(OP_BINARY, b"last"))
+        b.close()
+        await transport.wait_readable()
+        assert transport.receive_nowait() == b"last"
+        if transport.receive_nowait() is None:  # the short read left nothing to try yet
+            await transport.wait_readable()
+        with pytest.raises(ConnectionClosed, match="closed the TCP connection"):
+            transport.receive_nowait()
+
+
+async def test_polls_between_cancelled_waits_lose_no_message() -> None:
+    """The session actor's way of reading: poll, else wait for readability (a wake cancels
+    that wait at any time); every message comes out once, in order."""
+    a, b = _pair()
+    with a, b, trio.fail_after(10):
+        transport = FastTransport(a, 1 << 20)
+        sent = [str(i).encode() * (1 + i % 7) for i in range(300)]
+        got: list[bytes] = []
+        rng = random.Random(11)
+
+        async def write() -> None:
+            for i in range(0, len(sent), 3):
+                b.sendall(b"".join(client_frame(OP_BINARY, m) for m in sent[i : i + 3]))
+                await trio.sleep(0)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(write)
+            while len(got) < len(sent):
+                message = transport.receive_nowait()
+                if message is None:
+                    with trio.CancelScope() as scope:
+                        if rng.random() < 0.5:
+                            scope.cancel()
+                        await transport.wait_readable()
+                else:
+                    assert type(message) is bytes
+                    got.append(message)
         assert got == sent
 
 

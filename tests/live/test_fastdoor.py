@@ -243,3 +243,18 @@ async def test_an_idle_fast_door_connection_is_one_task_without_a_nursery() -> N
                 stack.extend(t for n in task.child_nurseries for t in n.child_tasks)
             [connection] = [t for t in tasks if t.name.endswith("_serve_socket")]
             assert connection.child_nurseries == []
+            # The session actor waits on its socket directly: no read coroutine of its own
+            # (read_event, receive, _fill) is kept suspended per idle session.
+            [session] = [t for t in tasks if t.name.endswith("_run_session")]
+            waiting = _awaited_names(session.coro)
+            assert "_serve_reads" in waiting and "wait_readable" in waiting
+            assert not {"read_event", "receive", "_fill"} & set(waiting)
+
+
+def _awaited_names(coro: object) -> list[str]:
+    """The names of the coroutines ``coro`` awaits, outermost first."""
+    names = []
+    while coro is not None and hasattr(coro, "cr_code"):
+        names.append(coro.cr_code.co_name)
+        coro = coro.cr_await
+    return names
