@@ -27,7 +27,7 @@ from typing import Any
 import trio
 
 from vango_actors import Component, Element, RuntimeConfig, SessionManager, h, open_runtime
-from vango_actors.actor import DIRECT_SENT, Attachment
+from vango_actors.actor import DIRECT_SENT, Attachment, ReadAgain
 from vango_actors.dom import Document
 from vango_actors.protocol import VERSION, Event, Hello
 
@@ -142,11 +142,51 @@ async def _round_trips(
     return _figures(n, wall, cpu, size / n)
 
 
+class _EventSlot:
+    """One event in flight, read the way the fast door's socket is: polled, with a wait for
+    the next one between polls that a wake can end (``Attachment.read_with``)."""
+
+    __slots__ = ("event", "task")
+
+    def __init__(self) -> None:
+        self.event: Event | None = None
+        self.task: trio.lowlevel.Task | None = None
+
+    def put(self, event: Event) -> None:
+        self.event = event
+        self.interrupt()
+
+    def poll(self) -> Event | ReadAgain:
+        event, self.event = self.event, None
+        return ReadAgain.WAIT if event is None else event
+
+    async def wait(self) -> None:
+        if self.event is None:
+            self.task = trio.lowlevel.current_task()
+            await trio.lowlevel.wait_task_rescheduled(self._abort)
+
+    async def read(self) -> Event:
+        while (event := self.poll()) is ReadAgain.WAIT:
+            await self.wait()
+        assert isinstance(event, Event)
+        return event
+
+    def interrupt(self) -> None:
+        if self.task is not None:
+            task, self.task = self.task, None
+            trio.lowlevel.reschedule(task)
+
+    def _abort(self, _: Any) -> trio.lowlevel.Abort:
+        self.task = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+
 def reading_itself(att: Attachment) -> Callable[[Event], Awaitable[bytes]]:
     """Make ``att``'s actor read its own events, the fast door's shape (``read_with`` on a
-    channel instead of a socket, frames sent straight out by ``direct``); returns one round
-    trip: hand it an event, get the frame it caused."""
-    send_event, receive_event = trio.open_memory_channel[Event](1)
+    one-event slot instead of a socket: polled, and a wait for readability between polls;
+    frames sent straight out by ``direct``); returns one round trip: hand it an event, get
+    the frame it caused."""
+    slot = _EventSlot()
     send_frame, receive_frame = trio.open_memory_channel[bytes](math.inf)
 
     def direct(frame: bytes) -> int:
@@ -154,10 +194,10 @@ def reading_itself(att: Attachment) -> Callable[[Event], Awaitable[bytes]]:
         return DIRECT_SENT
 
     att.direct, att.backlogged = direct, False
-    att.read_with(receive_event.receive)
+    att.read_with(slot.read, slot.poll, slot.wait, slot.interrupt)
 
     async def round_trip(event: Event) -> bytes:
-        await send_event.send(event)
+        slot.put(event)
         return await receive_frame.receive()
 
     return round_trip

@@ -128,6 +128,7 @@ class Attachment:
         "close_code",
         "close_reason",
         "direct",
+        "interrupt",
         "outbox",
         "poll",
         "reader",
@@ -149,9 +150,11 @@ class Attachment:
         # The connection's socket reader, run in the actor's own task while nothing waits in
         # the mailbox (the fast door: no reader task, no mailbox hop per EVENT); see read_with.
         self.reader: Callable[[], Awaitable[Event | None]] | None = None
-        # Optional, with ``reader``: the same read without waiting, and the wait between polls.
+        # Optional, with ``reader``: the same read without waiting, the wait between polls,
+        # and what ends that wait early.
         self.poll: Callable[[], Event | ReadAgain | None] | None = None
         self.wait: Callable[[], Awaitable[None]] | None = None
+        self.interrupt: Callable[[], None] | None = None
 
     @property
     def session_id(self) -> str:
@@ -198,17 +201,22 @@ class Attachment:
         reader: Callable[[], Awaitable[Event | None]],
         poll: Callable[[], Event | ReadAgain | None] | None = None,
         wait: Callable[[], Awaitable[None]] | None = None,
+        interrupt: Callable[[], None] | None = None,
     ) -> None:
         """Let the actor read this connection's socket in its own task whenever its mailbox
         is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
         nothing, when a message arrives or the attachment changes), or returns None after
         setting ``reader`` back to None (the connection failed: back to the mailbox).
 
-        With ``poll`` and ``wait`` the actor reads without a coroutine per read: ``poll()``
-        is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait()`` first, then poll
-        again; ReadAgain.RECEIVE: use ``reader()`` this time)."""
-        self.poll = poll if wait is not None else None
-        self.wait = wait
+        With ``poll``, ``wait`` and ``interrupt`` the actor reads without a coroutine per
+        read and without a cancel scope: ``poll()`` is ``reader()`` that never waits
+        (ReadAgain.WAIT: ``await wait()``, which ``interrupt()`` ends early, then poll again;
+        ReadAgain.RECEIVE: ``reader()`` this time). Without them every read is ``reader()``
+        under a cancel scope of its own."""
+        full = poll is not None and wait is not None and interrupt is not None
+        self.poll = poll if full else None
+        self.wait = wait if full else None
+        self.interrupt = interrupt if full else None
         self.reader = reader
         if self._actor.attachment is self:
             self._actor._poke()
@@ -282,6 +290,7 @@ class SessionActor:
         "_nursery",
         "_ops",
         "_read_scope",
+        "_read_wake",
         "_replay",
         "_wait_scope",
         "_waiting",
@@ -347,6 +356,7 @@ class SessionActor:
             expiry(session_id, self._deadline)
         self._wait_scope: trio.CancelScope | None = None
         self._read_scope: trio.CancelScope | None = None  # around Attachment.reader
+        self._read_wake: Callable[[], None] | None = None  # ends Attachment.wait (interrupt)
         self._waiting = False  # blocked in a receive without a cancel scope
         self._dirty: list[tuple[int, int, Host]] = []
         self._dirty_n = 0
@@ -532,16 +542,13 @@ class SessionActor:
         """The live loop while this task reads ``att``'s socket (the fast door): the next
         EVENT from the socket when the mailbox is empty, else the queued messages (up to
         ``_BURST`` in a row), each handled here. Returns when the attachment, its reader, the
-        deadline or the end changed, or a wake cancelled a read.
+        deadline or the end changed.
 
-        With the attachment's ``poll`` (the fast door) each EVENT is polled, and the task
-        awaits only ``wait()`` (readability) between polls: no read coroutine per event, and
-        an idle session keeps none suspended.
-
-        One cancel scope serves every wait until a wake (entering and leaving one per event
-        cost ~12 µs, as much as the counter's diff): ``_read_scope`` is set only while a read
-        waits, so a wake (``_stop_reading``, which clears it) cancels reads, never a handler.
-        An EVENT read while the wake came is handled after leaving the cancelled scope.
+        Each EVENT is polled (``att.poll``); between polls the task awaits only readability
+        (``att.wait``), which a wake (``_stop_reading``) ends through ``att.interrupt``: no
+        read coroutine per event and no cancel scope, so an idle session keeps neither. A
+        control frame (ReadAgain.RECEIVE) is read by ``att.reader`` under a cancel scope of
+        its own; a wake cancels only such a read, never a handler.
         """
         reader = att.reader
         assert reader is not None
@@ -549,60 +556,55 @@ class SessionActor:
         inbox = self._inbox
         burst = 0
         polled = 0  # events polled in a row without a wait (or a checkpoint)
-        late: _Incoming | None = None
-        with trio.CancelScope() as scope:
-            while (
-                self.end is None
-                and self._deadline == _INF
-                and self.attachment is att
-                and att.reader is reader
-            ):
-                # (an empty mailbox is looked at, not asked: raising and catching WouldBlock
-                # once per event cost ~1 µs; a closed empty one still raises EndOfChannel)
-                if (inbox or inbox.closed) and burst < _BURST and self._outbox_backlog() < _BURST:
-                    message: Message | None = inbox.receive_nowait()
-                    burst += 1
-                else:
-                    message = None
-                if message is None:
-                    if burst >= _BURST or polled >= _POLL_BURST or self._outbox_backlog() >= _BURST:
-                        burst = polled = 0
-                        await trio.lowlevel.checkpoint()  # then the mailbox again
+        while (
+            self.end is None
+            and self._deadline == _INF
+            and self.attachment is att
+            and att.reader is reader
+        ):
+            # (an empty mailbox is looked at, not asked: raising and catching WouldBlock
+            # once per event cost ~1 µs; a closed empty one still raises EndOfChannel)
+            if (inbox or inbox.closed) and burst < _BURST and self._outbox_backlog() < _BURST:
+                message: Message | None = inbox.receive_nowait()
+                burst += 1
+            else:
+                message = None
+            if message is None:
+                if burst >= _BURST or polled >= _POLL_BURST or self._outbox_backlog() >= _BURST:
+                    burst = polled = 0
+                    await trio.lowlevel.checkpoint()  # then the mailbox again
+                    continue
+                burst = 0
+                event = poll() if poll is not None else ReadAgain.RECEIVE
+                if event is ReadAgain.WAIT:
+                    assert poll is not None and wait is not None
+                    polled = 0
+                    self._read_wake = att.interrupt
+                    await wait()
+                    if self._read_wake is None:  # woken: the loop's conditions changed
                         continue
-                    burst = 0
-                    event = poll() if poll is not None else ReadAgain.RECEIVE
+                    self._read_wake = None
+                    # (only a wake changes them, and the mailbox: poll again at once)
+                    event = poll()
                     if event is ReadAgain.WAIT:
-                        assert poll is not None and wait is not None
-                        polled = 0
+                        continue  # a spurious wake
+                if event is ReadAgain.RECEIVE:
+                    polled = 0
+                    got: Event | None = None
+                    with trio.CancelScope() as scope:
                         self._read_scope = scope
-                        await wait()
-                        if self._read_scope is None:  # woken: the loop's conditions changed
-                            break
-                        self._read_scope = None
-                        # (only a wake changes them, and the mailbox: poll again at once)
-                        event = poll()
-                        if event is ReadAgain.WAIT:
-                            continue  # a spurious wake
-                    if event is ReadAgain.RECEIVE:
-                        polled = 0
-                        self._read_scope = scope
-                        event = await reader()
-                        woken = self._read_scope is None
-                        self._read_scope = None
-                        if event is None:
-                            return  # the reader stopped (and set att.reader to None)
-                        if woken:  # woken as the read returned: handled after the scope
-                            late = _Incoming(att, event)
-                            break
-                    elif event is None:
-                        return  # the reader stopped (and set att.reader to None)
-                    else:
-                        polled += 1
-                    message = _Incoming(att, event)
-                if message is not _WAKE:
-                    await self._handle_escalating(message)
-        if late is not None:
-            await self._handle_escalating(late)
+                        got = await reader()
+                    self._read_scope = None
+                    if scope.cancelled_caught:
+                        continue  # woken before an EVENT came
+                    event = got  # (one that came as the wake did is handled all the same)
+                else:
+                    polled += 1
+                if event is None:
+                    return  # the reader stopped (and set att.reader to None)
+                message = _Incoming(att, event)
+            if message is not _WAKE:
+                await self._handle_escalating(message)
 
     async def _handle_escalating(self, message: Message) -> None:
         try:
@@ -612,10 +614,13 @@ class SessionActor:
 
     def _stop_reading(self) -> None:
         """Wake a loop waiting on its connection's socket (see Attachment.read_with); a no-op
-        unless a read waits (see _serve_reads). Clearing ``_read_scope`` tells the read that
-        returned meanwhile it was woken (cheaper than ``cancel_called``, which reads the
-        clock); an outer cancellation may leave it set, and cancelling a scope that was left
-        does nothing."""
+        unless a read waits (see _serve_reads). Clearing ``_read_wake`` tells the wait that
+        returned meanwhile it was woken. (An outer cancellation may leave either set: ending
+        a wait or cancelling a scope that is over does nothing.)"""
+        wake = self._read_wake
+        if wake is not None:
+            self._read_wake = None
+            wake()
         scope = self._read_scope
         if scope is not None:
             self._read_scope = None

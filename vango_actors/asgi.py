@@ -353,9 +353,7 @@ async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED
         async with (
             open_pubsub(front.settings.pubsub) as front.broker,
             open_services(front.services, front.broker) as front.service_group,
-            open_runtime(
-                **front.settings.runtime_config(), navigator=_navigator(front)
-            ) as manager,
+            open_runtime(**front.settings.runtime_config(), navigator=_navigator(front)) as manager,
         ):
             task_status.started(manager)
             await front.stop.wait()

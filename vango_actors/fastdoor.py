@@ -217,11 +217,13 @@ class FastTransport:
         "_drained",
         "_held",
         "_lock",
+        "_poller",
         "_reader",
         "_sock",
         "_tail",
         "_unyielded",
         "_wait_readable",
+        "_wait_scope",
     )
 
     def __init__(
@@ -235,6 +237,8 @@ class FastTransport:
         # through the door's shared edge-triggered epoll (registered by the door), else trio
         wait = trio.lowlevel.wait_readable if poller is None else poller.wait_readable
         self._wait_readable = wait
+        self._poller = poller
+        self._wait_scope: trio.CancelScope | None = None  # wait_readable's, without a poller
         self._reader = FrameReader(max_message)
         if buffered:
             self._reader.feed(buffered)
@@ -300,10 +304,30 @@ class FastTransport:
 
     def wait_readable(self) -> Awaitable[None]:
         """Wait until the socket may have bytes (after ``receive_nowait`` returned None);
-        cancellable, losing nothing. A plain function returning the wait: no frame of its
-        own in an idle session's stack."""
+        :meth:`interrupt` ends the wait early, losing nothing. A plain function returning
+        the wait: through the poller it adds no frame to an idle session's stack."""
         self._drained = False
-        return self._wait_readable(self._sock)
+        poller = self._poller
+        if poller is not None and poller.running:
+            return poller.wait_readable(self._sock)
+        return self._wait_interruptible()
+
+    async def _wait_interruptible(self) -> None:
+        with trio.CancelScope() as scope:
+            self._wait_scope = scope
+            try:
+                await trio.lowlevel.wait_readable(self._sock)
+            finally:
+                self._wait_scope = None
+
+    def interrupt(self) -> None:
+        """End a pending :meth:`wait_readable` now: it returns as if the socket were
+        readable. Does nothing when no wait is pending."""
+        scope = self._wait_scope
+        if scope is not None:
+            scope.cancel()
+        elif self._poller is not None:
+            self._poller.interrupt(self._sock)
 
     async def _fill(self) -> None:
         wait = self._wait_readable

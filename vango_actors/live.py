@@ -132,7 +132,11 @@ class PolledTransport(Transport, Protocol):
         ...
 
     def wait_readable(self) -> Awaitable[None]:
-        """Until the socket may have bytes; cancellable, losing nothing."""
+        """Until the socket may have bytes, or ``interrupt``; cancellable, losing nothing."""
+        ...
+
+    def interrupt(self) -> None:
+        """End a pending ``wait_readable`` now (it returns as if readable)."""
         ...
 
 
@@ -449,10 +453,12 @@ class _Connection:
     async def run(self) -> None:
         if self._in_actor:  # one task, no nursery: an idle connection is this task alone
             if self._polled is not None:
-                # (the actor waits on the socket itself: a wake cancels that wait at once, so
+                # (the actor waits on the socket itself: a wake ends that wait at once, so
                 # reader_out need not wait for it; a read_event may be mid-write: that waits)
                 polled = self._polled
-                self._attachment.read_with(self.read_event, self.poll_event, polled.wait_readable)
+                self._attachment.read_with(
+                    self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
+                )
             else:
                 self._attachment.read_with(self.read_event)
             await self._watch()

@@ -115,6 +115,20 @@ class ReadPoller:
         watch.task = trio.lowlevel.current_task()
         await trio.lowlevel.wait_task_rescheduled(watch.abort)
 
+    @property
+    def running(self) -> bool:
+        """Waits go through this poller (and :meth:`interrupt` can end them)."""
+        return self._running
+
+    def interrupt(self, sock: socket.socket) -> None:
+        """End the wait of the task waiting on ``sock`` through the poller, if any: it
+        returns as if the socket were readable (a spurious wake costs its reader one
+        EAGAIN), without a cancel scope to cancel."""
+        watch = self._watches.get(sock.fileno())
+        if watch is not None and watch.task is not None:
+            task, watch.task = watch.task, None
+            trio.lowlevel.reschedule(task)
+
     async def run(self) -> None:
         """Wake the waiters of ready sockets until :meth:`stop` (shielded from outer
         cancellation, so sockets can still be read while their connections shut down)."""

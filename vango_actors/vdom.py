@@ -26,8 +26,18 @@ EVENTS_ATTR = "data-on"
 
 _EVENT_TYPES = frozenset(
     {
-        "click", "dblclick", "input", "change", "submit", "keydown", "keyup", "focus", "blur",
-        "hook", "stream", "upload",
+        "click",
+        "dblclick",
+        "input",
+        "change",
+        "submit",
+        "keydown",
+        "keyup",
+        "focus",
+        "blur",
+        "hook",
+        "stream",
+        "upload",
     }
 )
 
