@@ -54,7 +54,7 @@ from . import limits, live
 from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
-from .poller import ReadPoller, available
+from .poller import Alarm, ReadPoller, available
 from .protocol import CloseCode, ErrorCode, ProtocolError
 from .tokens import TokenClaims, TokenSigner
 
@@ -212,6 +212,7 @@ class FastTransport:
     """:class:`~vango_actors.live.Transport` over a non-blocking socket after the upgrade."""
 
     __slots__ = (
+        "_alarm",
         "_close_sent",
         "_closed_by_peer",
         "_drained",
@@ -238,6 +239,7 @@ class FastTransport:
         wait = trio.lowlevel.wait_readable if poller is None else poller.wait_readable
         self._wait_readable = wait
         self._poller = poller
+        self._alarm: Alarm | None = None  # created when first asked for
         self._wait_scope: trio.CancelScope | None = None  # wait_readable's, without a poller
         self._reader = FrameReader(max_message)
         if buffered:
@@ -319,6 +321,13 @@ class FastTransport:
                 await trio.lowlevel.wait_readable(self._sock)
             finally:
                 self._wait_scope = None
+
+    @property
+    def alarm(self) -> Alarm:
+        """The connection's timer (its heartbeat's wait), kept by the door's poller."""
+        if self._alarm is None:
+            self._alarm = Alarm(self._poller)
+        return self._alarm
 
     def interrupt(self) -> None:
         """End a pending :meth:`wait_readable` now: it returns as if the socket were

@@ -42,6 +42,7 @@ from .actor import Attachment, ReadAgain
 from .errors import VangoError
 from .limits import LiveLimiter, TokenBucket
 from .manager import SessionManager, SessionNotFound
+from .poller import Alarm
 from .protocol import (
     DEFAULT_LIMITS,
     CloseCode,
@@ -137,6 +138,11 @@ class PolledTransport(Transport, Protocol):
 
     def interrupt(self) -> None:
         """End a pending ``wait_readable`` now (it returns as if readable)."""
+        ...
+
+    @property
+    def alarm(self) -> Alarm:
+        """The connection's timer: its heartbeat waits here."""
         ...
 
 
@@ -431,7 +437,7 @@ class _Connection:
         self._polled = transport if isinstance(transport, PolledTransport) else None
         self._failure: Exception | None = None  # the actor's read failed: this task ends it
         self.peer_code: int | None = None  # the close code the peer sent, if it closed
-        self._watching: trio.CancelScope | None = None  # _watch's wait (cancelled on failure)
+        self._alarm: Alarm | None = None  # _watch's wait (rung by the outbox, the reader)
         self._actor_reading = False
         self._reader_out: trio.Event | None = None  # created when reader_out has to wait
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
@@ -513,8 +519,8 @@ class _Connection:
         """The actor's read failed: back to the mailbox; this task closes the connection."""
         self._attachment.reader = None
         self._failure = exc
-        if self._watching is not None:
-            self._watching.cancel()
+        if self._alarm is not None:
+            self._alarm.ring()
 
     async def read_event(self) -> Event | None:
         """Run in the session actor's task (the fast door): read frames until an EVENT to
@@ -557,25 +563,23 @@ class _Connection:
         """The connection's task while the actor reads: the outbox when frames wait in it
         (the actor's while the socket was full, WELCOME and catch-up, the runtime ending it),
         the heartbeat on its deadline, and the end of the connection when the reader fails.
-        It waits for all three at once: the outbox and the reader wake it by cancelling its
-        wait, so no writer task and no nursery are kept per connection."""
+        It waits for all three at once on the transport's alarm (the door's poller keeps the
+        heartbeat deadlines of every connection: no cancel scope per idle connection), which
+        the outbox and the reader ring; so no writer task and no nursery are kept either."""
         outbox = self._attachment.outbox
+        alarm = self._alarm = self._polled.alarm if self._polled is not None else Alarm(None)
         outbox.notify = self._wake_watch
         try:
             while self._failure is None:
                 if not await self._drain_outbox():
                     return
-                with trio.CancelScope(deadline=self._tick_at()) as scope:
-                    self._watching = scope
-                    if not outbox and not outbox.closed and self._failure is None:
-                        # (sleep_forever without its own coroutine and lambda: ~0.3 KB less
-                        # per idle connection)
-                        await trio.lowlevel.wait_task_rescheduled(_abort_wait)
-                self._watching = None
+                if not outbox and not outbox.closed and self._failure is None:
+                    await alarm.sleep_until(self._tick_at())
                 if self._failure is None and not await self._tick():
                     return
         finally:
             outbox.notify = None
+            self._alarm = None
         failure = self._failure
         if isinstance(failure, ConnectionClosed):
             self._closed = True
@@ -720,8 +724,8 @@ class _Connection:
         return True
 
     def _wake_watch(self) -> None:
-        if self._watching is not None:
-            self._watching.cancel()
+        if self._alarm is not None:
+            self._alarm.ring()
 
     async def _drain_outbox(self) -> bool:
         """Send what waits in the outbox, without waiting for more; False when the runtime
@@ -771,10 +775,6 @@ class _Connection:
         except ConnectionClosed:
             self._closed = True
         done.cancel()
-
-
-def _abort_wait(_: Any) -> trio.lowlevel.Abort:
-    return trio.lowlevel.Abort.SUCCEEDED
 
 
 # ------------------------------------------------------------------------------- ASGI door

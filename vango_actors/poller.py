@@ -10,15 +10,24 @@ remembered, so the next wait returns at once; a reader must therefore read until
 read (or EAGAIN) before it waits again, as with any edge-triggered poll. A spurious wake
 costs one EAGAIN.
 
+The same task keeps the connections' timers (:class:`Alarm`: park until a deadline or an
+early :meth:`Alarm.ring`, the heartbeat's wait): one heap and one cancel scope for all of
+them instead of a cancel scope per idle connection.
+
 Linux only (``select.epoll``); :func:`available` says whether it can run here. Once the
-poller has stopped, waits fall back to ``trio.lowlevel.wait_readable``.
+poller has stopped, waits fall back to ``trio.lowlevel.wait_readable`` and alarms to a
+cancel scope of their own.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import select
 import socket
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 import outcome
@@ -54,16 +63,96 @@ class _Watch:
         return trio.lowlevel.Abort.SUCCEEDED
 
 
-class ReadPoller:
-    """Readability of many sockets through one epoll and one task (:meth:`run`)."""
+class Alarm:
+    """One task's wait until a deadline or an early :meth:`ring`, kept by a poller's task
+    (a connection's heartbeat wait), else by a cancel scope of its own."""
 
-    __slots__ = ("_epoll", "_running", "_scope", "_watches")
+    __slots__ = ("_poller", "_scope", "deadline", "task")
+
+    def __init__(self, poller: ReadPoller | None) -> None:
+        self._poller = poller
+        self.task: trio.lowlevel.Task | None = None
+        self.deadline = math.inf
+        self._scope: trio.CancelScope | None = None  # the wait's own, without a poller
+
+    def sleep_until(self, deadline: float) -> Awaitable[None]:
+        """Wait until ``deadline`` (trio's clock) or :meth:`ring`; cancellable. Await it at
+        once: a plain function returning the wait, so no frame of its own is kept."""
+        poller = self._poller
+        if poller is None or not poller.running:
+            return self._sleep_scoped(deadline)
+        if self.task is not None:
+            raise trio.BusyResourceError("another task is already waiting on this alarm")
+        self.task = trio.lowlevel.current_task()
+        self.deadline = deadline
+        poller._add_alarm(self)
+        return trio.lowlevel.wait_task_rescheduled(self._abort)
+
+    def ring(self) -> None:
+        """End the wait now (a no-op when nobody waits)."""
+        if self.task is not None:
+            task, self.task = self.task, None
+            trio.lowlevel.reschedule(task)
+        elif self._scope is not None:
+            self._scope.cancel()
+
+    async def _sleep_scoped(self, deadline: float) -> None:
+        with trio.CancelScope(deadline=deadline) as scope:
+            self._scope = scope
+            try:
+                await trio.sleep_forever()
+            finally:
+                self._scope = None
+
+    def _abort(self, _: Any) -> trio.lowlevel.Abort:
+        self.task = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
+
+class ReadPoller:
+    """Readability of many sockets through one epoll and one task (:meth:`run`), and the
+    :class:`Alarm` timers of the same connections."""
+
+    __slots__ = (
+        "_alarms",
+        "_epoll",
+        "_order",
+        "_running",
+        "_scope",
+        "_timer_scope",
+        "_watches",
+    )
 
     def __init__(self) -> None:
         self._epoll: Any = select.epoll()
         self._watches: dict[int, _Watch] = {}
         self._scope: trio.CancelScope | None = None
         self._running = False
+        # (deadline, order, alarm); an entry whose alarm no longer waits for that deadline
+        # is dropped when it comes up
+        self._alarms: list[tuple[float, int, Alarm]] = []
+        self._order = itertools.count()
+        self._timer_scope: trio.CancelScope | None = None  # its deadline: the first alarm's
+
+    def alarm(self) -> Alarm:
+        """A new :class:`Alarm` kept by this poller while it runs."""
+        return Alarm(self)
+
+    def _add_alarm(self, alarm: Alarm) -> None:
+        deadline = alarm.deadline
+        heapq.heappush(self._alarms, (deadline, next(self._order), alarm))
+        scope = self._timer_scope
+        if scope is not None and deadline < scope.deadline:
+            scope.deadline = deadline
+
+    def _ring_due(self) -> None:
+        """Wake every alarm whose deadline has come."""
+        alarms = self._alarms
+        now = trio.current_time()
+        while alarms and alarms[0][0] <= now:
+            deadline, _, alarm = heapq.heappop(alarms)
+            if alarm.task is not None and alarm.deadline == deadline:
+                alarm.ring()
 
     def __len__(self) -> int:
         return len(self._watches)
@@ -141,34 +230,43 @@ class ReadPoller:
             self._running = True
             try:
                 while True:
-                    if not queue:
-                        await trio.lowlevel.wait_readable(self._epoll.fileno())
-                    while True:  # new edges join the back of the queue
-                        events = poll(0, _MAX_EVENTS)
-                        for fd, _ in events:
-                            watch = watches.get(fd)
-                            if watch is None:
-                                continue
-                            if watch.task is None:
-                                watch.ready = True
-                            else:
-                                queue.append(watch)
-                        if len(events) < _MAX_EVENTS:
-                            break
-                    woken = 0
-                    while queue and woken < _WAKE_PER_PASS:
-                        watch = queue.popleft()
-                        task = watch.task
-                        if task is None:  # its wait was cancelled meanwhile
-                            watch.ready = True
-                            continue
-                        watch.task = None
-                        reschedule(task)
-                        woken += 1
-                    if queue:
-                        await trio.lowlevel.cancel_shielded_checkpoint()
+                    # One scope until the first alarm is due (not one per wait): its deadline
+                    # can strike only the epoll wait, which comes with the queue empty.
+                    first = self._alarms[0][0] if self._alarms else math.inf
+                    with trio.CancelScope(deadline=first) as timer_scope:
+                        self._timer_scope = timer_scope
+                        while True:
+                            if not queue:
+                                await trio.lowlevel.wait_readable(self._epoll.fileno())
+                            while True:  # new edges join the back of the queue
+                                events = poll(0, _MAX_EVENTS)
+                                for fd, _ in events:
+                                    watch = watches.get(fd)
+                                    if watch is None:
+                                        continue
+                                    if watch.task is None:
+                                        watch.ready = True
+                                    else:
+                                        queue.append(watch)
+                                if len(events) < _MAX_EVENTS:
+                                    break
+                            woken = 0
+                            while queue and woken < _WAKE_PER_PASS:
+                                watch = queue.popleft()
+                                task = watch.task
+                                if task is None:  # its wait was cancelled meanwhile
+                                    watch.ready = True
+                                    continue
+                                watch.task = None
+                                reschedule(task)
+                                woken += 1
+                            if queue:
+                                await trio.lowlevel.cancel_shielded_checkpoint()
+                    self._timer_scope = None
+                    self._ring_due()
             finally:
                 self._running = False
+                self._timer_scope = None
                 self._wake_all()
                 trio.lowlevel.notify_closing(self._epoll.fileno())
                 self._epoll.close()
@@ -184,3 +282,6 @@ class ReadPoller:
             if watch.task is not None:
                 task, watch.task = watch.task, None
                 trio.lowlevel.reschedule(task)
+        alarms, self._alarms = self._alarms, []
+        for _, _, alarm in alarms:  # early: each looks at the time and waits again, scoped
+            alarm.ring()

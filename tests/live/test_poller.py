@@ -227,3 +227,67 @@ async def test_a_reused_fd_number_registers_again() -> None:
             d.send(b"new")
             await poller.wait_readable(reused)
             assert reused.recv(10) == b"new"
+
+
+async def test_alarms_wake_at_their_deadlines_in_order(autojump_clock: trio.abc.Clock) -> None:
+    """The heartbeat's wait: many alarms on one poller, each woken at its own deadline (trio's
+    clock; the poller holds one scope for the first deadline, not one per alarm)."""
+    woke: list[tuple[int, float]] = []
+    async with running_poller() as poller:
+        start = trio.current_time()
+        deadlines = [start + d for d in (30.0, 5.0, 12.5, 5.0, 60.0, 0.5)]
+
+        async def sleeper(i: int) -> None:
+            await poller.alarm().sleep_until(deadlines[i])
+            woke.append((i, trio.current_time()))
+
+        async with trio.open_nursery() as nursery:
+            for i in range(len(deadlines)):
+                nursery.start_soon(sleeper, i)
+        assert [deadlines[i] for i, _ in woke] == sorted(deadlines)  # (two share 5.0)
+        for i, at in woke:
+            assert deadlines[i] <= at < deadlines[i] + 0.01
+
+
+async def test_a_rung_alarm_wakes_now_and_can_wait_again(autojump_clock: trio.abc.Clock) -> None:
+    async with running_poller() as poller:
+        alarm = poller.alarm()
+        start = trio.current_time()
+
+        async def sleep(deadline: float) -> None:  # (sleep_until is awaited where it is called)
+            await alarm.sleep_until(deadline)
+
+        async with trio.open_nursery() as nursery:
+            await _parked(nursery, partial(sleep, start + 100))
+            alarm.ring()
+        assert trio.current_time() - start < 0.01  # rung: not the deadline
+        alarm.ring()  # nobody waits: nothing happens
+        await alarm.sleep_until(start + 3)  # its first deadline's stale entry is ignored
+        assert start + 3 <= trio.current_time() < start + 3.01
+        with trio.move_on_after(1):
+            await alarm.sleep_until(start + 1000)
+        assert alarm.task is None  # a cancelled wait leaves nobody behind
+
+
+async def test_alarms_work_without_a_running_poller(autojump_clock: trio.abc.Clock) -> None:
+    """After the poller stops, waiting alarms wake (early) and later ones keep their own
+    cancel scope: deadlines and rings still work."""
+    poller = ReadPoller()
+    alarm = poller.alarm()
+    start = trio.current_time()
+
+    async def sleep(deadline: float) -> None:
+        await alarm.sleep_until(deadline)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(poller.run)
+        await trio.testing.wait_all_tasks_blocked()
+        await _parked(nursery, partial(sleep, start + 100))
+        poller.stop()
+    assert trio.current_time() - start < 0.01
+    await alarm.sleep_until(start + 2)
+    assert start + 2 <= trio.current_time() < start + 2.01
+    async with trio.open_nursery() as nursery:
+        await _parked(nursery, partial(sleep, start + 100))
+        alarm.ring()
+    assert trio.current_time() - start < 2.01

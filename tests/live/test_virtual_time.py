@@ -5,6 +5,7 @@ Heartbeat, HELLO timeout and cancellation against the real runtime; exact virtua
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,8 +13,10 @@ import attrs
 import trio
 
 from vango_actors import dom
+from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, FastTransport
 from vango_actors.live import LiveSettings, LiveStats, serve_connection
 from vango_actors.manager import SessionManager, open_runtime
+from vango_actors.poller import ReadPoller
 from vango_actors.protocol import (
     VERSION,
     CloseCode,
@@ -25,11 +28,14 @@ from vango_actors.protocol import (
     Ping,
     Pong,
     Welcome,
+    decode,
+    encode,
 )
 from vango_actors.tokens import TokenClaims, TokenSigner
 
 from .memtransport import MemoryPeer, memory_socket
 from .pages import Counter
+from .test_fastdoor import client_frame
 
 HEARTBEAT_MS = 1000
 
@@ -191,3 +197,55 @@ async def test_cancelling_the_connection_closes_1001_and_detaches(
         await again.send(live.hello())
         welcome = await again.receive()
         assert isinstance(welcome, Welcome) and welcome.resumed
+
+
+async def test_over_the_fast_door_the_pollers_alarm_keeps_the_heartbeat(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    """The fast door's connection waits on its poller's alarm (no cancel scope of its own):
+    the same PINGs at each period and the same close after 2.5 silent periods, to the tick."""
+    server_sock, client_sock = socket.socketpair()
+    server_sock.setblocking(False)
+    poller = ReadPoller()
+    with client_sock:
+        async with live_counter() as live, trio.open_nursery() as nursery:
+            nursery.start_soon(poller.run)
+            try:
+                poller.register(server_sock)
+                transport = FastTransport(server_sock, 1 << 20, poller=poller)
+
+                async def serve() -> None:
+                    with server_sock:
+                        await serve_connection(
+                            transport,
+                            session_id=live.session_id,
+                            origin="http://test",
+                            host="test",
+                            scheme="ws",
+                            manager=live.manager,
+                            signer=live.signer,
+                            settings=live.settings,
+                            stats=live.stats,
+                        )
+                        poller.forget(server_sock)
+
+                nursery.start_soon(serve)
+                start = trio.current_time()
+                client = trio.socket.from_stdlib_socket(client_sock)
+                await client.send(client_frame(OP_BINARY, encode(live.hello())))
+                seen: list[tuple[float, object]] = []
+                buffer = b""
+                while data := await client.recv(65536):
+                    buffer += data
+                    while len(buffer) >= 2 and len(buffer) >= 2 + buffer[1]:  # short frames
+                        opcode, payload = buffer[0] & 0x0F, buffer[2 : 2 + buffer[1]]
+                        buffer = buffer[2 + buffer[1] :]
+                        at = trio.current_time() - start
+                        if opcode == OP_CLOSE:  # then the socket closes (no linger here)
+                            seen.append((at, int.from_bytes(payload[:2], "big")))
+                        else:
+                            seen.append((at, type(decode(payload))))
+            finally:
+                poller.stop()
+    assert seen == [(0.0, Welcome), (1.0, Ping), (2.0, Ping), (2.5, CloseCode.IDLE_TIMEOUT)]
+    assert live.stats.heartbeat_timeouts == 1
