@@ -493,27 +493,34 @@ class _Connection:
         transport = self._polled
         assert transport is not None
         try:
-            limits = self._settings.limits
             while True:
                 data = transport.receive_nowait()
                 if type(data) is not bytes:
                     return ReadAgain.WAIT if data is None else ReadAgain.RECEIVE
-                self._last_seen = trio.current_time()
-                frame = decode_client(data, limits)
-                if type(frame) is Event:
-                    if frame.type == "upload" or self._within_rate():
-                        return frame
-                    self._drop_limited(frame)
-                elif type(frame) is Ping:
-                    if self._within_rate():
-                        self._attachment.emit(encode(Pong(frame.n)))
-                    else:
-                        self._drop_limited(frame)
-                elif type(frame) is Hello:
-                    raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+                event = self._take(data)
+                if event is not None:
+                    return event
         except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
             self._reader_failed(exc)
             return None
+
+    def _take(self, data: bytes) -> Event | None:
+        """One message the actor read: the EVENT to handle, or None when it was answered
+        here (PING) or dropped (past the rate limit); raises ProtocolError."""
+        self._last_seen = trio.current_time()
+        frame = decode_client(data, self._settings.limits)
+        if type(frame) is Event:
+            if frame.type == "upload" or self._within_rate():
+                return frame
+            self._drop_limited(frame)
+        elif type(frame) is Ping:
+            if self._within_rate():
+                self._attachment.emit(encode(Pong(frame.n)))
+            else:
+                self._drop_limited(frame)
+        elif type(frame) is Hello:
+            raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+        return None
 
     def _reader_failed(self, exc: Exception) -> None:
         """The actor's read failed: back to the mailbox; this task closes the connection."""
@@ -530,22 +537,10 @@ class _Connection:
         a message, or the attachment changed) only while no frame is half handled."""
         self._actor_reading = True
         try:
-            limits = self._settings.limits
             while True:
-                data = await self._transport.receive()
-                self._last_seen = trio.current_time()
-                frame = decode_client(data, limits)
-                if type(frame) is Event:
-                    if frame.type == "upload" or self._within_rate():
-                        return frame
-                    self._drop_limited(frame)
-                elif type(frame) is Ping:
-                    if self._within_rate():
-                        self._attachment.emit(encode(Pong(frame.n)))
-                    else:
-                        self._drop_limited(frame)
-                elif type(frame) is Hello:
-                    raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
+                event = self._take(await self._transport.receive())
+                if event is not None:
+                    return event
         except Exception as exc:  # ConnectionClosed, ProtocolError, or a bug: this task ends it
             self._reader_failed(exc)
             return None
