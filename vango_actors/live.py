@@ -456,19 +456,25 @@ class _Connection:
             limiter = self._stats.limiter
             limiter.release(self._attachment.session_id, self._bucket, trio.current_time())
 
-    async def run(self) -> None:
+    def run(self) -> Awaitable[None]:
+        """Serve the connection until it ends (await at once). On the fast door this is the
+        connection's wait itself (``_watch``): a plain function, so an idle connection's
+        stack keeps no frame of its own for it."""
         if self._in_actor:  # one task, no nursery: an idle connection is this task alone
-            if self._polled is not None:
+            polled = self._polled
+            if polled is not None:
                 # (the actor waits on the socket itself: a wake ends that wait at once, so
                 # reader_out need not wait for it; a read_event may be mid-write: that waits)
-                polled = self._polled
                 self._attachment.read_with(
                     self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
                 )
             else:
                 self._attachment.read_with(self.read_event)
-            await self._watch()
-            return
+            return self._watch()
+        return self._read_and_write()
+
+    async def _read_and_write(self) -> None:
+        """The ASGI door's connection: this task reads, a writer task drains the outbox."""
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._write_outbox, nursery.cancel_scope)
             await self._read_frames()
