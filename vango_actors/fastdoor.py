@@ -289,19 +289,8 @@ class FastTransport:
                     if type(item) is not bytes:
                         self._held = item  # type: ignore[assignment]
                     return item
-            if self._drained:
+            if self._drained or not self._recv():
                 return None
-            try:
-                data = self._sock.recv(_RECV_BYTES)
-            except BlockingIOError:
-                self._drained = True
-                return None
-            except OSError as exc:
-                raise ConnectionClosed(None, f"socket error: {exc}") from None
-            if not data:
-                raise ConnectionClosed(None, "the peer closed the TCP connection")
-            self._drained = len(data) < _RECV_BYTES
-            self._reader.feed(data)
         return self._held
 
     def wait_readable(self) -> Awaitable[None]:
@@ -343,20 +332,24 @@ class FastTransport:
         if self._drained:
             self._unyielded = 0
             await wait(self._sock)
-        while True:
-            try:
-                data = self._sock.recv(_RECV_BYTES)
-            except BlockingIOError:
-                self._unyielded = 0
-                await wait(self._sock)
-                continue
-            except OSError as exc:
-                raise ConnectionClosed(None, f"socket error: {exc}") from None
-            if not data:
-                raise ConnectionClosed(None, "the peer closed the TCP connection")
-            self._drained = len(data) < _RECV_BYTES
-            self._reader.feed(data)
-            return
+        while not self._recv():
+            self._unyielded = 0
+            await wait(self._sock)
+
+    def _recv(self) -> bool:
+        """One non-blocking ``recv`` into the frame reader; False when there was nothing."""
+        try:
+            data = self._sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            self._drained = True
+            return False
+        except OSError as exc:
+            raise ConnectionClosed(None, f"socket error: {exc}") from None
+        if not data:
+            raise ConnectionClosed(None, "the peer closed the TCP connection")
+        self._drained = len(data) < _RECV_BYTES
+        self._reader.feed(data)
+        return True
 
     async def _control(self, control: Control) -> None:
         if control.opcode == OP_PING:

@@ -28,21 +28,25 @@ def _shows(client: LiveClient, count: str) -> bool:
     return client.text("#count") == count
 
 
+_SENT = [str(i).encode() * (1 + i % 7) for i in range(300)]
+
+
+async def _write_in_bursts(sock: socket.socket, burst: int) -> None:
+    """``_SENT`` as client frames, ``burst`` frames per send (several per recv)."""
+    for i in range(0, len(_SENT), burst):
+        sock.sendall(b"".join(client_frame(OP_BINARY, m) for m in _SENT[i : i + burst]))
+        await trio.sleep(0)
+
+
 async def test_a_receive_cancelled_at_any_point_loses_no_message() -> None:
     a, b = _pair()
     with a, b, trio.fail_after(10):
         transport = FastTransport(a, 1 << 20)
-        sent = [str(i).encode() * (1 + i % 7) for i in range(300)]
+        sent = _SENT
         got: list[bytes] = []
         rng = random.Random(7)
-
-        async def write() -> None:
-            for i in range(0, len(sent), 5):  # bursts: several frames per recv
-                b.sendall(b"".join(client_frame(OP_BINARY, m) for m in sent[i : i + 5]))
-                await trio.sleep(0)
-
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(write)
+            nursery.start_soon(_write_in_bursts, b, 5)
             while len(got) < len(sent):
                 with trio.CancelScope() as scope:
                     if rng.random() < 0.5:  # cancelled before its next checkpoint
@@ -107,17 +111,11 @@ async def test_polls_between_cancelled_waits_lose_no_message() -> None:
     a, b = _pair()
     with a, b, trio.fail_after(10):
         transport = FastTransport(a, 1 << 20)
-        sent = [str(i).encode() * (1 + i % 7) for i in range(300)]
+        sent = _SENT
         got: list[bytes] = []
         rng = random.Random(11)
-
-        async def write() -> None:
-            for i in range(0, len(sent), 3):
-                b.sendall(b"".join(client_frame(OP_BINARY, m) for m in sent[i : i + 3]))
-                await trio.sleep(0)
-
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(write)
+            nursery.start_soon(_write_in_bursts, b, 3)
             while len(got) < len(sent):
                 message = transport.receive_nowait()
                 if message is None:

@@ -14,7 +14,7 @@ import trio
 
 from vango_actors import dom
 from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, FastTransport
-from vango_actors.live import LiveSettings, LiveStats, serve_connection
+from vango_actors.live import LiveSettings, LiveStats, Transport, serve_connection
 from vango_actors.manager import SessionManager, open_runtime
 from vango_actors.poller import ReadPoller
 from vango_actors.protocol import (
@@ -60,20 +60,24 @@ class Live:
 
         async def serve() -> None:
             with scope:
-                await serve_connection(
-                    server,
-                    session_id=self.session_id,
-                    origin="http://test",
-                    host="test",
-                    scheme="ws",
-                    manager=self.manager,
-                    signer=self.signer,
-                    settings=self.settings,
-                    stats=self.stats,
-                )
+                await self.serve(server)
 
         self.nursery.start_soon(serve)
         return peer, scope
+
+    async def serve(self, transport: Transport) -> None:
+        """Serve one socket of this session (as a door does) until it ends."""
+        await serve_connection(
+            transport,
+            session_id=self.session_id,
+            origin="http://test",
+            host="test",
+            scheme="ws",
+            manager=self.manager,
+            signer=self.signer,
+            settings=self.settings,
+            stats=self.stats,
+        )
 
     def hello(self, last_seq: int = 0, last_event: int = 0) -> Hello:
         return Hello(VERSION, self.session_id, self.token, last_seq, last_event, "/")
@@ -216,17 +220,7 @@ async def test_over_the_fast_door_the_pollers_alarm_keeps_the_heartbeat(
 
                 async def serve() -> None:
                     with server_sock:
-                        await serve_connection(
-                            transport,
-                            session_id=live.session_id,
-                            origin="http://test",
-                            host="test",
-                            scheme="ws",
-                            manager=live.manager,
-                            signer=live.signer,
-                            settings=live.settings,
-                            stats=live.stats,
-                        )
+                        await live.serve(transport)
                         poller.forget(server_sock)
 
                 nursery.start_soon(serve)
