@@ -150,8 +150,8 @@ class Attachment:
         # The connection's socket reader, run in the actor's own task while nothing waits in
         # the mailbox (the fast door: no reader task, no mailbox hop per EVENT); see read_with.
         self.reader: Callable[[], Awaitable[Event | None]] | None = None
-        # Optional, with ``reader``: the same read without waiting, the wait between polls,
-        # and what ends that wait early.
+        # With ``reader``: the same read without waiting, the wait between polls, and what
+        # ends that wait early.
         self.poll: Callable[[], Event | ReadAgain | None] | None = None
         self.wait: Callable[[], Awaitable[None]] | None = None
         self.interrupt: Callable[[], None] | None = None
@@ -199,24 +199,20 @@ class Attachment:
     def read_with(
         self,
         reader: Callable[[], Awaitable[Event | None]],
-        poll: Callable[[], Event | ReadAgain | None] | None = None,
-        wait: Callable[[], Awaitable[None]] | None = None,
-        interrupt: Callable[[], None] | None = None,
+        poll: Callable[[], Event | ReadAgain | None],
+        wait: Callable[[], Awaitable[None]],
+        interrupt: Callable[[], None],
     ) -> None:
         """Let the actor read this connection's socket in its own task whenever its mailbox
         is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
         nothing, when a message arrives or the attachment changes), or returns None after
         setting ``reader`` back to None (the connection failed: back to the mailbox).
 
-        With ``poll``, ``wait`` and ``interrupt`` the actor reads without a coroutine per
-        read and without a cancel scope: ``poll()`` is ``reader()`` that never waits
-        (ReadAgain.WAIT: ``await wait()``, which ``interrupt()`` ends early, then poll again;
-        ReadAgain.RECEIVE: ``reader()`` this time). Without them every read is ``reader()``
-        under a cancel scope of its own."""
-        full = poll is not None and wait is not None and interrupt is not None
-        self.poll = poll if full else None
-        self.wait = wait if full else None
-        self.interrupt = interrupt if full else None
+        Most reads go without a coroutine per read and without a cancel scope: ``poll()``
+        is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait()``, which
+        ``interrupt()`` ends early, then poll again; ReadAgain.RECEIVE: ``reader()`` this
+        time, under a cancel scope of its own)."""
+        self.poll, self.wait, self.interrupt = poll, wait, interrupt
         self.reader = reader
         if self._actor.attachment is self:
             self._actor._poke()
@@ -550,9 +546,8 @@ class SessionActor:
         control frame (ReadAgain.RECEIVE) is read by ``att.reader`` under a cancel scope of
         its own; a wake cancels only such a read, never a handler.
         """
-        reader = att.reader
-        assert reader is not None
-        poll, wait = att.poll, att.wait
+        reader, poll, wait, interrupt = att.reader, att.poll, att.wait, att.interrupt
+        assert reader is not None and poll is not None and wait is not None  # (read_with)
         inbox = self._inbox
         burst = 0
         polled = 0  # events polled in a row without a wait (or a checkpoint)
@@ -575,11 +570,10 @@ class SessionActor:
                     await trio.lowlevel.checkpoint()  # then the mailbox again
                     continue
                 burst = 0
-                event = poll() if poll is not None else ReadAgain.RECEIVE
+                event = poll()
                 if event is ReadAgain.WAIT:
-                    assert poll is not None and wait is not None
                     polled = 0
-                    self._read_wake = att.interrupt
+                    self._read_wake = interrupt
                     await wait()
                     if self._read_wake is None:  # woken: the loop's conditions changed
                         continue

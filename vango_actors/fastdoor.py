@@ -223,7 +223,6 @@ class FastTransport:
         "_sock",
         "_tail",
         "_unyielded",
-        "_wait_readable",
         "_wait_scope",
     )
 
@@ -235,9 +234,8 @@ class FastTransport:
         poller: ReadPoller | None = None,
     ) -> None:
         self._sock = sock
-        # through the door's shared edge-triggered epoll (registered by the door), else trio
-        wait = trio.lowlevel.wait_readable if poller is None else poller.wait_readable
-        self._wait_readable = wait
+        # reads wait through the door's shared edge-triggered epoll (registered by the door)
+        # while it runs, else through trio (see wait_readable)
         self._poller = poller
         self._alarm: Alarm | None = None  # created when first asked for
         self._wait_scope: trio.CancelScope | None = None  # wait_readable's, without a poller
@@ -328,13 +326,12 @@ class FastTransport:
             self._poller.interrupt(self._sock)
 
     async def _fill(self) -> None:
-        wait = self._wait_readable
         if self._drained:
             self._unyielded = 0
-            await wait(self._sock)
+            await self.wait_readable()
         while not self._recv():
             self._unyielded = 0
-            await wait(self._sock)
+            await self.wait_readable()
 
     def _recv(self) -> bool:
         """One non-blocking ``recv`` into the frame reader; False when there was nothing."""

@@ -125,7 +125,15 @@ class Transport(Protocol):
 
 @runtime_checkable
 class PolledTransport(Transport, Protocol):
-    """A transport that can also be read without waiting (the fast door's)."""
+    """A transport that can also send and read without waiting (the fast door's)."""
+
+    def send_nowait(self, data: bytes) -> int:
+        """One message in one non-blocking send (``DIRECT_SENT`` / ``_QUEUE`` / ``_PARTIAL``)."""
+        ...
+
+    def pending(self) -> bool:
+        """Bytes from the peer wait to be read."""
+        ...
 
     def receive_nowait(self) -> bytes | object | None:
         """The next binary message if there is one without waiting; None if there is none
@@ -425,16 +433,13 @@ class _Connection:
         self._next_ping = self._last_seen + self._period
         self._pings = 0
         self._reading: trio.CancelScope | None = None  # its deadline is the next heartbeat tick
-        # The actor writes straight to a transport that can send without waiting (the fast
-        # door): one hop per frame; the outbox is only the fallback when the socket is full.
-        attachment.direct = getattr(transport, "send_nowait", None)
-        # ...and reads it in its own task (no reader task, no mailbox hop per EVENT); this
-        # task then only keeps the heartbeat and ends the connection when the reader fails.
-        self._pending: Callable[[], bool] | None = getattr(transport, "pending", None)
-        self._in_actor = attachment.direct is not None and self._pending is not None
-        # ...and, where the transport can read without waiting, polls it between one wait for
-        # readability and the next (no coroutine per read; see poll_event)
+        # A transport that can send and read without waiting (the fast door's): the actor
+        # writes straight to it (one hop per frame; the outbox only when the socket is full)
+        # and reads it in its own task, polling between waits for readability (no reader
+        # task, no mailbox hop, no coroutine per EVENT; see poll_event); this task then only
+        # keeps the heartbeat and ends the connection when the reader fails.
         self._polled = transport if isinstance(transport, PolledTransport) else None
+        attachment.direct = None if self._polled is None else self._polled.send_nowait
         self._failure: Exception | None = None  # the actor's read failed: this task ends it
         self.peer_code: int | None = None  # the close code the peer sent, if it closed
         self._alarm: Alarm | None = None  # _watch's wait (rung by the outbox, the reader)
@@ -460,18 +465,16 @@ class _Connection:
         """Serve the connection until it ends (await at once). On the fast door this is the
         connection's wait itself (``_watch``): a plain function, so an idle connection's
         stack keeps no frame of its own for it."""
-        if self._in_actor:  # one task, no nursery: an idle connection is this task alone
-            polled = self._polled
-            if polled is not None:
-                # (the actor waits on the socket itself: a wake ends that wait at once, so
-                # reader_out need not wait for it; a read_event may be mid-write: that waits)
-                self._attachment.read_with(
-                    self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
-                )
-            else:
-                self._attachment.read_with(self.read_event)
-            return self._watch()
-        return self._read_and_write()
+        polled = self._polled
+        if polled is None:
+            return self._read_and_write()
+        # One task, no nursery: an idle connection is this task alone. (The actor waits on
+        # the socket itself: a wake ends that wait at once, so reader_out need not wait for
+        # it; a read_event may be mid-write: that waits.)
+        self._attachment.read_with(
+            self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
+        )
+        return self._watch(polled.alarm)
 
     async def _read_and_write(self) -> None:
         """The ASGI door's connection: this task reads, a writer task drains the outbox."""
@@ -560,7 +563,7 @@ class _Connection:
         if error is not None:
             self._attachment.emit(error)
 
-    async def _watch(self) -> None:
+    async def _watch(self, alarm: Alarm) -> None:
         """The connection's task while the actor reads: the outbox when frames wait in it
         (the actor's while the socket was full, WELCOME and catch-up, the runtime ending it),
         the heartbeat on its deadline, and the end of the connection when the reader fails.
@@ -568,7 +571,7 @@ class _Connection:
         heartbeat deadlines of every connection: no cancel scope per idle connection), which
         the outbox and the reader ring; so no writer task and no nursery are kept either."""
         outbox = self._attachment.outbox
-        alarm = self._alarm = self._polled.alarm if self._polled is not None else Alarm(None)
+        self._alarm = alarm
         outbox.notify = self._wake_watch
         try:
             while self._failure is None:
@@ -698,7 +701,7 @@ class _Connection:
             scope.deadline = self._tick_at()
 
     def _peer_waits(self) -> bool:
-        return not self._actor_reading and self._pending is not None and self._pending()
+        return not self._actor_reading and self._polled is not None and self._polled.pending()
 
     def _tick_at(self) -> float:
         return min(self._next_ping, self._last_seen + 2.5 * self._period)
@@ -708,7 +711,7 @@ class _Connection:
         False: the connection is closed."""
         now = trio.current_time()
         timeout = 2.5 * self._period
-        if now >= self._last_seen + timeout and self._in_actor and self._peer_waits():
+        if now >= self._last_seen + timeout and self._peer_waits():
             self._last_seen = now  # the peer sent bytes the busy session has not read yet
         if now >= self._last_seen + timeout:
             self._stats.heartbeat_timeouts += 1

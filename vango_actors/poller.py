@@ -48,30 +48,52 @@ def available() -> bool:
     return hasattr(select, "epoll")
 
 
-class _Watch:
-    """One registered socket: the task waiting on it, or a readiness edge nobody took yet."""
+class _Parked:
+    """A place one task waits at (``wait_task_rescheduled(self.abort)``) until resumed."""
 
-    __slots__ = ("ready", "task")
+    __slots__ = ("task",)
 
     def __init__(self) -> None:
         self.task: trio.lowlevel.Task | None = None
-        self.ready = False
 
     def abort(self, _: Any) -> trio.lowlevel.Abort:
         """The waiting task was cancelled: nobody waits any more."""
         self.task = None
         return trio.lowlevel.Abort.SUCCEEDED
 
+    def resume(self, error: BaseException | None = None) -> bool:
+        """Wake the waiting task (raising ``error`` in it, if given); False when nobody
+        waits."""
+        task = self.task
+        if task is None:
+            return False
+        self.task = None
+        if error is None:
+            trio.lowlevel.reschedule(task)
+        else:
+            trio.lowlevel.reschedule(task, outcome.Error(error))
+        return True
 
-class Alarm:
-    """One task's wait until a deadline or an early :meth:`ring`, kept by a poller's task
-    (a connection's heartbeat wait), else by a cancel scope of its own."""
 
-    __slots__ = ("_poller", "_scope", "deadline", "task")
+class _Watch(_Parked):
+    """One registered socket: the task waiting on it, or a readiness edge nobody took yet."""
+
+    __slots__ = ("ready",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = False
+
+
+class Alarm(_Parked):
+    """One task's wait until a deadline or an early :meth:`ring`, kept by ``poller``'s task
+    while it runs (a connection's heartbeat wait), else by a cancel scope of its own."""
+
+    __slots__ = ("_poller", "_scope", "deadline")
 
     def __init__(self, poller: ReadPoller | None) -> None:
+        super().__init__()
         self._poller = poller
-        self.task: trio.lowlevel.Task | None = None
         self.deadline = math.inf
         self._scope: trio.CancelScope | None = None  # the wait's own, without a poller
 
@@ -86,14 +108,11 @@ class Alarm:
         self.task = trio.lowlevel.current_task()
         self.deadline = deadline
         poller._add_alarm(self)
-        return trio.lowlevel.wait_task_rescheduled(self._abort)
+        return trio.lowlevel.wait_task_rescheduled(self.abort)
 
     def ring(self) -> None:
         """End the wait now (a no-op when nobody waits)."""
-        if self.task is not None:
-            task, self.task = self.task, None
-            trio.lowlevel.reschedule(task)
-        elif self._scope is not None:
+        if not self.resume() and self._scope is not None:
             self._scope.cancel()
 
     async def _sleep_scoped(self, deadline: float) -> None:
@@ -103,10 +122,6 @@ class Alarm:
                 await trio.sleep_forever()
             finally:
                 self._scope = None
-
-    def _abort(self, _: Any) -> trio.lowlevel.Abort:
-        self.task = None
-        return trio.lowlevel.Abort.SUCCEEDED
 
 
 class ReadPoller:
@@ -133,10 +148,6 @@ class ReadPoller:
         self._alarms: list[tuple[float, int, Alarm]] = []
         self._order = itertools.count()
         self._timer_scope: trio.CancelScope | None = None  # its deadline: the first alarm's
-
-    def alarm(self) -> Alarm:
-        """A new :class:`Alarm` kept by this poller while it runs."""
-        return Alarm(self)
 
     def _add_alarm(self, alarm: Alarm) -> None:
         deadline = alarm.deadline
@@ -184,9 +195,7 @@ class ReadPoller:
             self._epoll.unregister(fd)
         except (OSError, ValueError):
             pass  # the epoll is closed, or the fd already was
-        if watch.task is not None:
-            task, watch.task = watch.task, None
-            trio.lowlevel.reschedule(task, outcome.Error(trio.ClosedResourceError("socket closed")))
+        watch.resume(trio.ClosedResourceError("socket closed"))
 
     async def wait_readable(self, sock: socket.socket) -> None:
         """Return once ``sock`` may have bytes to read (at once if an edge was left over).
@@ -214,9 +223,8 @@ class ReadPoller:
         returns as if the socket were readable (a spurious wake costs its reader one
         EAGAIN), without a cancel scope to cancel."""
         watch = self._watches.get(sock.fileno())
-        if watch is not None and watch.task is not None:
-            task, watch.task = watch.task, None
-            trio.lowlevel.reschedule(task)
+        if watch is not None:
+            watch.resume()
 
     async def run(self) -> None:
         """Wake the waiters of ready sockets until :meth:`stop` (shielded from outer
@@ -279,9 +287,7 @@ class ReadPoller:
     def _wake_all(self) -> None:
         for watch in self._watches.values():
             watch.ready = True  # readiness is unknown now: let every reader look
-            if watch.task is not None:
-                task, watch.task = watch.task, None
-                trio.lowlevel.reschedule(task)
+            watch.resume()
         alarms, self._alarms = self._alarms, []
         for _, _, alarm in alarms:  # early: each looks at the time and waits again, scoped
             alarm.ring()

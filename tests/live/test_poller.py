@@ -14,7 +14,7 @@ import trio
 import trio.testing
 
 from vango_actors.fastdoor import OP_BINARY, FastTransport
-from vango_actors.poller import ReadPoller, available
+from vango_actors.poller import Alarm, ReadPoller, available
 
 from .test_fastdoor import client_frame
 
@@ -238,7 +238,7 @@ async def test_alarms_wake_at_their_deadlines_in_order(autojump_clock: trio.abc.
         deadlines = [start + d for d in (30.0, 5.0, 12.5, 5.0, 60.0, 0.5)]
 
         async def sleeper(i: int) -> None:
-            await poller.alarm().sleep_until(deadlines[i])
+            await Alarm(poller).sleep_until(deadlines[i])
             woke.append((i, trio.current_time()))
 
         async with trio.open_nursery() as nursery:
@@ -251,7 +251,7 @@ async def test_alarms_wake_at_their_deadlines_in_order(autojump_clock: trio.abc.
 
 async def test_a_rung_alarm_wakes_now_and_can_wait_again(autojump_clock: trio.abc.Clock) -> None:
     async with running_poller() as poller:
-        alarm = poller.alarm()
+        alarm = Alarm(poller)
         start = trio.current_time()
 
         async def sleep(deadline: float) -> None:  # (sleep_until is awaited where it is called)
@@ -273,7 +273,7 @@ async def test_alarms_work_without_a_running_poller(autojump_clock: trio.abc.Clo
     """After the poller stops, waiting alarms wake (early) and later ones keep their own
     cancel scope: deadlines and rings still work."""
     poller = ReadPoller()
-    alarm = poller.alarm()
+    alarm = Alarm(poller)
     start = trio.current_time()
 
     async def sleep(deadline: float) -> None:
