@@ -6,6 +6,12 @@ venv (``bench/peers/.venv-<name>``, created from PyPI at pinned versions if miss
 phase of ``bench.load`` runs against each of them in turn; the result is one JSON document
 with every figure, and a ``table`` of the headline figures with ratios (ours / theirs).
 The table is also printed, as markdown, on stderr.
+
+The one-worker click phase runs ``--rounds`` times, interleaved (ours, PyView, ReactPy, ours,
+...), each round on fresh servers: this box's speed drifts by tens of per cent over minutes,
+and a drift then moves every app's round alike. Each app's figures in the table are its
+median round (by updates/s); ``rounds`` in the document holds every round and the per-round
+updates/s ratios, which are printed on stderr too.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from bench.load import (
     Driver,
@@ -28,7 +36,9 @@ from bench.load import (
     raise_nofile,
     run_suite,
     start_server,
+    throughput,
     vango_server,
+    with_server,
 )
 from bench.peers.clients import PyViewDriver, ReactPyDriver
 
@@ -58,6 +68,61 @@ def peer_server(name: str, python: Path) -> ServerProcess:
     command = [str(python), "-m", "uvicorn", f"{name}_app:app", "--port", str(port)]
     command += ["--log-level", "warning", "--no-access-log", "--backlog", "4096"]
     return start_server(f"{name} (uvicorn, 1 worker)", command, port, cwd=PEERS_DIR)
+
+
+@attrs.frozen
+class App:
+    """One app under test: its name, how to start it with N workers, how to drive it."""
+
+    name: str
+    make: Callable[[int], ServerProcess]
+    driver: Driver
+    page_path: str
+
+
+def throughput_rounds(
+    apps: Sequence[App],
+    rounds: int,
+    sessions: int,
+    duration: float,
+    client_procs: int = 1,
+    warmup: float = 1.0,
+) -> dict[str, list[dict[str, Any]]]:
+    """Each app's one-worker click phase ``rounds`` times, interleaved (a, b, a, b, ...),
+    each round against a fresh server: by app name, its rounds in order."""
+    out: dict[str, list[dict[str, Any]]] = {app.name: [] for app in apps}
+    for _ in range(rounds):
+        for app in apps:
+            out[app.name].append(
+                with_server(
+                    lambda app=app: app.make(1),  # type: ignore[misc]
+                    lambda s, app=app: throughput(  # type: ignore[misc]
+                        app.driver, s, sessions, duration, warmup, client_procs
+                    ),
+                )
+            )
+    return out
+
+
+def median_round(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median updates/s (the lower one of an even count); a failed round
+    only when every round failed."""
+    good = sorted((r for r in runs if "error" not in r), key=lambda r: r["updates_per_s"])
+    return good[(len(good) - 1) // 2] if good else runs[0]
+
+
+def round_ratios(ours: Sequence[dict[str, Any]], theirs: Sequence[dict[str, Any]]) -> list[float]:
+    """updates/s ratios (ours / theirs) of rounds run side by side; a failed pair is left out."""
+    return [
+        round(a["updates_per_s"] / b["updates_per_s"], 2)
+        for a, b in zip(ours, theirs, strict=True)
+        if "error" not in a and "error" not in b
+    ]
+
+
+def _peer_starter(name: str, python: Path) -> Callable[[int], ServerProcess]:
+    """A peer runs one uvicorn worker whatever the count asked."""
+    return lambda _workers: peer_server(name, python)
 
 
 def _figures(result: dict[str, Any]) -> dict[str, float]:
@@ -115,48 +180,52 @@ def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench compare", description=__doc__)
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved click phases")
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--idle", default="1000", help="comma-separated session counts")
     parser.add_argument("--peers", default="pyview,reactpy")
     parser.add_argument("--client-procs", type=int, default=1, help="client processes")
     parser.add_argument("--workers", default="1", help="vango-actors workers, e.g. 1,2")
     args = parser.parse_args(list(argv))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     raise_nofile()
-    options: dict[str, Any] = {
-        "sessions": args.sessions,
-        "duration": args.duration,
-        "burst_size": args.burst,
-        "idle": [int(n) for n in args.idle.split(",") if n.strip()],
-        "script": _SCRIPT,
-        "client_procs": args.client_procs,
-    }
-    results = [
-        run_suite(
-            lambda workers: vango_server("fast", workers),
-            VangoDriver(),
-            page_path="/counter",
-            workers=[int(n) for n in args.workers.split(",")],
-            **options,
-        )
-    ]
     drivers: dict[str, Driver] = {"pyview": PyViewDriver(), "reactpy": ReactPyDriver()}
+    ours = VangoDriver()
+    apps = [App(ours.name, lambda workers: vango_server("fast", workers), ours, "/counter")]
     for name in [p for p in args.peers.split(",") if p]:
         python = ensure_venv(name)
-        results.append(
-            run_suite(
-                lambda _workers, name=name, python=python: peer_server(name, python),  # type: ignore[misc]
-                drivers[name],
-                page_path="/",
-                **options,
-            )
+        apps.append(App(drivers[name].name, _peer_starter(name, python), drivers[name], "/"))
+    rounds = throughput_rounds(apps, args.rounds, args.sessions, args.duration, args.client_procs)
+    more_workers = [int(n) for n in args.workers.split(",") if int(n) != 1]
+    results = []
+    for app in apps:
+        result = run_suite(
+            app.make,
+            app.driver,
+            page_path=app.page_path,
+            workers=more_workers if app is apps[0] else [],
+            sessions=args.sessions,
+            duration=args.duration,
+            burst_size=args.burst,
+            idle=[int(n) for n in args.idle.split(",") if n.strip()],
+            script=_SCRIPT,
+            client_procs=args.client_procs,
         )
+        result["throughput"] = median_round(rounds[app.name])
+        results.append(result)
+    ratios = {app.name: round_ratios(rounds[ours.name], rounds[app.name]) for app in apps[1:]}
     rows = table(results)
     print(markdown(rows), file=sys.stderr)
+    for name, values in ratios.items():
+        listed = " / ".join(str(v) for v in values)
+        print(f"updates/s ratio vs {name}, round by round: {listed}", file=sys.stderr)
     document = {
         "benchmark": "compare",
         "cpus": os.cpu_count(),
         "loadavg_1min": os.getloadavg()[0],
         "table": rows,
+        "rounds": {"throughput": rounds, "updates_per_s_ratios": ratios},
         "results": results,
     }
     print(json.dumps(document, indent=2))
