@@ -72,12 +72,14 @@ def peer_server(name: str, python: Path) -> ServerProcess:
 
 @attrs.frozen
 class App:
-    """One app under test: its name, how to start it with N workers, how to drive it."""
+    """One app under test: its name, how to start it with N workers, how to drive it, and
+    the worker count of its click phase."""
 
     name: str
     make: Callable[[int], ServerProcess]
     driver: Driver
     page_path: str
+    workers: int = 1
 
 
 def throughput_rounds(
@@ -88,14 +90,14 @@ def throughput_rounds(
     client_procs: int = 1,
     warmup: float = 1.0,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each app's one-worker click phase ``rounds`` times, interleaved (a, b, a, b, ...),
-    each round against a fresh server: by app name, its rounds in order."""
+    """Each app's click phase ``rounds`` times, interleaved (a, b, a, b, ...), each round
+    against a fresh server of ``app.workers`` workers: by app name, its rounds in order."""
     out: dict[str, list[dict[str, Any]]] = {app.name: [] for app in apps}
     for _ in range(rounds):
         for app in apps:
             out[app.name].append(
                 with_server(
-                    lambda app=app: app.make(1),  # type: ignore[misc]
+                    lambda app=app: app.make(app.workers),  # type: ignore[misc]
                     lambda s, app=app: throughput(  # type: ignore[misc]
                         app.driver, s, sessions, duration, warmup, client_procs
                     ),
@@ -196,15 +198,21 @@ def main(argv: Sequence[str]) -> None:
     for name in [p for p in args.peers.split(",") if p]:
         python = ensure_venv(name)
         apps.append(App(drivers[name].name, _peer_starter(name, python), drivers[name], "/"))
-    rounds = throughput_rounds(apps, args.rounds, args.sessions, args.duration, args.client_procs)
-    more_workers = [int(n) for n in args.workers.split(",") if int(n) != 1]
+    more = [
+        App(f"{ours.name}, {n} workers", apps[0].make, ours, "/counter", n)
+        for n in [int(n) for n in args.workers.split(",")]
+        if n != 1
+    ]
+    rounds = throughput_rounds(
+        [apps[0], *more, *apps[1:]], args.rounds, args.sessions, args.duration, args.client_procs
+    )
     results = []
     for app in apps:
         result = run_suite(
             app.make,
             app.driver,
             page_path=app.page_path,
-            workers=more_workers if app is apps[0] else [],
+            workers=[],  # the click phases ran in the rounds
             sessions=args.sessions,
             duration=args.duration,
             burst_size=args.burst,
@@ -214,18 +222,28 @@ def main(argv: Sequence[str]) -> None:
         )
         result["throughput"] = median_round(rounds[app.name])
         results.append(result)
+    for app in more:
+        results[0][f"throughput_{app.workers}_workers"] = median_round(rounds[app.name])
     ratios = {app.name: round_ratios(rounds[ours.name], rounds[app.name]) for app in apps[1:]}
+    scaling = {app.name: round_ratios(rounds[app.name], rounds[ours.name]) for app in more}
     rows = table(results)
     print(markdown(rows), file=sys.stderr)
     for name, values in ratios.items():
         listed = " / ".join(str(v) for v in values)
         print(f"updates/s ratio vs {name}, round by round: {listed}", file=sys.stderr)
+    for name, values in scaling.items():
+        listed = " / ".join(str(v) for v in values)
+        print(f"updates/s of {name} ÷ 1 worker, round by round: {listed}", file=sys.stderr)
     document = {
         "benchmark": "compare",
         "cpus": os.cpu_count(),
         "loadavg_1min": os.getloadavg()[0],
         "table": rows,
-        "rounds": {"throughput": rounds, "updates_per_s_ratios": ratios},
+        "rounds": {
+            "throughput": rounds,
+            "updates_per_s_ratios": ratios,
+            "workers_scaling": scaling,
+        },
         "results": results,
     }
     print(json.dumps(document, indent=2))

@@ -10,23 +10,25 @@ from bench.load import ServerProcess, VangoDriver, vango_server
 
 
 def test_rounds_alternate_between_apps_on_fresh_servers() -> None:
-    started: list[tuple[str, ServerProcess]] = []
+    started: list[tuple[str, int, ServerProcess]] = []
 
     def starter(name: str) -> Any:
         def make(workers: int) -> ServerProcess:
-            assert workers == 1
             server = vango_server("fast", workers)
-            started.append((name, server))
+            started.append((name, workers, server))
             return server
 
         return make
 
-    apps = [App(n, starter(n), VangoDriver(), "/counter") for n in ("a", "b")]
+    apps = [
+        App("a", starter("a"), VangoDriver(), "/counter"),
+        App("b", starter("b"), VangoDriver(), "/counter", workers=2),
+    ]
     rounds = throughput_rounds(apps, 2, sessions=3, duration=0.4, warmup=0.2)
 
-    assert [name for name, _ in started] == ["a", "b", "a", "b"]
-    assert len({id(server) for _, server in started}) == 4  # a fresh server per round
-    assert all(server.process.poll() is not None for _, server in started)  # all stopped
+    assert [(name, workers) for name, workers, _ in started] == [("a", 1), ("b", 2)] * 2
+    assert len({id(server) for _, _, server in started}) == 4  # a fresh server per round
+    assert all(server.process.poll() is not None for _, _, server in started)  # all stopped
     for name in ("a", "b"):
         assert len(rounds[name]) == 2
         assert all(r["updates"] > 0 and "error" not in r for r in rounds[name])
