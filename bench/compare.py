@@ -7,11 +7,12 @@ phase of ``bench.load`` runs against each of them in turn; the result is one JSO
 with every figure, and a ``table`` of the headline figures with ratios (ours / theirs).
 The table is also printed, as markdown, on stderr.
 
-The one-worker click phase runs ``--rounds`` times, interleaved (ours, PyView, ReactPy, ours,
-...), each round on fresh servers: this box's speed drifts by tens of per cent over minutes,
-and a drift then moves every app's round alike. Each app's figures in the table are its
-median round (by updates/s); ``rounds`` in the document holds every round and the per-round
-updates/s ratios, which are printed on stderr too.
+The click phases (every app's with one worker, and ours with each ``--workers`` count) run
+``--rounds`` times, interleaved (ours, ours with 2 workers, PyView, ReactPy, ours, ...), each
+round on fresh servers: this box's speed drifts by tens of per cent over minutes, and a drift
+then moves every app's round alike. Each app's figures in the table are its median round (by
+updates/s); ``rounds`` in the document holds every round and the round-by-round updates/s
+ratios, which are printed on stderr too.
 """
 
 from __future__ import annotations
