@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Awaitable, Callable
 from functools import partial
 
 import pytest
@@ -38,21 +39,31 @@ async def _write_in_bursts(sock: socket.socket, burst: int) -> None:
         await trio.sleep(0)
 
 
-async def test_a_receive_cancelled_at_any_point_loses_no_message() -> None:
+async def _read_all_under_random_cancels(
+    burst: int, seed: int, read: Callable[[FastTransport, list[bytes]], Awaitable[None]]
+) -> list[bytes]:
+    """``_SENT`` written in bursts of ``burst`` frames while ``read`` (one step: append what
+    it got) runs again and again, each time in a scope cancelled at random; what came out."""
     a, b = _pair()
     with a, b, trio.fail_after(10):
         transport = FastTransport(a, 1 << 20)
-        sent = _SENT
         got: list[bytes] = []
-        rng = random.Random(7)
+        rng = random.Random(seed)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(_write_in_bursts, b, 5)
-            while len(got) < len(sent):
+            nursery.start_soon(_write_in_bursts, b, burst)
+            while len(got) < len(_SENT):
                 with trio.CancelScope() as scope:
                     if rng.random() < 0.5:  # cancelled before its next checkpoint
                         scope.cancel()
-                    got.append(await transport.receive())
-        assert got == sent
+                    await read(transport, got)
+        return got
+
+
+async def test_a_receive_cancelled_at_any_point_loses_no_message() -> None:
+    async def receive(transport: FastTransport, got: list[bytes]) -> None:
+        got.append(await transport.receive())
+
+    assert await _read_all_under_random_cancels(5, 7, receive) == _SENT
 
 
 async def test_receive_nowait_gives_whole_messages_and_never_waits() -> None:
@@ -108,25 +119,16 @@ async def test_receive_nowait_reports_the_peer_closing() -> None:
 async def test_polls_between_cancelled_waits_lose_no_message() -> None:
     """The session actor's way of reading: poll, else wait for readability (a wake cancels
     that wait at any time); every message comes out once, in order."""
-    a, b = _pair()
-    with a, b, trio.fail_after(10):
-        transport = FastTransport(a, 1 << 20)
-        sent = _SENT
-        got: list[bytes] = []
-        rng = random.Random(11)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(_write_in_bursts, b, 3)
-            while len(got) < len(sent):
-                message = transport.receive_nowait()
-                if message is None:
-                    with trio.CancelScope() as scope:
-                        if rng.random() < 0.5:
-                            scope.cancel()
-                        await transport.wait_readable()
-                else:
-                    assert type(message) is bytes
-                    got.append(message)
-        assert got == sent
+
+    async def poll_or_wait(transport: FastTransport, got: list[bytes]) -> None:
+        message = transport.receive_nowait()
+        if message is None:
+            await transport.wait_readable()
+        else:
+            assert type(message) is bytes
+            got.append(message)
+
+    assert await _read_all_under_random_cancels(3, 11, poll_or_wait) == _SENT
 
 
 async def test_pending_tells_whether_the_peer_sent_unread_bytes() -> None:
