@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +97,15 @@ def throughput_rounds(
     out: dict[str, list[dict[str, Any]]] = {app.name: [] for app in apps}
     for _ in range(rounds):
         for app in apps:
-            out[app.name].append(
-                with_server(
-                    lambda app=app: app.make(app.workers),  # type: ignore[misc]
-                    lambda s, app=app: throughput(  # type: ignore[misc]
-                        app.driver, s, sessions, duration, warmup, client_procs
-                    ),
-                )
+            clicks = partial(
+                throughput,
+                app.driver,
+                sessions=sessions,
+                duration=duration,
+                warmup=warmup,
+                client_procs=client_procs,
             )
+            out[app.name].append(with_server(partial(app.make, app.workers), clicks))
     return out
 
 

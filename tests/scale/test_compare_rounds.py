@@ -36,12 +36,16 @@ def test_rounds_alternate_between_apps_on_fresh_servers() -> None:
 
 
 def test_median_round_and_ratios_skip_failed_rounds() -> None:
-    runs = [{"updates_per_s": 300}, {"error": "RuntimeError: boom"}, {"updates_per_s": 100}]
+    runs: list[dict[str, Any]] = [
+        {"updates_per_s": 300},
+        {"error": "RuntimeError: boom"},
+        {"updates_per_s": 100},
+    ]
     assert median_round(runs) == {"updates_per_s": 100}  # the lower of an even count
     runs.append({"updates_per_s": 200})
     assert median_round(runs) == {"updates_per_s": 200}
     assert median_round([{"error": "x"}, {"error": "y"}]) == {"error": "x"}
 
-    ours = [{"updates_per_s": 600}, {"updates_per_s": 500}, {"error": "x"}]
-    theirs = [{"updates_per_s": 300}, {"error": "y"}, {"updates_per_s": 250}]
+    ours: list[dict[str, Any]] = [{"updates_per_s": 600}, {"updates_per_s": 500}, {"error": "x"}]
+    theirs: list[dict[str, Any]] = [{"updates_per_s": 300}, {"error": "y"}, {"updates_per_s": 250}]
     assert round_ratios(ours, theirs) == [2.0]
