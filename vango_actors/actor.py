@@ -18,8 +18,9 @@ import enum
 import heapq
 import inspect
 import math
+import types
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -69,6 +70,37 @@ outbox reader must flush it: an empty frame in the outbox says so)."""
 _BURST = 64
 #: EVENTs an actor polls from its socket in a row (the client floods) before it yields.
 _POLL_BURST = 16
+
+
+#: What a handling running in the door's poller task yields where it must wait (_off_poller).
+_OFF_POLLER = object()
+
+
+@types.coroutine
+def _off_poller() -> Generator[Any, Any, None]:
+    """Leave the door's poller task: a handling that ran there (SessionActor._on_ready)
+    stops here, before anything that may wait, and the session's own task carries it on."""
+    yield _OFF_POLLER
+
+
+@types.coroutine
+def _carry_on(coro: Coroutine[Any, Any, None]) -> Generator[Any, Any, None]:
+    """Run ``coro``, stopped at _off_poller in another task, to its end in this one: a
+    coroutine begun elsewhere cannot be awaited, so this is ``yield from`` by hand."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            trap = coro.send(value) if error is None else coro.throw(error)
+        except StopIteration:
+            return
+        try:
+            value, error = (yield trap), None
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # cancellation, KeyboardInterrupt: into the handling
+            value, error = None, exc
 
 
 class ReadAgain(enum.Enum):
@@ -128,6 +160,7 @@ class Attachment:
         "close_code",
         "close_reason",
         "direct",
+        "inline",
         "interrupt",
         "outbox",
         "poll",
@@ -153,8 +186,9 @@ class Attachment:
         # With ``reader``: the same read without waiting, the wait between polls, and what
         # ends that wait early.
         self.poll: Callable[[], Event | ReadAgain | None] | None = None
-        self.wait: Callable[[], Awaitable[None]] | None = None
+        self.wait: Callable[..., Awaitable[None]] | None = None
         self.interrupt: Callable[[], None] | None = None
+        self.inline = False  # ``wait(on_ready)`` may handle EVENTs in another task
 
     @property
     def session_id(self) -> str:
@@ -200,8 +234,10 @@ class Attachment:
         self,
         reader: Callable[[], Awaitable[Event | None]],
         poll: Callable[[], Event | ReadAgain | None],
-        wait: Callable[[], Awaitable[None]],
+        wait: Callable[..., Awaitable[None]],
         interrupt: Callable[[], None],
+        *,
+        inline: bool = False,
     ) -> None:
         """Let the actor read this connection's socket in its own task whenever its mailbox
         is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
@@ -211,8 +247,12 @@ class Attachment:
         Most reads go without a coroutine per read and without a cancel scope: ``poll()``
         is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait()``, which
         ``interrupt()`` ends early, then poll again; ReadAgain.RECEIVE: ``reader()`` this
-        time, under a cancel scope of its own)."""
-        self.poll, self.wait, self.interrupt = poll, wait, interrupt
+        time, under a cancel scope of its own).
+
+        ``inline``: ``wait(on_ready)`` calls ``on_ready()`` in another task (the door's
+        poller) when the socket becomes readable; the actor then handles the EVENTs there
+        without waking its own task when it can (SessionActor._on_ready)."""
+        self.poll, self.wait, self.interrupt, self.inline = poll, wait, interrupt, inline
         self.reader = reader
         if self._actor.attachment is self:
             self._actor._poke()
@@ -270,6 +310,7 @@ class SessionActor:
     # ~1.6 KB table (past the 30 keys a shared-key dict allows). A new attribute goes here.
     __slots__ = (
         "_bound",
+        "_carried",
         "_counts",
         "_deadline",
         "_dirty",
@@ -284,6 +325,7 @@ class SessionActor:
         "_inbox",
         "_nav",
         "_nursery",
+        "_on_poller",
         "_ops",
         "_read_scope",
         "_read_wake",
@@ -353,6 +395,9 @@ class SessionActor:
         self._wait_scope: trio.CancelScope | None = None
         self._read_scope: trio.CancelScope | None = None  # around Attachment.reader
         self._read_wake: Callable[[], None] | None = None  # ends Attachment.wait (interrupt)
+        self._on_poller = False  # handling an EVENT in the door's poller task (_on_ready)
+        # What _on_ready leaves to this task: a handling stopped at _off_poller, or an error
+        self._carried: Coroutine[Any, Any, None] | BaseException | None = None
         self._waiting = False  # blocked in a receive without a cancel scope
         self._dirty: list[tuple[int, int, Host]] = []
         self._dirty_n = 0
@@ -544,7 +589,9 @@ class SessionActor:
         (``att.wait``), which a wake (``_stop_reading``) ends through ``att.interrupt``: no
         read coroutine per event and no cancel scope, so an idle session keeps neither. A
         control frame (ReadAgain.RECEIVE) is read by ``att.reader`` under a cancel scope of
-        its own; a wake cancels only such a read, never a handler.
+        its own; a wake cancels only such a read, never a handler. With ``att.inline`` the
+        EVENTs that come during a wait are handled by the door's poller (``_on_ready``), and
+        this task wakes only for what they leave to it (``_carried``) or for a wake.
         """
         reader, poll, wait, interrupt = att.reader, att.poll, att.wait, att.interrupt
         assert reader is not None and poll is not None and wait is not None  # (read_with)
@@ -574,7 +621,14 @@ class SessionActor:
                 if event is ReadAgain.WAIT:
                     polled = 0
                     self._read_wake = interrupt
-                    await wait()
+                    if att.inline:  # EVENTs may be handled in the poller meanwhile
+                        await wait(self._on_ready)
+                        if self._carried is not None:
+                            self._read_wake = None
+                            await self._carry_on()
+                            continue
+                    else:
+                        await wait()
                     if self._read_wake is None:  # woken: the loop's conditions changed
                         continue
                     self._read_wake = None
@@ -599,6 +653,58 @@ class SessionActor:
                 message = _Incoming(att, event)
             if message is not _WAKE:
                 await self._handle_escalating(message)
+
+    def _on_ready(self) -> bool:
+        """The socket is readable while this loop waits on it (Attachment.inline): handle
+        its EVENTs here, in the door's poller task, sparing this task a wake. True when all
+        was read and the wait goes on; False to wake the task: something only it can do (a
+        mailbox message, a control frame, a changed attachment), or a handling that must
+        wait (it stops at ``_off_poller``: ``_carried``, which the task carries on)."""
+        att = self.attachment
+        if att is None or att.poll is None:
+            return False
+        poll, reader, inbox = att.poll, att.reader, self._inbox
+        handled = 0
+        while (
+            self._read_wake is not None  # the loop waits (not woken meanwhile)
+            and att.reader is reader
+            and self.attachment is att
+            and not (inbox or inbox.closed)
+            and handled < _POLL_BURST
+            and self._outbox_backlog() < _BURST
+        ):
+            event = poll()
+            if event is ReadAgain.WAIT:
+                return True
+            if type(event) is not Event:
+                return False  # RECEIVE or None: the task's own read sees it
+            handled += 1
+            handling = self._handle_escalating(_Incoming(att, event))
+            self._on_poller = True
+            try:
+                stop = handling.send(None)
+            except StopIteration:
+                continue
+            except BaseException as exc:  # the task raises it, as if it had handled this
+                self._carried = exc
+                return False
+            finally:
+                self._on_poller = False
+            if stop is not _OFF_POLLER:  # an await without _off_poller before it: a bug
+                handling.close()
+                self._carried = RuntimeError(f"a handling awaited {stop!r} in the door's poller")
+                return False
+            self._carried = handling  # stopped at _off_poller: the task carries it on
+            return False
+        return False
+
+    async def _carry_on(self) -> None:
+        """Finish in this task what ``_on_ready`` began (or raise what it met)."""
+        carried, self._carried = self._carried, None
+        if isinstance(carried, BaseException):
+            raise carried
+        assert carried is not None
+        await _carry_on(carried)
 
     async def _handle_escalating(self, message: Message) -> None:
         try:
@@ -851,6 +957,8 @@ class SessionActor:
                 return
             await self._on_event(message.event)
             if self._nav is not None:
+                if self._on_poller:
+                    await _off_poller()
                 await self._navigate()
             await self._flush()
             self._send_output(True)
@@ -911,8 +1019,12 @@ class SessionActor:
         try:
             result = handler(event) if takes_argument(handler) else handler()
             if result is not None and inspect.isawaitable(result):
+                if self._on_poller:
+                    await _off_poller()
                 await result
         except BaseException as exc:
+            if self._on_poller:
+                await _off_poller()
             await self._crash(owner, handleable(exc), f"on_{event.type} handler")
             return
         owner.mark_dirty()
@@ -1021,6 +1133,8 @@ class SessionActor:
             except Escalation:
                 raise
             except BaseException as exc:
+                if self._on_poller:
+                    await _off_poller()
                 await self._crash(host, handleable(exc), "render")
             host.dirty = False
 
@@ -1032,6 +1146,8 @@ class SessionActor:
             self._index(host, found)
             self._ops.extend(ops)
         finally:
+            if removed and self._on_poller:
+                await _off_poller()
             for child in removed:
                 await self._unmount_subtree(child)
 
@@ -1049,6 +1165,8 @@ class SessionActor:
         assert type(resolved) is Element
         host.children = new
         removed = [child for key, child in old.items() if new.get(key) is not child] if old else []
+        if (fresh or updated) and self._on_poller:
+            await _off_poller()
         for child in fresh:
             await self._start_instance(child)
         for child in updated:

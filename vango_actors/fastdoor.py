@@ -218,6 +218,7 @@ class FastTransport:
         "_drained",
         "_held",
         "_lock",
+        "_on_ready",
         "_poller",
         "_reader",
         "_sock",
@@ -248,6 +249,8 @@ class FastTransport:
         self._closed_by_peer = False
         self._unyielded = 0
         self._held: Control | None = None  # met by receive_nowait: receive() answers it
+        # Given to wait_readable: takes readiness in the poller's task (see on_ready).
+        self._on_ready: Callable[[], bool] | None = None
         # The last recv took less than it asked for, so the kernel buffer was empty: the next
         # read waits for readability first instead of a recv that would fail (EAGAIN).
         self._drained = False
@@ -291,15 +294,29 @@ class FastTransport:
                 return None
         return self._held
 
-    def wait_readable(self) -> Awaitable[None]:
+    def wait_readable(self, on_ready: Callable[[], bool] | None = None) -> Awaitable[None]:
         """Wait until the socket may have bytes (after ``receive_nowait`` returned None);
         :meth:`interrupt` ends the wait early, losing nothing. A plain function returning
-        the wait: through the poller it adds no frame to an idle session's stack."""
+        the wait: through the poller it adds no frame to an idle session's stack.
+
+        ``on_ready``: while the wait goes on through the poller, the poller calls it (in
+        its own task) when the socket becomes readable; it returns True when it read
+        everything there (``receive_nowait`` until None) and the wait goes on, False to
+        end the wait."""
         self._drained = False
+        self._on_ready = on_ready
         poller = self._poller
         if poller is not None and poller.running:
             return poller.wait_readable(self._sock)
         return self._wait_interruptible()
+
+    def on_ready(self) -> bool:
+        """The poller's question (see ReadPoller.register): take this readiness edge?"""
+        on_ready = self._on_ready
+        if on_ready is None:
+            return False
+        self._drained = False  # a new edge: the kernel has bytes again
+        return on_ready()
 
     async def _wait_interruptible(self) -> None:
         with trio.CancelScope() as scope:
@@ -587,7 +604,7 @@ async def _serve_upgraded(
     settings = backend.live_settings
     transport = FastTransport(sock, settings.limits.max_frame_bytes, buffered, poller)
     if poller is not None:
-        poller.register(sock)
+        poller.register(sock, transport)
     try:
         await live.serve_connection(
             transport,

@@ -140,8 +140,10 @@ class PolledTransport(Transport, Protocol):
         yet; any other object when something comes first that only ``receive`` takes."""
         ...
 
-    def wait_readable(self) -> Awaitable[None]:
-        """Until the socket may have bytes, or ``interrupt``; cancellable, losing nothing."""
+    def wait_readable(self, on_ready: Callable[[], bool] | None = None) -> Awaitable[None]:
+        """Until the socket may have bytes, or ``interrupt``; cancellable, losing nothing.
+        ``on_ready``, if the transport can, is called in another task when bytes come (the
+        door's poller); True: it read them all, and the wait goes on."""
         ...
 
     def interrupt(self) -> None:
@@ -472,7 +474,7 @@ class _Connection:
         # the socket itself: a wake ends that wait at once, so reader_out need not wait for
         # it; a read_event may be mid-write: that waits.)
         self._attachment.read_with(
-            self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
+            self.read_event, self.poll_event, polled.wait_readable, polled.interrupt, inline=True
         )
         return self._watch(polled.alarm)
 

@@ -5,10 +5,12 @@ registration bookkeeping, once per click per session on the fast door. A
 :class:`ReadPoller` registers each socket once (EPOLLIN | EPOLLRDHUP | EPOLLET) in an epoll
 of its own; one task waits on that epoll's fd (one trio wait per batch of ready sockets) and
 reschedules the task waiting on each ready socket directly, oldest edge first, a few per
-scheduler pass (fair latency under load). A readiness edge that comes while no task waits is
-remembered, so the next wait returns at once; a reader must therefore read until a short
-read (or EAGAIN) before it waits again, as with any edge-triggered poll. A spurious wake
-costs one EAGAIN.
+scheduler pass (fair latency under load). A socket's *owner* (given to :meth:`register`) may
+take a readiness edge itself, in the poller's task, instead of waking the waiting task
+(:class:`ReadyHandler`: the fast door's session actor handles a click there when it can).
+A readiness edge that comes while no task waits is remembered, so the next wait returns at
+once; a reader must therefore read until a short read (or EAGAIN) before it waits again, as
+with any edge-triggered poll. A spurious wake costs one EAGAIN.
 
 The same task keeps the connections' timers (:class:`Alarm`: park until a deadline or an
 early :meth:`Alarm.ring`, the heartbeat's wait): one heap and one cancel scope for all of
@@ -28,7 +30,7 @@ import select
 import socket
 from collections import deque
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Protocol
 
 import outcome
 import trio
@@ -41,6 +43,15 @@ _MAX_EVENTS = 512  # per epoll_wait; a fuller batch is polled again before waiti
 # anywhere from 0 to 2 batch-times of latency (p99 ~2.2x the mean at 100 busy sessions);
 # chunks of 8 keep the order to within 8 handlers (p99 ~1.4-1.7x) for ~2 % more instructions.
 _WAKE_PER_PASS = 8
+
+
+class ReadyHandler(Protocol):
+    """What may take a socket's readiness edges in the poller's task (see ``register``)."""
+
+    def on_ready(self) -> bool:
+        """The socket is readable and a task waits on it: True when this call took the
+        readiness (read to a short read; the task waits on), False to wake the task."""
+        ...
 
 
 def available() -> bool:
@@ -76,13 +87,15 @@ class _Parked:
 
 
 class _Watch(_Parked):
-    """One registered socket: the task waiting on it, or a readiness edge nobody took yet."""
+    """One registered socket: the task waiting on it, or a readiness edge nobody took yet;
+    ``owner`` may take edges itself while the task waits (see ReadyHandler)."""
 
-    __slots__ = ("ready",)
+    __slots__ = ("owner", "ready")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: ReadyHandler | None) -> None:
         super().__init__()
         self.ready = False
+        self.owner = owner
 
 
 class Alarm(_Parked):
@@ -168,12 +181,13 @@ class ReadPoller:
     def __len__(self) -> int:
         return len(self._watches)
 
-    def register(self, sock: socket.socket) -> None:
-        """Watch ``sock`` (non-blocking) until :meth:`forget`; data already waiting counts."""
+    def register(self, sock: socket.socket, owner: ReadyHandler | None = None) -> None:
+        """Watch ``sock`` (non-blocking) until :meth:`forget`; data already waiting counts.
+        While a task waits on it, ``owner.on_ready()`` is asked first when it is readable."""
         fd = sock.fileno()
         if fd in self._watches:  # a socket closed without forget() had this fd number
             self._forget(fd)
-        self._watches[fd] = _Watch()
+        self._watches[fd] = _Watch(owner)
         try:
             self._epoll.register(fd, _EDGE)
         except FileExistsError:
@@ -265,9 +279,21 @@ class ReadPoller:
                                 if task is None:  # its wait was cancelled meanwhile
                                     watch.ready = True
                                     continue
-                                watch.task = None
-                                reschedule(task)
                                 woken += 1
+                                owner = watch.owner
+                                error: outcome.Outcome[None] | None = None
+                                if owner is not None:  # in the waiting task's context
+                                    try:
+                                        took = task.context.run(owner.on_ready)
+                                    except Exception as exc:  # a bug: the waiting task's
+                                        took, error = False, outcome.Error(exc)
+                                    if took or watch.task is not task:
+                                        continue  # taken, or the task was woken meanwhile
+                                watch.task = None
+                                if error is None:
+                                    reschedule(task)
+                                else:
+                                    reschedule(task, error)
                             if queue:
                                 await trio.lowlevel.cancel_shielded_checkpoint()
                     self._timer_scope = None

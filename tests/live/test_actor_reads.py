@@ -9,6 +9,7 @@ from functools import partial
 
 import pytest
 import trio
+import trio.testing
 
 from vango_actors.fastdoor import OP_BINARY, OP_PING, OP_PONG, Control, FastTransport
 from vango_actors.live import ConnectionClosed
@@ -167,3 +168,44 @@ async def test_server_messages_wake_a_session_reading_its_socket(door: str) -> N
             await client.synced()
             await client.wait_for(lambda: client.text("#count") == "20")
             assert actor.events_handled == 10 and actor.dropped_events == 0
+
+
+async def test_a_handling_stopped_in_one_task_is_finished_and_cancelled_in_another() -> None:
+    """What the poller begins and cannot finish (it reaches ``_off_poller``) goes on in the
+    session's task: its waits are that task's, and so is a cancellation."""
+    from vango_actors.actor import _OFF_POLLER, _carry_on, _off_poller
+
+    tasks: list[trio.lowlevel.Task] = []
+    finished = []
+
+    async def handling() -> None:
+        tasks.append(trio.lowlevel.current_task())
+        await _off_poller()
+        tasks.append(trio.lowlevel.current_task())
+        try:
+            await trio.sleep_forever()
+        finally:
+            finished.append(True)
+
+    with trio.fail_after(5):
+        begun = handling()
+        stop = None
+        async with trio.open_nursery() as nursery:
+
+            async def begin() -> None:  # the "poller": runs it to its first stop
+                nonlocal stop
+                stop = begun.send(None)
+
+            nursery.start_soon(begin)
+        assert stop is _OFF_POLLER
+
+        async def carry_on() -> None:  # the session's task
+            await _carry_on(begun)
+
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(carry_on)
+                await trio.testing.wait_all_tasks_blocked()
+                scope.cancel()
+        assert scope.cancelled_caught and finished == [True]
+        assert tasks[0] is not tasks[1]  # begun in one task, carried on in another

@@ -291,3 +291,104 @@ async def test_alarms_work_without_a_running_poller(autojump_clock: trio.abc.Clo
         await _parked(nursery, partial(sleep, start + 100))
         alarm.ring()
     assert trio.current_time() - start < 2.01
+
+
+class _Owner:
+    """A socket's owner that reads readiness edges itself in the poller's task (the fast
+    door's transport): ``answers`` say, edge by edge, whether it took the edge (True), left
+    it to the waiting task (False), or raised."""
+
+    def __init__(self, sock: socket.socket, answers: list[bool | Exception]) -> None:
+        self.sock, self.answers = sock, answers
+        self.read: list[bytes] = []
+        self.tasks: list[str] = []
+
+    def on_ready(self) -> bool:
+        self.tasks.append(trio.lowlevel.current_task().name)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        if answer:
+            self.read.append(self.sock.recv(100))
+        return answer
+
+
+async def test_an_owner_may_take_edges_while_its_task_waits_on() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            owner = _Owner(a, [True, True, False])
+            poller.register(a, owner)
+            woke = trio.Event()
+
+            async def wait() -> None:
+                await poller.wait_readable(a)
+                woke.set()
+
+            async with trio.open_nursery() as nursery:
+                await _parked(nursery, wait)
+                for data in (b"one", b"two"):
+                    b.send(data)
+                    await trio.testing.wait_all_tasks_blocked()
+                    assert not woke.is_set()  # taken in the poller: the task waits on
+                b.send(b"three")
+                await woke.wait()  # the owner left this edge to the task
+            assert owner.read == [b"one", b"two"]
+            assert a.recv(100) == b"three"
+            assert all("ReadPoller.run" in name for name in owner.tasks)
+
+
+async def test_an_owner_is_asked_only_while_a_task_waits() -> None:
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            owner = _Owner(a, [])  # any question would fail: no answer left
+            poller.register(a, owner)
+            b.send(b"x")
+            await trio.testing.wait_all_tasks_blocked()  # the edge is kept for the next wait
+            await poller.wait_readable(a)  # returns at once, the owner not asked
+            assert a.recv(10) == b"x" and owner.tasks == []
+
+
+async def test_an_owner_that_raises_hands_the_error_to_its_waiting_task() -> None:
+    """A bug in an owner ends its own socket's wait with the error; the poller serves on."""
+    (a, b), (c, d) = _pair(), _pair()
+    with a, b, c, d, trio.fail_after(5):
+        async with running_poller() as poller:
+            poller.register(a, _Owner(a, [ValueError("owner bug")]))
+            poller.register(c)
+            caught: list[Exception] = []
+
+            async def wait() -> None:
+                try:
+                    await poller.wait_readable(a)
+                except ValueError as exc:
+                    caught.append(exc)
+
+            async with trio.open_nursery() as nursery:
+                await _parked(nursery, wait)
+                b.send(b"x")
+            assert [str(exc) for exc in caught] == ["owner bug"]
+            d.send(b"y")
+            await poller.wait_readable(c)  # the other socket is still served
+            assert c.recv(10) == b"y"
+
+
+async def test_an_owner_that_wakes_its_task_itself_wakes_it_once() -> None:
+    """The owner's work may end the wait itself (a wake through ``interrupt``): the task is
+    rescheduled once, not again by the poller."""
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+
+            class Waking:
+                def on_ready(self) -> bool:
+                    poller.interrupt(a)
+                    return False
+
+            poller.register(a, Waking())
+            async with trio.open_nursery() as nursery:
+                await _parked(nursery, partial(poller.wait_readable, a))
+                b.send(b"x")
+            await trio.testing.wait_all_tasks_blocked()
+            assert a.recv(10) == b"x"

@@ -1,0 +1,1 @@
+"""Pages of the live tests' own (a routes package: ``tests.live.routes``)."""
