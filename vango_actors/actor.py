@@ -78,7 +78,7 @@ _OFF_POLLER = object()
 
 @types.coroutine
 def _off_poller() -> Generator[Any, Any, None]:
-    """Leave the door's poller task: a handling that ran there (SessionActor._on_ready)
+    """Leave the door's poller task: a handling that ran there (SessionActor.on_ready)
     stops here, before anything that may wait, and the session's own task carries it on."""
     yield _OFF_POLLER
 
@@ -188,7 +188,7 @@ class Attachment:
         self.poll: Callable[[], Event | ReadAgain | None] | None = None
         self.wait: Callable[..., Awaitable[None]] | None = None
         self.interrupt: Callable[[], None] | None = None
-        self.inline = False  # ``wait(on_ready)`` may handle EVENTs in another task
+        self.inline = False  # ``wait(actor)`` may handle EVENTs in another task
 
     @property
     def session_id(self) -> str:
@@ -249,9 +249,9 @@ class Attachment:
         ``interrupt()`` ends early, then poll again; ReadAgain.RECEIVE: ``reader()`` this
         time, under a cancel scope of its own).
 
-        ``inline``: ``wait(on_ready)`` calls ``on_ready()`` in another task (the door's
+        ``inline``: ``wait(actor)`` calls ``actor.on_ready()`` in another task (the door's
         poller) when the socket becomes readable; the actor then handles the EVENTs there
-        without waking its own task when it can (SessionActor._on_ready)."""
+        without waking its own task when it can (SessionActor.on_ready)."""
         self.poll, self.wait, self.interrupt, self.inline = poll, wait, interrupt, inline
         self.reader = reader
         if self._actor.attachment is self:
@@ -395,8 +395,8 @@ class SessionActor:
         self._wait_scope: trio.CancelScope | None = None
         self._read_scope: trio.CancelScope | None = None  # around Attachment.reader
         self._read_wake: Callable[[], None] | None = None  # ends Attachment.wait (interrupt)
-        self._on_poller = False  # handling an EVENT in the door's poller task (_on_ready)
-        # What _on_ready leaves to this task: a handling stopped at _off_poller, or an error
+        self._on_poller = False  # handling an EVENT in the door's poller task (on_ready)
+        # What on_ready leaves to this task: a handling stopped at _off_poller, or an error
         self._carried: Coroutine[Any, Any, None] | BaseException | None = None
         self._waiting = False  # blocked in a receive without a cancel scope
         self._dirty: list[tuple[int, int, Host]] = []
@@ -590,7 +590,7 @@ class SessionActor:
         read coroutine per event and no cancel scope, so an idle session keeps neither. A
         control frame (ReadAgain.RECEIVE) is read by ``att.reader`` under a cancel scope of
         its own; a wake cancels only such a read, never a handler. With ``att.inline`` the
-        EVENTs that come during a wait are handled by the door's poller (``_on_ready``), and
+        EVENTs that come during a wait are handled by the door's poller (``on_ready``), and
         this task wakes only for what they leave to it (``_carried``) or for a wake.
         """
         reader, poll, wait, interrupt = att.reader, att.poll, att.wait, att.interrupt
@@ -622,7 +622,7 @@ class SessionActor:
                     polled = 0
                     self._read_wake = interrupt
                     if att.inline:  # EVENTs may be handled in the poller meanwhile
-                        await wait(self._on_ready)
+                        await wait(self)  # (no bound method kept while idle)
                         if self._carried is not None:
                             self._read_wake = None
                             await self._carry_on()
@@ -654,7 +654,7 @@ class SessionActor:
             if message is not _WAKE:
                 await self._handle_escalating(message)
 
-    def _on_ready(self) -> bool:
+    def on_ready(self) -> bool:
         """The socket is readable while this loop waits on it (Attachment.inline): handle
         its EVENTs here, in the door's poller task, sparing this task a wake. True when all
         was read and the wait goes on; False to wake the task: something only it can do (a
@@ -699,7 +699,7 @@ class SessionActor:
         return False
 
     async def _carry_on(self) -> None:
-        """Finish in this task what ``_on_ready`` began (or raise what it met)."""
+        """Finish in this task what ``on_ready`` began (or raise what it met)."""
         carried, self._carried = self._carried, None
         if isinstance(carried, BaseException):
             raise carried

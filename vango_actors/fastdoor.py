@@ -54,7 +54,7 @@ from . import limits, live
 from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
-from .poller import Alarm, ReadPoller, available
+from .poller import Alarm, ReadPoller, ReadyHandler, available
 from .protocol import CloseCode, ErrorCode, ProtocolError
 from .tokens import TokenClaims, TokenSigner
 
@@ -218,9 +218,9 @@ class FastTransport:
         "_drained",
         "_held",
         "_lock",
-        "_on_ready",
         "_poller",
         "_reader",
+        "_ready",
         "_sock",
         "_tail",
         "_unyielded",
@@ -250,7 +250,7 @@ class FastTransport:
         self._unyielded = 0
         self._held: Control | None = None  # met by receive_nowait: receive() answers it
         # Given to wait_readable: takes readiness in the poller's task (see on_ready).
-        self._on_ready: Callable[[], bool] | None = None
+        self._ready: ReadyHandler | None = None
         # The last recv took less than it asked for, so the kernel buffer was empty: the next
         # read waits for readability first instead of a recv that would fail (EAGAIN).
         self._drained = False
@@ -294,17 +294,17 @@ class FastTransport:
                 return None
         return self._held
 
-    def wait_readable(self, on_ready: Callable[[], bool] | None = None) -> Awaitable[None]:
+    def wait_readable(self, ready: ReadyHandler | None = None) -> Awaitable[None]:
         """Wait until the socket may have bytes (after ``receive_nowait`` returned None);
         :meth:`interrupt` ends the wait early, losing nothing. A plain function returning
         the wait: through the poller it adds no frame to an idle session's stack.
 
-        ``on_ready``: while the wait goes on through the poller, the poller calls it (in
-        its own task) when the socket becomes readable; it returns True when it read
-        everything there (``receive_nowait`` until None) and the wait goes on, False to
+        ``ready``: while the wait goes on through the poller, the poller calls
+        ``ready.on_ready()`` (in its own task) when the socket becomes readable; True when it
+        read everything there (``receive_nowait`` until None) and the wait goes on, False to
         end the wait."""
         self._drained = False
-        self._on_ready = on_ready
+        self._ready = ready
         poller = self._poller
         if poller is not None and poller.running:
             return poller.wait_readable(self._sock)
@@ -312,11 +312,11 @@ class FastTransport:
 
     def on_ready(self) -> bool:
         """The poller's question (see ReadPoller.register): take this readiness edge?"""
-        on_ready = self._on_ready
-        if on_ready is None:
+        ready = self._ready
+        if ready is None:
             return False
         self._drained = False  # a new edge: the kernel has bytes again
-        return on_ready()
+        return ready.on_ready()
 
     async def _wait_interruptible(self) -> None:
         with trio.CancelScope() as scope:

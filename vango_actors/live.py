@@ -42,7 +42,7 @@ from .actor import Attachment, ReadAgain
 from .errors import VangoError
 from .limits import LiveLimiter, TokenBucket
 from .manager import SessionManager, SessionNotFound
-from .poller import Alarm
+from .poller import Alarm, ReadyHandler
 from .protocol import (
     DEFAULT_LIMITS,
     CloseCode,
@@ -140,10 +140,10 @@ class PolledTransport(Transport, Protocol):
         yet; any other object when something comes first that only ``receive`` takes."""
         ...
 
-    def wait_readable(self, on_ready: Callable[[], bool] | None = None) -> Awaitable[None]:
+    def wait_readable(self, ready: ReadyHandler | None = None) -> Awaitable[None]:
         """Until the socket may have bytes, or ``interrupt``; cancellable, losing nothing.
-        ``on_ready``, if the transport can, is called in another task when bytes come (the
-        door's poller); True: it read them all, and the wait goes on."""
+        ``ready.on_ready()``, if the transport can, is called in another task when bytes
+        come (the door's poller); True: it read them all, and the wait goes on."""
         ...
 
     def interrupt(self) -> None:
