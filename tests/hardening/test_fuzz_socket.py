@@ -13,6 +13,7 @@ import random
 from typing import Any
 
 import msgpack
+import pytest
 import trio
 
 from vango_actors.protocol import (
@@ -199,11 +200,13 @@ async def _fuzz_one_connection(
         return True
 
 
-async def test_fuzzed_frames_get_their_error_and_the_session_survives() -> None:
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_fuzzed_frames_get_their_error_and_the_session_survives(door: str) -> None:
     rng = random.Random(SEED)
+    extra = {"live_port": 0} if door == "fast" else {}
     with trio.fail_after(120):
         async with (
-            running_app(event_rate=0) as server,
+            running_app(event_rate=0, **extra) as server,
             open_page(server.base_url, "/counter") as bystander,
         ):
             shell = await load_page(server.base_url, "/counter")

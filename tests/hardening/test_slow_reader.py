@@ -11,9 +11,11 @@ from ..liveclient import load_page, open_live
 from .server import running_app
 
 
-async def test_a_stalled_reader_is_detached_and_its_session_resumes() -> None:
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_a_stalled_reader_is_detached_and_its_session_resumes(door: str) -> None:
+    extra = {"live_port": 0} if door == "fast" else {}
     with trio.fail_after(30):
-        async with running_app() as server:
+        async with running_app(**extra) as server:
             manager = server.app.front.manager
             assert manager is not None
             shell = await load_page(server.base_url, "/firehose")
