@@ -667,6 +667,8 @@ class SessionActor:
         handled = 0
         while (
             self._read_wake is not None  # the loop waits (not woken meanwhile)
+            and self.end is None
+            and self._deadline == _INF
             and att.reader is reader
             and self.attachment is att
             and not (inbox or inbox.closed)
