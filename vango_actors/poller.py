@@ -253,7 +253,8 @@ class ReadPoller:
             try:
                 while True:
                     # One scope until the first alarm is due (not one per wait): its deadline
-                    # can strike only the epoll wait, which comes with the queue empty.
+                    # can strike only the epoll wait, which comes with the queue empty (a
+                    # queue that never empties rings them between passes instead).
                     first = self._alarms[0][0] if self._alarms else math.inf
                     with trio.CancelScope(deadline=first) as timer_scope:
                         self._timer_scope = timer_scope
@@ -295,6 +296,11 @@ class ReadPoller:
                                 else:
                                     reschedule(task, error)
                             if queue:
+                                # Busy: the epoll wait (where the scope's deadline strikes)
+                                # may not come for long; ring what is due between passes.
+                                alarms = self._alarms
+                                if alarms and alarms[0][0] <= trio.current_time():
+                                    self._ring_due()
                                 await trio.lowlevel.cancel_shielded_checkpoint()
                     self._timer_scope = None
                     self._ring_due()

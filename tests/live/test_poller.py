@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -392,3 +394,44 @@ async def test_an_owner_that_wakes_its_task_itself_wakes_it_once() -> None:
                 b.send(b"x")
             await trio.testing.wait_all_tasks_blocked()
             assert a.recv(10) == b"x"
+
+
+async def test_alarms_ring_on_time_while_the_sockets_never_stop_being_ready() -> None:
+    """A saturated door (some socket always ready, so the poller never waits on its epoll)
+    still rings its connections' timers: heartbeats go on under load."""
+    pairs = [_pair() for _ in range(20)]
+    for _, b in pairs:
+        b.setblocking(False)
+    rung: list[float] = []
+    with trio.fail_after(10):
+        async with running_poller() as poller, trio.open_nursery() as nursery:
+            for a, _ in pairs:
+                poller.register(a)
+
+            async def busy(a: socket.socket, b: socket.socket) -> None:
+                b.send(b"x")
+                while True:  # every read is answered with more bytes: always ready again
+                    await poller.wait_readable(a)
+                    with contextlib.suppress(BlockingIOError):
+                        a.recv(100)
+                        time.sleep(0.0002)  # a little work per message, as a handler does
+                        b.send(b"x")
+
+            for a, b in pairs:
+                nursery.start_soon(busy, a, b)
+            alarm = Alarm(poller)
+            start = trio.current_time()
+
+            async def sleeper() -> None:
+                await alarm.sleep_until(start + 0.2)
+                rung.append(trio.current_time() - start)
+
+            nursery.start_soon(sleeper)
+            with trio.move_on_after(2):
+                while not rung:
+                    await trio.sleep(0.05)
+            nursery.cancel_scope.cancel()
+        for a, b in pairs:
+            a.close()
+            b.close()
+    assert rung and 0.2 <= rung[0] < 0.6, rung
