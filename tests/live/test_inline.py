@@ -70,3 +70,19 @@ async def test_events_of_every_shape_sent_at_once_are_handled_once_in_order(door
             assert client.acked == len(kinds)
             assert client.document.select("#child") == []  # toggled an even number of times
             assert client.errors == [] and client.closed is None
+
+
+async def test_work_spawned_by_a_handler_in_the_poller_runs_in_the_session() -> None:
+    """Background work and timers started from a handler that ran in the door's poller
+    belong to the session (its nursery), not to the poller, and report back."""
+    with trio.fail_after(TIMEOUT):
+        async with mixed_page("fast") as client:
+            await client.click("#background")
+            await client.synced()
+            assert "ReadPoller.run" in _where(client)["g"]
+            await client.wait_for(
+                lambda: sorted(client.text("#log").split()) == ["done", "g", "later"]
+            )
+            assert "ReadPoller" not in _where(client)["work"]
+            assert "ReadPoller" not in _where(client)["later"]  # a session message
+            assert client.errors == [] and client.closed is None

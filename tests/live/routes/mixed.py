@@ -1,7 +1,8 @@
 """`/mixed`: handlers of every shape, each noting where it ran (which trio task).
 
 ``#sync`` is a plain handler, ``#async`` a coroutine (it awaits), ``#toggle`` shows or drops
-a child component (mounting and unmounting it). ``#log`` lists what ran, in order; ``#where``
+a child component (mounting and unmounting it), ``#background`` spawns background work and
+a timer. ``#log`` lists what ran, in order; ``#where``
 names the task each kind last ran in.
 """
 
@@ -44,6 +45,20 @@ class Mixed(Component):
         self.show = not self.show
         self._note("t")
 
+    def background(self) -> None:
+        """Spawns work and a timer: both start from wherever this handler runs."""
+        self._note("g")
+        self.spawn(self._work, on_done=self._done)
+        self.after(0.01, lambda: self._note("later"))
+
+    async def _work(self) -> str:
+        await trio.sleep(0)
+        return trio.lowlevel.current_task().name
+
+    def _done(self, name: str) -> None:
+        self.log.append("done")
+        self.where["work"] = name
+
     def render(self) -> Element:
         return h.main(
             h.p(" ".join(self.log), id="log"),
@@ -51,5 +66,6 @@ class Mixed(Component):
             h.button("sync", id="sync", on_click=self.sync),
             h.button("async", id="async", on_click=self.async_),
             h.button("toggle", id="toggle", on_click=self.toggle),
+            h.button("background", id="background", on_click=self.background),
             h(Child) if self.show else None,
         )
