@@ -160,7 +160,8 @@ class _EventSlot:
         event, self.event = self.event, None
         return ReadAgain.WAIT if event is None else event
 
-    async def wait(self) -> None:
+    async def wait(self, _ready: object = None) -> None:
+        """Until an event is put (``read_with``'s wait; the actor passed is not called)."""
         if self.event is None:
             self.task = trio.lowlevel.current_task()
             await trio.lowlevel.wait_task_rescheduled(self._abort)

@@ -84,7 +84,7 @@ def _off_poller() -> Generator[Any, Any, None]:
 
 
 @types.coroutine
-def _carry_on(coro: Coroutine[Any, Any, None]) -> Generator[Any, Any, None]:
+def _resume_here(coro: Coroutine[Any, Any, None]) -> Generator[Any, Any, None]:
     """Run ``coro``, stopped at _off_poller in another task, to its end in this one: a
     coroutine begun elsewhere cannot be awaited, so this is ``yield from`` by hand."""
     value: Any = None
@@ -160,7 +160,6 @@ class Attachment:
         "close_code",
         "close_reason",
         "direct",
-        "inline",
         "interrupt",
         "outbox",
         "poll",
@@ -186,9 +185,8 @@ class Attachment:
         # With ``reader``: the same read without waiting, the wait between polls, and what
         # ends that wait early.
         self.poll: Callable[[], Event | ReadAgain | None] | None = None
-        self.wait: Callable[..., Awaitable[None]] | None = None
+        self.wait: Callable[[SessionActor], Awaitable[None]] | None = None
         self.interrupt: Callable[[], None] | None = None
-        self.inline = False  # ``wait(actor)`` may handle EVENTs in another task
 
     @property
     def session_id(self) -> str:
@@ -234,10 +232,8 @@ class Attachment:
         self,
         reader: Callable[[], Awaitable[Event | None]],
         poll: Callable[[], Event | ReadAgain | None],
-        wait: Callable[..., Awaitable[None]],
+        wait: Callable[[SessionActor], Awaitable[None]],
         interrupt: Callable[[], None],
-        *,
-        inline: bool = False,
     ) -> None:
         """Let the actor read this connection's socket in its own task whenever its mailbox
         is empty: ``reader()`` waits for and returns the next EVENT (cancelled, losing
@@ -245,14 +241,15 @@ class Attachment:
         setting ``reader`` back to None (the connection failed: back to the mailbox).
 
         Most reads go without a coroutine per read and without a cancel scope: ``poll()``
-        is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait()``, which
+        is ``reader()`` that never waits (ReadAgain.WAIT: ``await wait(actor)``, which
         ``interrupt()`` ends early, then poll again; ReadAgain.RECEIVE: ``reader()`` this
         time, under a cancel scope of its own).
 
-        ``inline``: ``wait(actor)`` calls ``actor.on_ready()`` in another task (the door's
+        ``wait(actor)`` may call ``actor.on_ready()`` in another task (the fast door's
         poller) when the socket becomes readable; the actor then handles the EVENTs there
-        without waking its own task when it can (SessionActor.on_ready)."""
-        self.poll, self.wait, self.interrupt, self.inline = poll, wait, interrupt, inline
+        without waking its own task when it can (SessionActor.on_ready). A wait that cannot
+        (no poller) ignores the actor."""
+        self.poll, self.wait, self.interrupt = poll, wait, interrupt
         self.reader = reader
         if self._actor.attachment is self:
             self._actor._poke()
@@ -589,21 +586,16 @@ class SessionActor:
         (``att.wait``), which a wake (``_stop_reading``) ends through ``att.interrupt``: no
         read coroutine per event and no cancel scope, so an idle session keeps neither. A
         control frame (ReadAgain.RECEIVE) is read by ``att.reader`` under a cancel scope of
-        its own; a wake cancels only such a read, never a handler. With ``att.inline`` the
-        EVENTs that come during a wait are handled by the door's poller (``on_ready``), and
-        this task wakes only for what they leave to it (``_carried``) or for a wake.
+        its own; a wake cancels only such a read, never a handler. EVENTs that come during
+        a wait may be handled by the door's poller (``on_ready``): this task then wakes only
+        for what they leave to it (``_carried``) or for a wake.
         """
         reader, poll, wait, interrupt = att.reader, att.poll, att.wait, att.interrupt
         assert reader is not None and poll is not None and wait is not None  # (read_with)
         inbox = self._inbox
         burst = 0
         polled = 0  # events polled in a row without a wait (or a checkpoint)
-        while (
-            self.end is None
-            and self._deadline == _INF
-            and self.attachment is att
-            and att.reader is reader
-        ):
+        while self._reading(att, reader):
             # (an empty mailbox is looked at, not asked: raising and catching WouldBlock
             # once per event cost ~1 µs; a closed empty one still raises EndOfChannel)
             if (inbox or inbox.closed) and burst < _BURST and self._outbox_backlog() < _BURST:
@@ -621,14 +613,11 @@ class SessionActor:
                 if event is ReadAgain.WAIT:
                     polled = 0
                     self._read_wake = interrupt
-                    if att.inline:  # EVENTs may be handled in the poller meanwhile
-                        await wait(self)  # (no bound method kept while idle)
-                        if self._carried is not None:
-                            self._read_wake = None
-                            await self._carry_on()
-                            continue
-                    else:
-                        await wait()
+                    await wait(self)  # (the actor itself: no bound method kept while idle)
+                    if self._carried is not None:  # left by on_ready meanwhile
+                        self._read_wake = None
+                        await self._carry_on()
+                        continue
                     if self._read_wake is None:  # woken: the loop's conditions changed
                         continue
                     self._read_wake = None
@@ -654,23 +643,29 @@ class SessionActor:
             if message is not _WAKE:
                 await self._handle_escalating(message)
 
+    def _reading(self, att: Attachment, reader: Callable[[], Awaitable[Event | None]]) -> bool:
+        """``_serve_reads`` goes on reading ``att`` with ``reader`` (nothing changed them)."""
+        return (
+            self.end is None
+            and self._deadline == _INF
+            and self.attachment is att
+            and att.reader is reader
+        )
+
     def on_ready(self) -> bool:
-        """The socket is readable while this loop waits on it (Attachment.inline): handle
+        """The socket is readable while this loop waits on it (Attachment.read_with): handle
         its EVENTs here, in the door's poller task, sparing this task a wake. True when all
         was read and the wait goes on; False to wake the task: something only it can do (a
         mailbox message, a control frame, a changed attachment), or a handling that must
         wait (it stops at ``_off_poller``: ``_carried``, which the task carries on)."""
         att = self.attachment
-        if att is None or att.poll is None:
+        if att is None or att.poll is None or att.reader is None:
             return False
         poll, reader, inbox = att.poll, att.reader, self._inbox
         handled = 0
         while (
             self._read_wake is not None  # the loop waits (not woken meanwhile)
-            and self.end is None
-            and self._deadline == _INF
-            and att.reader is reader
-            and self.attachment is att
+            and self._reading(att, reader)
             and not (inbox or inbox.closed)
             and handled < _POLL_BURST
             and self._outbox_backlog() < _BURST
@@ -706,7 +701,7 @@ class SessionActor:
         if isinstance(carried, BaseException):
             raise carried
         assert carried is not None
-        await _carry_on(carried)
+        await _resume_here(carried)
 
     async def _handle_escalating(self, message: Message) -> None:
         try:

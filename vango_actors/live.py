@@ -474,7 +474,7 @@ class _Connection:
         # the socket itself: a wake ends that wait at once, so reader_out need not wait for
         # it; a read_event may be mid-write: that waits.)
         self._attachment.read_with(
-            self.read_event, self.poll_event, polled.wait_readable, polled.interrupt, inline=True
+            self.read_event, self.poll_event, polled.wait_readable, polled.interrupt
         )
         return self._watch(polled.alarm)
 

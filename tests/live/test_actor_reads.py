@@ -173,7 +173,7 @@ async def test_server_messages_wake_a_session_reading_its_socket(door: str) -> N
 async def test_a_handling_stopped_in_one_task_is_finished_and_cancelled_in_another() -> None:
     """What the poller begins and cannot finish (it reaches ``_off_poller``) goes on in the
     session's task: its waits are that task's, and so is a cancellation."""
-    from vango_actors.actor import _OFF_POLLER, _carry_on, _off_poller
+    from vango_actors.actor import _OFF_POLLER, _off_poller, _resume_here
 
     tasks: list[trio.lowlevel.Task] = []
     finished = []
@@ -200,7 +200,7 @@ async def test_a_handling_stopped_in_one_task_is_finished_and_cancelled_in_anoth
         assert stop is _OFF_POLLER
 
         async def carry_on() -> None:  # the session's task
-            await _carry_on(begun)
+            await _resume_here(begun)
 
         with trio.CancelScope() as scope:
             async with trio.open_nursery() as nursery:

@@ -403,6 +403,7 @@ async def test_alarms_ring_on_time_while_the_sockets_never_stop_being_ready() ->
     for _, b in pairs:
         b.setblocking(False)
     rung: list[float] = []
+    done = trio.Event()
     with trio.fail_after(10):
         async with running_poller() as poller, trio.open_nursery() as nursery:
             for a, _ in pairs:
@@ -425,11 +426,11 @@ async def test_alarms_ring_on_time_while_the_sockets_never_stop_being_ready() ->
             async def sleeper() -> None:
                 await alarm.sleep_until(start + 0.2)
                 rung.append(trio.current_time() - start)
+                done.set()
 
             nursery.start_soon(sleeper)
             with trio.move_on_after(2):
-                while not rung:
-                    await trio.sleep(0.05)
+                await done.wait()
             nursery.cancel_scope.cancel()
         for a, b in pairs:
             a.close()
