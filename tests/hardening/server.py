@@ -30,8 +30,11 @@ class Server:
 
 
 @asynccontextmanager
-async def running_app(**overrides: Any) -> AsyncIterator[Server]:
-    """The app on a free loopback port, served by hypercorn's trio worker in this process."""
+async def running_app(door: str = "asgi", **overrides: Any) -> AsyncIterator[Server]:
+    """The app on a free loopback port, served by hypercorn's trio worker in this process;
+    ``door="fast"`` also serves the fast live door on a free port (pages point there)."""
+    if door == "fast":
+        overrides.setdefault("live_port", 0)
     app = create_app(ROUTES, secret_keys=(KEY,), **overrides)
     async with serving_in_process(app) as base_url:
         yield Server(base_url, app)

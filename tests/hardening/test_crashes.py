@@ -54,10 +54,9 @@ async def _crash(client: LiveClient, kind: str, where: str) -> None:
 async def test_every_kind_of_raise_from_every_place_is_contained(kind: str, door: str) -> None:
     """On the fast door a handler raising in the door's poller task (where plain handlers
     run) is contained the same way."""
-    extra = {"live_port": 0} if door == "fast" else {}
     with trio.fail_after(30):
         async with (
-            running_app(**extra) as server,
+            running_app(door) as server,
             open_page(server.base_url, "/crashy") as client,
         ):
             await client.click("#alive")

@@ -203,10 +203,9 @@ async def _fuzz_one_connection(
 @pytest.mark.parametrize("door", ["asgi", "fast"])
 async def test_fuzzed_frames_get_their_error_and_the_session_survives(door: str) -> None:
     rng = random.Random(SEED)
-    extra = {"live_port": 0} if door == "fast" else {}
     with trio.fail_after(120):
         async with (
-            running_app(event_rate=0, **extra) as server,
+            running_app(door, event_rate=0) as server,
             open_page(server.base_url, "/counter") as bystander,
         ):
             shell = await load_page(server.base_url, "/counter")

@@ -68,8 +68,7 @@ async def test_an_event_flood_is_cut_to_the_rate_with_one_error_per_run(
     # flood, the bucket cannot refill, and what passes is exact (the burst, then rate x the
     # time the test moves the clock on), however slow the machine is.
     with trio.fail_after(20):
-        extra = {"live_port": 0} if door == "fast" else {}
-        async with running_app(event_rate=10, event_burst=20, **extra) as server:
+        async with running_app(door, event_rate=10, event_burst=20) as server:
             async with open_page(server.base_url, "/counter") as client:
                 inc = client.hid("#inc")
                 stats = server.stats

@@ -13,9 +13,8 @@ from .server import running_app
 
 @pytest.mark.parametrize("door", ["asgi", "fast"])
 async def test_a_stalled_reader_is_detached_and_its_session_resumes(door: str) -> None:
-    extra = {"live_port": 0} if door == "fast" else {}
     with trio.fail_after(30):
-        async with running_app(**extra) as server:
+        async with running_app(door) as server:
             manager = server.app.front.manager
             assert manager is not None
             shell = await load_page(server.base_url, "/firehose")
@@ -59,8 +58,7 @@ async def test_a_stalled_socket_is_dropped_after_the_stall_timeout(door: str) ->
     """A peer that stops reading is cut by the kernel (TCP_USER_TIMEOUT) on either door,
     although hypercorn's writes cannot be cancelled; its session stays, detached."""
     with trio.fail_after(30):
-        extra = {"live_port": 0} if door == "fast" else {}
-        async with running_app(stall_timeout=1.0, **extra) as server:
+        async with running_app(door, stall_timeout=1.0) as server:
             manager = server.app.front.manager
             assert manager is not None
             port = int(server.base_url.rsplit(":", 1)[1])
