@@ -55,7 +55,7 @@ from .supervisor import (
     handleable,
     logger,
 )
-from .vdom import ComponentNode, Element, HidCounter, Lazy, Node, Raw, Slot, Text
+from .vdom import ComponentNode, Element, HidCounter, Lazy, Node, Raw, Slot, Text, memoised
 
 if TYPE_CHECKING:
     from .manager import RuntimeConfig
@@ -1136,11 +1136,12 @@ class SessionActor:
             host.dirty = False
 
     async def _rerender(self, host: Host) -> None:
-        resolved, removed, found = await self._render(host)
+        resolved, removed, found = await self._render(host, memoise=True)
         try:
+            copies = self.ids.copies
             ops, tree = _diff.diff(host.tree, resolved, self.ids)
             host.tree = tree  # type: ignore[assignment]  # an Element root stays an Element
-            self._index(host, found)
+            self._index(host, found if self.ids.copies == copies else None)
             self._ops.extend(ops)
         finally:
             if removed and self._on_poller:
@@ -1148,11 +1149,19 @@ class SessionActor:
             for child in removed:
                 await self._unmount_subtree(child)
 
-    async def _render(self, host: Host) -> tuple[Element, list[Host], list[Element] | None]:
+    async def _render(
+        self, host: Host, memoise: bool = False
+    ) -> tuple[Element, list[Host], list[Element] | None]:
         """Render ``host``'s instance; resolve its child components (start new ones). Also
-        the tree's elements that bind events, or None when the walk cannot tell (_Resolver)."""
+        the tree's elements that bind events, or None when the walk cannot tell (_Resolver).
+        A re-render is ``memoise``d (vdom.memoised); a first render keeps no memo, so a
+        component that never re-renders (most idle ones) holds none."""
         assert host.instance is not None
-        raw = check_rendered(host, host.instance.render())
+        if memoise:
+            result, host.memo = memoised(host.instance.render, host.memo)
+            raw = check_rendered(host, result)
+        else:
+            raw = check_rendered(host, host.instance.render())
         old = host.children
         new: dict[tuple[type, object, int], Host] = {}
         fresh: list[Host] = []
@@ -1197,7 +1206,9 @@ class SessionActor:
                     if result is not None and inspect.isawaitable(result):
                         await result
                 resolved, _, found = await self._render(host)
+                copies = self.ids.copies
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
+                found = found if self.ids.copies == copies else None
                 host.dirty = False
                 self._index(host, found)
                 return
@@ -1367,9 +1378,11 @@ class _Resolver:
     """Turns a render's ComponentNodes into Slots, matching existing children by class+key.
 
     On the way it collects the elements that bind events (``bound``), so the index needs no
-    second walk: the diff and ``assign_hids`` number the render's own elements in place. An
-    element that already has a hid is copied by them instead, and a Lazy's subtree is not
-    walked here: ``shared`` then says ``bound`` cannot be trusted (the index walks the tree).
+    second walk: the diff and ``assign_hids`` number the render's own elements in place, and
+    the diff keeps an element of the old tree met at its place (a memoised one). One that
+    they copy instead (numbered elsewhere) counts in ``HidCounter.copies``, and a Lazy's
+    subtree is not walked here (``shared``): then ``bound`` cannot be trusted, and the
+    index walks the tree.
     """
 
     __slots__ = ("actor", "bound", "fresh", "host", "new", "old", "positions", "shared", "updated")
@@ -1402,8 +1415,6 @@ class _Resolver:
         return node
 
     def element(self, node: Element) -> Element:
-        if node.hid is not None:
-            self.shared = True
         children = node.children
         out: list[Node] | None = None
         for child in children:  # (no enumerate: the index is needed only for a change)
@@ -1413,9 +1424,7 @@ class _Resolver:
                     resolved: Node = self.element(child)  # type: ignore[arg-type]
                 else:
                     resolved = child
-                    if child.hid is not None:  # type: ignore[union-attr]
-                        self.shared = True
-                    elif child.events:  # type: ignore[union-attr]
+                    if child.events:  # type: ignore[union-attr]
                         self.bound.append(child)  # type: ignore[arg-type]
             elif kind is ComponentNode:
                 resolved = self.component(child)  # type: ignore[arg-type]

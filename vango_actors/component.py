@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import attrs
 
 from .errors import VangoError
-from .vdom import Element
+from .vdom import Element, Memo
 
 if TYPE_CHECKING:
     import trio
@@ -292,6 +292,7 @@ class Host:
         "generation",
         "instance",
         "key",
+        "memo",
         "parent",
         "path",
         "props",
@@ -318,6 +319,7 @@ class Host:
         self.path = path
         self.instance: Component | None = None
         self.tree: Element = _PLACEHOLDER
+        self.memo: Memo | None = None  # the last re-render's (vdom.memoised)
         self.children: dict[tuple[type, object, int], Host] = {}
         self.dirty = False
         self.alive = True
@@ -351,6 +353,7 @@ class Host:
         instance.__init__()  # type: ignore[misc]
         object.__setattr__(instance, "_vango_host", self)
         self.instance = instance
+        self.memo = None
         return instance
 
     def __repr__(self) -> str:

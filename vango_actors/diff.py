@@ -71,8 +71,9 @@ _REPLACE = int(Op.REPLACE)
 Ops = list[list[Any]]
 
 
-def _unshared(node: Element) -> Element:
+def _unshared(node: Element, ids: HidCounter) -> Element:
     """A copy of ``node`` without a hid, that this walk owns (children are still shared)."""
+    ids.copies += 1
     return make_element(node.tag, node.attrs, node.children, node.key, node.events, None)
 
 
@@ -89,7 +90,7 @@ def assign_hids(node: Node, ids: HidCounter) -> Node:
     kind = type(node)
     if kind is Element:
         if node.hid is not None:  # type: ignore[union-attr]
-            node = _unshared(node)  # type: ignore[arg-type]
+            node = _unshared(node, ids)  # type: ignore[arg-type]
         _number(node, ids)  # type: ignore[arg-type]
         return node
     if kind is Text or kind is Raw or kind is Slot:
@@ -121,7 +122,7 @@ def _number(node: Element, ids: HidCounter) -> None:
         kind = type(child)
         if kind is Element:
             if child.hid is not None:  # type: ignore[union-attr]
-                child = _unshared(child)  # type: ignore[arg-type]
+                child = _unshared(child, ids)  # type: ignore[arg-type]
                 if out is None:
                     out = list(kids)
                 out[index] = child
@@ -143,7 +144,7 @@ def _number(node: Element, ids: HidCounter) -> None:
 
 def _assign_other(node: object, ids: HidCounter) -> Node:
     if isinstance(node, Element):  # a subclass: copied as a plain Element
-        copy = _unshared(node)
+        copy = _unshared(node, ids)
         _number(copy, ids)
         return copy
     if isinstance(node, (Text, Raw, Slot)):
@@ -193,7 +194,7 @@ def _diff_node(old: Node, new: Node, ops: Ops, ids: HidCounter) -> Node:
     if old_kind is Element and new_kind is Element:
         if old.tag == new.tag and old.key == new.key:  # type: ignore[union-attr]
             if new.hid is not None:  # type: ignore[union-attr]
-                new = _unshared(new)  # type: ignore[arg-type]
+                new = _unshared(new, ids)  # type: ignore[arg-type]
             _diff_element(old, new, ops, ids)  # type: ignore[arg-type]
             return new
     elif old_kind is Slot and new_kind is Slot and old.ref is new.ref:  # type: ignore[union-attr]
@@ -262,7 +263,7 @@ def _diff_element(old: Element, new: Element, ops: Ops, ids: HidCounter) -> None
             ):
                 if after is not before:
                     if after.hid is not None:  # type: ignore[union-attr]
-                        after = _unshared(after)  # type: ignore[arg-type]
+                        after = _unshared(after, ids)  # type: ignore[arg-type]
                         set_children(new, (after,))
                     _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
             elif _diff_other_children(hid, old, new, ops, ids):  # type: ignore[arg-type]
@@ -337,7 +338,7 @@ def _diff_pairs(
                 and before.key == after.key  # type: ignore[union-attr]
             ):
                 if after.hid is not None:  # type: ignore[union-attr]
-                    after = _unshared(after)  # type: ignore[arg-type]
+                    after = _unshared(after, ids)  # type: ignore[arg-type]
                     if out is None:
                         out = list(new)
                     out[index] = after

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType
-from typing import Any, Protocol, TypeAlias, Union
+from types import FunctionType, MappingProxyType, MethodType
+from typing import Any, Protocol, TypeAlias, TypeVar, Union
 
 import attrs
 from attrs import field
@@ -69,15 +69,35 @@ class Raw:
     html: str
 
 
+def _numbers_as_text(attributes: Mapping[str, AttrValue]) -> Mapping[str, AttrValue]:
+    """``attributes`` with every int or float value as the text it renders as.
+
+    Python calls ``0 == False`` and ``1 == True == 1.0`` equal; the page does not (``hidden="0"``
+    hides, no ``hidden`` shows). With numbers as text, equal attribute maps render equally, so
+    the diff can compare them with ``==``.
+    """
+    for value in attributes.values():
+        kind = type(value)
+        if kind is int or kind is float:
+            return {name: _as_text(value) for name, value in attributes.items()}
+    return attributes
+
+
+def _as_text(value: AttrValue) -> AttrValue:
+    kind = type(value)
+    return str(value) if kind is int or kind is float else value
+
+
 @attrs.frozen(slots=True, hash=False)
 class Element:
-    """An element. ``attrs`` holds what is rendered; ``events`` stays on the server.
+    """An element. ``attrs`` holds what is rendered (numbers as their text); ``events``
+    stays on the server.
 
     ``hid`` is the hydration id assigned when the tree is mounted; it is not part of equality.
     """
 
     tag: str
-    attrs: Mapping[str, AttrValue] = field(factory=dict)
+    attrs: Mapping[str, AttrValue] = field(factory=dict, converter=_numbers_as_text)
     children: tuple[Node, ...] = ()
     key: str | int | None = None
     events: Mapping[str, Binding] = field(factory=dict, eq=False)
@@ -157,12 +177,15 @@ Child: TypeAlias = Union[Node, str, int, float, bool, Iterable["Child"], None]  
 
 
 class HidCounter:
-    """Hands out hydration ids, never twice, for one session (1, 2, 3, ...)."""
+    """Hands out hydration ids, never twice, for one session (1, 2, 3, ...). ``copies``
+    counts the elements the diff copied because they were numbered already (mounted
+    elsewhere): while it stays, the elements of a new tree are the ones numbered."""
 
-    __slots__ = ("last",)
+    __slots__ = ("copies", "last")
 
     def __init__(self, last: int = 0) -> None:
         self.last = last
+        self.copies = 0
 
     def next(self) -> int:
         self.last += 1
@@ -427,7 +450,8 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
     for name, value in props.items():
         attr = _attr_names.get(name)
         if attr is not None:
-            attributes[attr] = value
+            kind = type(value)
+            attributes[attr] = str(value) if kind is int or kind is float else value
             continue
         event = _EVENT_PROPS.get(name)
         if event is not None:
@@ -447,7 +471,7 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
             attr = _attr_name(name)
             if len(_attr_names) < _CACHE_LIMIT:
                 _attr_names[name] = attr
-            attributes[attr] = value
+            attributes[attr] = _as_text(value)
     if events is None:
         return make_element(tag, attributes, kids, key, NO_EVENTS, None)
     if plain and len(events) == 1:  # the usual on_click=self.method: no options to write
@@ -492,11 +516,77 @@ def _event_attrs(events: dict[str, Binding], attributes: dict[str, AttrValue]) -
         attributes[EVENTS_ATTR] = " ".join(events)
     for binding in events.values():
         if binding.debounce is not None:
-            attributes["data-debounce"] = binding.debounce
+            attributes["data-debounce"] = _as_text(binding.debounce)
         if binding.throttle is not None:
-            attributes["data-throttle"] = binding.throttle
+            attributes["data-throttle"] = _as_text(binding.throttle)
         if binding.keys is not None:
             attributes["data-keys"] = " ".join(binding.keys)
+
+
+# ------------------------------------------------------------------ the render memo
+
+#: A component's memo: the leaf element each ``h.<tag>(...)`` call of its last render
+#: built, by the call's tag, children and props (``memoised``).
+Memo: TypeAlias = dict[tuple[Any, ...], Element]
+_T = TypeVar("_T")
+#: The memo of the render in progress (``memoised``): the last render's, and this one's.
+_memo_old: Memo = {}
+_memo_new: Memo | None = None
+
+
+def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
+    """``render()`` with its leaf elements memoised: an ``h.<tag>(...)`` call whose children
+    are all strings, made with the same arguments as in the render of ``memo``, returns the
+    element it built then, so the diff skips it by identity (an unchanged button, label or
+    link costs neither a build nor a diff). Returns the render's result and its memo (pass it
+    to the next render of the same component).
+
+    Exact: a call is memoised only when its props are strings, ints, None, bools, and bound
+    methods or functions as handlers; any other value (a float, a list, a dict, a Binding)
+    builds as usual. A handler made anew at each render (a lambda) only misses.
+    """
+    global _memo_old, _memo_new
+    outer = _memo_old, _memo_new
+    _memo_old, _memo_new = ({} if memo is None else memo), {}
+    try:
+        return render(), _memo_new
+    finally:
+        _memo_old, _memo_new = outer
+
+
+def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Element:
+    """``h.<tag>(*children, **props)`` of a leaf during a memoised render."""
+    if props:
+        items = tuple(props.items())
+        bools: list[str] | None = None
+        for name, value in items:
+            kind = type(value)
+            if kind is str or kind is int or kind is MethodType or value is None:
+                continue
+            if kind is bool:  # True == 1: the names of bools go in the key apart
+                if bools is None:
+                    bools = []
+                bools.append(name)
+            elif kind is not FunctionType:
+                return _build(tag, children, props)
+        key: tuple[Any, ...] = (
+            (tag, children, items) if bools is None else (tag, children, items, tuple(bools))
+        )
+    else:
+        key = (tag, children)
+    element = _memo_old.get(key)
+    if element is None:
+        element = _build(tag, children, props)
+    _memo_new[key] = element  # type: ignore[index]  # (a dict while memoising)
+    return element
+
+
+def _build(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
+    """An element of a valid ``tag``, as ``h.<tag>(*children, **props)`` builds it."""
+    kids = _normalise(tag, children) if children else ()
+    if props:
+        return _with_props(tag, kids, props)
+    return make_element(tag, {}, kids, None, NO_EVENTS, None)
 
 
 class _Builder:
@@ -522,6 +612,12 @@ class _Builder:
         else:  # the hot path of every render: ``_element`` without the tag check
 
             def build(*children: Child, **props: Any) -> Element:
+                if _memo_new is not None:
+                    for child in children:
+                        if type(child) is not str:
+                            break
+                    else:  # a leaf (text children only): memoised
+                        return _memoised(tag, children, props)  # type: ignore[arg-type]
                 kids = _normalise(tag, children) if children else ()
                 if props:
                     return _with_props(tag, kids, props)

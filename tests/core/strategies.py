@@ -22,6 +22,8 @@ TEXT_ALPHABET = st.characters(
 texts = st.text(TEXT_ALPHABET, min_size=1, max_size=8)
 attr_texts = st.text(TEXT_ALPHABET, max_size=8)
 ATTR_NAMES = ("class", "id", "title", "data-x", "aria-label")
+# Equal in Python, not on the page: 1 == True == 1.0 renders "1", "" and "1.0"; 0 == False.
+HIDDEN_VALUES: list[AttrValue] = [True, False, None, 1, 0, 1.0, "1", ""]
 keys = st.one_of(st.integers(0, 40), st.sampled_from(["a", "b", "c", "d", "e", "f", "g"]))
 
 
@@ -30,7 +32,7 @@ def attributes(draw: st.DrawFn) -> dict[str, AttrValue]:
     names = draw(st.lists(st.sampled_from(ATTR_NAMES), unique=True, max_size=3))
     found: dict[str, AttrValue] = {name: draw(attr_texts) for name in names}
     if draw(st.booleans()):
-        found["hidden"] = draw(st.sampled_from([True, False, None]))
+        found["hidden"] = draw(st.sampled_from(HIDDEN_VALUES))
     if draw(st.integers(0, 4)) == 0:
         found["href"] = draw(st.sampled_from(["/a", "https://x.test/?q=1&r=2", "javascript:x()"]))
     return found
@@ -117,7 +119,7 @@ def _mutate_attrs(draw: st.DrawFn, found: Any) -> dict[str, AttrValue]:
         if action == 0:
             changed.pop(name, None)
         elif name == "hidden":
-            changed[name] = draw(st.sampled_from([True, False, None, "until-found"]))
+            changed[name] = draw(st.sampled_from([*HIDDEN_VALUES, "until-found"]))
         else:
             changed[name] = draw(attr_texts)
     return changed

@@ -13,7 +13,7 @@ from vango_actors.diff import assign_hids, diff, longest_increasing_subsequence
 from vango_actors.dom import Document, snapshot
 from vango_actors.html import render
 from vango_actors.protocol import Op
-from vango_actors.vdom import Element, HidCounter, Node, Slot, h
+from vango_actors.vdom import AttrValue, Element, HidCounter, Node, Slot, Text, h
 
 
 def mounted(tree: Node, start: int = 0) -> tuple[Any, HidCounter]:
@@ -108,6 +108,33 @@ def test_attribute_set_change_and_remove() -> None:
         [Op.REMOVE_ATTR, 1, "hidden"],
         [Op.REMOVE_ATTR, 1, "title"],
     ]
+
+
+# Values Python calls equal that the page shows differently: hidden="0" hides, no hidden
+# shows; hidden="1" and a bare hidden and hidden="1.0" are different attribute values.
+_EQUAL_IN_PYTHON = [(0, False), (1, True), (1, 1.0), (True, 1.0), (0, 0.0), (False, 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), _EQUAL_IN_PYTHON + [(b, a) for a, b in _EQUAL_IN_PYTHON]
+)
+@pytest.mark.parametrize("build", ["h", "Element"])
+def test_numbers_and_bools_that_python_calls_equal_are_different_attributes(
+    before: AttrValue, after: AttrValue, build: str
+) -> None:
+    def tree(value: AttrValue) -> Element:
+        if build == "h":
+            return h.div(h.i("x", hidden=value), h.textarea(title=value))
+        return Element(
+            "div",
+            {},
+            (Element("i", {"hidden": value}, (Text("x"),)), Element("textarea", {"title": value})),
+        )
+
+    old, ids = mounted(tree(before))
+    ops, new = diff(old, tree(after), ids)
+    assert ops
+    assert_patches_to(old, ops, new)
 
 
 def test_boolean_attribute_set_is_empty_string_on_the_wire() -> None:

@@ -21,14 +21,14 @@ def test_builder_normalises_children() -> None:
 
 def test_attribute_names_are_pythonic() -> None:
     el = h.label("x", class_="big", for_="email", data_row_id=3, aria_label="L")
-    assert dict(el.attrs) == {"class": "big", "for": "email", "data-row-id": 3, "aria-label": "L"}
+    assert dict(el.attrs) == {"class": "big", "for": "email", "data-row-id": "3", "aria-label": "L"}
 
 
 def test_event_bindings_stay_on_server_and_list_types() -> None:
     el = h.input(on_input=h.debounce(300, handler), on_keydown=h.on_keys(["Enter"], handler))
     assert dict(el.attrs) == {
         "data-on": "input keydown",
-        "data-debounce": 300,
+        "data-debounce": "300",
         "data-keys": "Enter",
     }
     assert el.events["input"] == Binding(handler, debounce=300)
@@ -111,7 +111,107 @@ def test_one_plain_handler_and_mixed_bindings_write_the_same_attributes() -> Non
     plain = h.button("+", id="inc", on_click=handler)
     assert dict(plain.attrs) == {"id": "inc", "data-on": "click"}
     mixed = h.input(on_click=handler, on_input=h.debounce(5, handler), on_change=None)
-    assert dict(mixed.attrs) == {"data-on": "click input", "data-debounce": 5}
+    assert dict(mixed.attrs) == {"data-on": "click input", "data-debounce": "5"}
     assert list(mixed.events) == ["click", "input"]
     options_first = h.input(on_keyup=h.on_keys(["Enter"], handler), title="t")
     assert dict(options_first.attrs) == {"title": "t", "data-on": "keyup", "data-keys": "Enter"}
+
+
+# ------------------------------------------------------------------------------ render memo
+
+
+class _Owner:
+    def one(self) -> None:
+        pass
+
+    def two(self) -> None:
+        pass
+
+
+def _twice(first: object, second: object, make: object) -> tuple[Element, Element]:
+    """``make(first)`` then ``make(second)``, each as a render, the second with the first's memo."""
+    assert callable(make)
+    a, memo = vdom.memoised(lambda: make(first), None)
+    b, _ = vdom.memoised(lambda: make(second), memo)
+    return a, b
+
+
+def test_a_leaf_built_with_the_same_arguments_is_the_same_element() -> None:
+    owner = _Owner()
+
+    def page(label: str) -> Element:
+        return h.div(
+            h.button("+", id="inc", disabled=False, tabindex=0, on_click=owner.one),
+            h.a(label, href="/", on_click=handler),
+            h.hr(),
+        )
+
+    a, b = _twice("x", "x", page)
+    assert a is not b  # not a leaf: built anew
+    assert all(x is y for x, y in zip(a.children, b.children, strict=True))
+    a, b = _twice("x", "y", page)
+    assert a.children[0] is b.children[0] and a.children[2] is b.children[2]
+    assert a.children[1] is not b.children[1] and b.children[1].children == (Text("y"),)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"hidden": 1}, {"hidden": True}),
+        ({"hidden": 0}, {"hidden": False}),
+        ({"hidden": True}, {"hidden": "1"}),
+        ({"hidden": 1}, {"hidden": 1.0}),
+        ({"hidden": None}, {"hidden": False}),
+        ({"title": "a"}, {"title": "b"}),
+        ({"title": "a"}, {"id": "a"}),
+        ({}, {"title": "a"}),
+        ({"on_click": _Owner.one}, {"on_click": _Owner.two}),
+    ],
+)
+def test_arguments_python_calls_equal_but_that_differ_give_another_element(
+    first: dict[str, object], second: dict[str, object]
+) -> None:
+    a, b = _twice(first, second, lambda props: h.i("x", **props))
+    assert a is not b
+    assert a == h.i("x", **first) and b == h.i("x", **second)
+
+
+def test_handlers_of_another_instance_give_another_element() -> None:
+    one, other = _Owner(), _Owner()
+    a, b = _twice(one, other, lambda owner: h.button("+", on_click=owner.one))
+    assert a is not b
+    assert b.events["click"].handler == other.one
+
+
+def test_only_exact_arguments_are_memoised() -> None:
+    # a float, a list, a Binding, a lambda, an int or element child: built anew every time
+    for make in (
+        lambda: h.i("x", data_v=0.5),
+        lambda: h.i("x", class_=["a"]),
+        lambda: h.i("x", on_click=h.debounce(5, handler)),
+        lambda: h.i("x", on_click=lambda: None),
+        lambda: h.i(3),
+        lambda: h.i(h.b("x")),
+        lambda: h("i", "x"),
+    ):
+        a, b = _twice(make, make, lambda build: build())
+        assert a is not b and a == b
+
+
+def test_outside_a_memoised_render_nothing_is_reused() -> None:
+    _, memo = vdom.memoised(lambda: h.i("x"), None)
+    assert h.i("x") is not h.i("x")
+    with pytest.raises(ZeroDivisionError):
+        vdom.memoised(lambda: 1 / 0, memo)
+    assert h.i("x") is not h.i("x")  # the failed render left no memo in place
+    inner: list[Element] = []
+
+    def outer() -> Element:
+        first = h.i("x")
+        inner.append(vdom.memoised(lambda: h.i("x"), None)[0])
+        return h.b(first, h.u("y"))  # the outer memo again after the nested render
+
+    a, memo = vdom.memoised(outer, None)
+    b, _ = vdom.memoised(outer, memo)
+    assert all(x is y for x, y in zip(a.children, b.children, strict=True))
+    assert inner[0] is not inner[1]  # the nested render had no memo of its own
