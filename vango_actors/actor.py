@@ -1420,9 +1420,10 @@ class _Resolver:
         for child in children:  # (no enumerate: the index is needed only for a change)
             kind = type(child)
             if kind is Element:
-                if child.children:  # type: ignore[union-attr]
+                grandchildren = child.children  # type: ignore[union-attr]
+                if grandchildren and (len(grandchildren) > 1 or type(grandchildren[0]) is not Text):
                     resolved: Node = self.element(child)  # type: ignore[arg-type]
-                else:
+                else:  # a leaf (no child, or one text): nothing to resolve below it
                     resolved = child
                     if child.events:  # type: ignore[union-attr]
                         self.bound.append(child)  # type: ignore[arg-type]
