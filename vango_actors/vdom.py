@@ -532,6 +532,9 @@ _T = TypeVar("_T")
 #: The memo of the render in progress (``memoised``): the last render's, and this one's.
 _memo_old: Memo = {}
 _memo_new: Memo | None = None
+#: Leaves memoised per render at most (~300 B each): a page of thousands of rows keeps its
+#: memory; its first leaves are memoised, the rest build as before (rows: ``h.lazy``).
+MEMO_LIMIT = 256
 
 
 def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
@@ -543,7 +546,8 @@ def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
 
     Exact: a call is memoised only when its props are strings, ints, None, bools, and bound
     methods or functions as handlers; any other value (a float, a list, a dict, a Binding)
-    builds as usual. A handler made anew at each render (a lambda) only misses.
+    builds as usual. A handler made anew at each render (a lambda) only misses. At most
+    ``MEMO_LIMIT`` leaves per render are memoised.
     """
     global _memo_old, _memo_new
     outer = _memo_old, _memo_new
@@ -556,6 +560,8 @@ def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
 
 def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Element:
     """``h.<tag>(*children, **props)`` of a leaf during a memoised render."""
+    if len(_memo_new) >= MEMO_LIMIT:  # type: ignore[arg-type]  # (a dict while memoising)
+        return _build(tag, children, props)
     if props:
         items = tuple(props.items())
         bools: list[str] | None = None

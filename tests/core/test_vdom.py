@@ -215,3 +215,15 @@ def test_outside_a_memoised_render_nothing_is_reused() -> None:
     b, _ = vdom.memoised(outer, memo)
     assert all(x is y for x, y in zip(a.children, b.children, strict=True))
     assert inner[0] is not inner[1]  # the nested render had no memo of its own
+
+
+def test_a_render_memoises_at_most_memo_limit_leaves() -> None:
+    def table() -> Element:
+        return h.ul([h.li(str(n)) for n in range(vdom.MEMO_LIMIT + 50)])
+
+    a, memo = vdom.memoised(table, None)
+    b, _ = vdom.memoised(table, memo)
+    assert len(memo) == vdom.MEMO_LIMIT
+    same = [x is y for x, y in zip(a.children, b.children, strict=True)]
+    assert same == [True] * vdom.MEMO_LIMIT + [False] * 50
+    assert a == b
