@@ -1157,11 +1157,12 @@ class SessionActor:
         A re-render is ``memoise``d (vdom.memoised); a first render keeps no memo, so a
         component that never re-renders (most idle ones) holds none."""
         assert host.instance is not None
+        render = host.instance.render
         if memoise:
-            result, host.memo = memoised(host.instance.render, host.memo)
-            raw = check_rendered(host, result)
+            result, host.memo = memoised(render, host.memo)
         else:
-            raw = check_rendered(host, host.instance.render())
+            result = render()
+        raw = check_rendered(host, result)
         old = host.children
         new: dict[tuple[type, object, int], Host] = {}
         fresh: list[Host] = []

@@ -435,10 +435,7 @@ def element(tag: str, *children: Child, **props: Any) -> Element:
 def _element(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
     if tag not in _valid_tags:
         _check_tag(tag)
-    kids = _normalise(tag, children) if children else ()
-    if not props:
-        return make_element(tag, {}, kids, None, NO_EVENTS, None)
-    return _with_props(tag, kids, props)
+    return _build(tag, children, props)
 
 
 def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Element:
@@ -451,7 +448,7 @@ def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Elem
         attr = _attr_names.get(name)
         if attr is not None:
             kind = type(value)
-            attributes[attr] = str(value) if kind is int or kind is float else value
+            attributes[attr] = str(value) if kind is int or kind is float else value  # _as_text
             continue
         event = _EVENT_PROPS.get(name)
         if event is not None:
@@ -624,7 +621,7 @@ class _Builder:
                             break
                     else:  # a leaf (text children only): memoised
                         return _memoised(tag, children, props)  # type: ignore[arg-type]
-                kids = _normalise(tag, children) if children else ()
+                kids = _normalise(tag, children) if children else ()  # (``_build`` inline)
                 if props:
                     return _with_props(tag, kids, props)
                 return make_element(tag, {}, kids, None, NO_EVENTS, None)

@@ -16,6 +16,7 @@ from vango_actors.html import render
 from vango_actors.protocol import Op
 
 from .harness import Browser
+from .pages import Counter
 
 # A leaf: (tag, text, attribute value, handler name). Values that are equal but render
 # differently (True / 1 / "1", 0 / False) must never share an element.
@@ -108,22 +109,9 @@ async def test_the_page_and_the_handlers_follow_every_render(rt: SessionManager)
             assert not browser.errors()
 
 
-class Pair(Component):
-    def mount(self, props: Mapping[str, Any]) -> None:
-        self.count = 0
-
-    def inc(self) -> None:
-        self.count += 1
-
-    def render(self) -> Element:
-        return h.div(
-            h.span(str(self.count), id="count"), h.button("+", id="inc", on_click=self.inc)
-        )
-
-
 async def test_two_sessions_of_one_page_keep_their_own_elements(rt: SessionManager) -> None:
-    first = await Browser.open(rt, Pair)
-    second = await Browser.open(rt, Pair)
+    first = await Browser.open(rt, Counter)
+    second = await Browser.open(rt, Counter)
     for _ in range(3):
         await first.click("#inc")
     await second.click("#inc")
@@ -135,7 +123,7 @@ async def test_two_sessions_of_one_page_keep_their_own_elements(rt: SessionManag
 
 
 async def test_an_unchanged_leaf_is_the_same_element_and_costs_no_op(rt: SessionManager) -> None:
-    browser = await Browser.open(rt, Pair)
+    browser = await Browser.open(rt, Counter)
     await browser.click("#inc")  # the first re-render fills the memo
     host = rt.session(browser.session_id).root
     button = host.tree.children[1]
