@@ -435,7 +435,17 @@ def element(tag: str, *children: Child, **props: Any) -> Element:
 def _element(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
     if tag not in _valid_tags:
         _check_tag(tag)
+    if _memo_new is not None and _is_leaf(children):
+        return _memoised(tag, children, props)  # type: ignore[arg-type]
     return _build(tag, children, props)
+
+
+def _is_leaf(children: tuple[Child, ...]) -> bool:
+    """The children are all strings (what the render memo keeps)."""
+    for child in children:
+        if type(child) is not str:
+            return False
+    return True
 
 
 def _with_props(tag: str, kids: tuple[Node, ...], props: dict[str, Any]) -> Element:
@@ -543,8 +553,9 @@ def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
 
     Exact: a call is memoised only when its props are strings, ints, None, bools, and bound
     methods or functions as handlers; any other value (a float, a list, a dict, a Binding)
-    builds as usual. A handler made anew at each render (a lambda) only misses. At most
-    ``MEMO_LIMIT`` leaves per render are memoised.
+    builds as usual. ``h("tag", ...)`` and :func:`element` are memoised alike. A handler
+    made anew at each render (a lambda) only misses. At most ``MEMO_LIMIT`` leaves per
+    render are memoised.
     """
     global _memo_old, _memo_new
     outer = _memo_old, _memo_new
@@ -616,10 +627,10 @@ class _Builder:
 
             def build(*children: Child, **props: Any) -> Element:
                 if _memo_new is not None:
-                    for child in children:
+                    for child in children:  # (``_is_leaf`` inline)
                         if type(child) is not str:
                             break
-                    else:  # a leaf (text children only): memoised
+                    else:
                         return _memoised(tag, children, props)  # type: ignore[arg-type]
                 kids = _normalise(tag, children) if children else ()  # (``_build`` inline)
                 if props:

@@ -192,10 +192,14 @@ def test_only_exact_arguments_are_memoised() -> None:
         lambda: h.i("x", on_click=lambda: None),
         lambda: h.i(3),
         lambda: h.i(h.b("x")),
-        lambda: h("i", "x"),
     ):
         a, b = _twice(make, make, lambda build: build())
         assert a is not b and a == b
+
+
+def test_every_way_of_building_a_leaf_is_memoised() -> None:
+    a, b = _twice(None, None, lambda _: h.div(h("my-tag", "x", id="a"), vdom.element("i", "y")))
+    assert all(x is y for x, y in zip(a.children, b.children, strict=True))
 
 
 def test_outside_a_memoised_render_nothing_is_reused() -> None:
