@@ -84,14 +84,19 @@ def _stream_case(total: int, batch: int) -> tuple[object, int]:
 
 
 def _retained(case: Any, total: int, batch: int) -> tuple[int, int]:
+    """The bytes that what ``case`` keeps holds alone: freed when it is dropped. Memory the
+    process shares across sessions (the vdom's bounded cache of short texts, which fills and
+    starts over as any render goes) is not the feed's, and would make the figure depend on
+    what ran before."""
     gc.collect()
     tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
     kept, sent = case(total, batch)
     gc.collect()
-    size = tracemalloc.get_traced_memory()[0] - base
-    tracemalloc.stop()
+    held = tracemalloc.get_traced_memory()[0]
     del kept
+    gc.collect()
+    size = held - tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
     return size, sent
 
 
