@@ -532,12 +532,15 @@ def _event_attrs(events: dict[str, Binding], attributes: dict[str, AttrValue]) -
 
 # ------------------------------------------------------------------ the render memo
 
-#: A component's memo: the leaf element each ``h.<tag>(...)`` call of its last render
-#: built, by the call's tag, children and props (``memoised``).
-Memo: TypeAlias = dict[tuple[Any, ...], Element]
+#: A leaf call of a render: its tag, children and props, whether a prop is a bool, and the
+#: element it built (a plain tuple: one is made per leaf and render).
+_Call: TypeAlias = tuple[str, tuple[str, ...], dict[str, Any], bool, Element]
+#: A component's memo: its last render's leaf calls (``h.<tag>(...)`` with text children
+#: only), in call order (``memoised``).
+Memo: TypeAlias = list[_Call]
 _T = TypeVar("_T")
 #: The memo of the render in progress (``memoised``): the last render's, and this one's.
-_memo_old: Memo = {}
+_memo_old: Memo = []
 _memo_new: Memo | None = None
 #: Leaves memoised per render at most (~300 B each): a page of thousands of rows keeps its
 #: memory; its first leaves are memoised, the rest build as before (rows: ``h.lazy``).
@@ -546,10 +549,12 @@ MEMO_LIMIT = 256
 
 def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
     """``render()`` with its leaf elements memoised: an ``h.<tag>(...)`` call whose children
-    are all strings, made with the same arguments as in the render of ``memo``, returns the
-    element it built then, so the diff skips it by identity (an unchanged button, label or
-    link costs neither a build nor a diff). Returns the render's result and its memo (pass it
-    to the next render of the same component).
+    are all strings, made with the same arguments as the leaf call at the same place (in
+    call order) of the render of ``memo``, returns the element that call built, so the diff
+    skips it by identity (an unchanged button, label or link costs neither a build nor a
+    diff). Returns the render's result and its memo (pass it to the next render of the same
+    component). A leaf shown or hidden shifts the places of the leaves after it: they are
+    built anew in that render, and match again in the next.
 
     Exact: a call is memoised only when its props are strings, ints, None, bools, and bound
     methods or functions as handlers; any other value (a float, a list, a dict, a Binding)
@@ -559,7 +564,7 @@ def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
     """
     global _memo_old, _memo_new
     outer = _memo_old, _memo_new
-    _memo_old, _memo_new = ({} if memo is None else memo), {}
+    _memo_old, _memo_new = ([] if memo is None else memo), []
     try:
         return render(), _memo_new
     finally:
@@ -567,31 +572,37 @@ def memoised(render: Callable[[], _T], memo: Memo | None) -> tuple[_T, Memo]:
 
 
 def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Element:
-    """``h.<tag>(*children, **props)`` of a leaf during a memoised render."""
-    if len(_memo_new) >= MEMO_LIMIT:  # type: ignore[arg-type]  # (a dict while memoising)
+    """``h.<tag>(*children, **props)`` of a leaf during a memoised render: the element of the
+    last render's leaf call at the same place in call order, if its arguments were these."""
+    new: Memo = _memo_new  # type: ignore[assignment]  # (a list while memoising)
+    place = len(new)
+    if place >= MEMO_LIMIT:
         return _build(tag, children, props)
-    if props:
-        items = tuple(props.items())
-        bools: list[str] | None = None
-        for name, value in items:
-            kind = type(value)
-            if kind is str or kind is int or kind is MethodType or value is None:
-                continue
-            if kind is bool:  # True == 1: the names of bools go in the key apart
-                if bools is None:
-                    bools = []
-                bools.append(name)
-            elif kind is not FunctionType:
-                return _build(tag, children, props)
-        key: tuple[Any, ...] = (
-            (tag, children, items) if bools is None else (tag, children, items, tuple(bools))
-        )
-    else:
-        key = (tag, children)
-    element = _memo_old.get(key)
-    if element is None:
-        element = _build(tag, children, props)
-    _memo_new[key] = element  # type: ignore[index]  # (a dict while memoising)
+    bools = False
+    for value in props.values():
+        kind = type(value)
+        if kind is str or kind is int or kind is MethodType or value is None:
+            continue
+        if kind is bool:
+            bools = True  # True == 1: then the values' types must match too
+        elif kind is not FunctionType:
+            return _build(tag, children, props)
+    old = _memo_old
+    if place < len(old):
+        call = old[place]  # (tag, children, props, bools, element)
+        if (
+            call[0] == tag
+            and call[1] == children
+            and call[2] == props
+            and (
+                not (bools or call[3])
+                or [*map(type, call[2].values())] == [*map(type, props.values())]
+            )
+        ):
+            new.append(call)
+            return call[4]
+    element = _build(tag, children, props)
+    new.append((tag, children, props, bools, element))
     return element
 
 

@@ -158,7 +158,9 @@ def test_a_leaf_built_with_the_same_arguments_is_the_same_element() -> None:
     ("first", "second"),
     [
         ({"hidden": 1}, {"hidden": True}),
+        ({"hidden": True}, {"hidden": 1}),
         ({"hidden": 0}, {"hidden": False}),
+        ({"hidden": False}, {"hidden": 0}),
         ({"hidden": True}, {"hidden": "1"}),
         ({"hidden": 1}, {"hidden": 1.0}),
         ({"hidden": None}, {"hidden": False}),
@@ -195,6 +197,18 @@ def test_only_exact_arguments_are_memoised() -> None:
     ):
         a, b = _twice(make, make, lambda build: build())
         assert a is not b and a == b
+
+
+def test_a_leaf_shown_or_hidden_shifts_the_places_for_one_render() -> None:
+    def page(flag: bool) -> Element:
+        return h.div(h.i("flag") if flag else None, h.b("x"), h.u("y"))
+
+    first, memo = vdom.memoised(lambda: page(False), None)
+    shifted, memo = vdom.memoised(lambda: page(True), memo)
+    again, _ = vdom.memoised(lambda: page(True), memo)
+    assert shifted == again == page(True) and first == page(False)
+    assert not any(x is y for x, y in zip(first.children, shifted.children[1:], strict=True))
+    assert all(x is y for x, y in zip(shifted.children, again.children, strict=True))
 
 
 def test_every_way_of_building_a_leaf_is_memoised() -> None:

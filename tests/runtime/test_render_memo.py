@@ -119,7 +119,7 @@ async def test_two_sessions_of_one_page_keep_their_own_elements(rt: SessionManag
     one = rt.session(first.session_id).root
     two = rt.session(second.session_id).root
     assert one.memo and two.memo
-    assert not set(map(id, one.memo.values())) & set(map(id, two.memo.values()))
+    assert not {id(call[-1]) for call in one.memo} & {id(call[-1]) for call in two.memo}
 
 
 async def test_an_unchanged_leaf_is_the_same_element_and_costs_no_op(rt: SessionManager) -> None:
