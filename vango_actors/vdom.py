@@ -596,7 +596,7 @@ def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Ele
             and call[2] == props
             and (
                 not (bools or call[3])
-                or [*map(type, call[2].values())] == [*map(type, props.values())]
+                or all(type(value) is type(props[name]) for name, value in call[2].items())
             )
         ):
             new.append(call)

@@ -161,6 +161,7 @@ def test_a_leaf_built_with_the_same_arguments_is_the_same_element() -> None:
         ({"hidden": True}, {"hidden": 1}),
         ({"hidden": 0}, {"hidden": False}),
         ({"hidden": False}, {"hidden": 0}),
+        ({"hidden": True, "tabindex": 1}, {"tabindex": True, "hidden": 1}),
         ({"hidden": True}, {"hidden": "1"}),
         ({"hidden": 1}, {"hidden": 1.0}),
         ({"hidden": None}, {"hidden": False}),
