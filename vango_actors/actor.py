@@ -1141,7 +1141,7 @@ class SessionActor:
             copies = self.ids.copies
             ops, tree = _diff.diff(host.tree, resolved, self.ids)
             host.tree = tree  # type: ignore[assignment]  # an Element root stays an Element
-            self._index(host, found if self.ids.copies == copies else None)
+            self._index(host, found, copies)
             self._ops.extend(ops)
         finally:
             if removed and self._on_poller:
@@ -1209,9 +1209,8 @@ class SessionActor:
                 resolved, _, found = await self._render(host)
                 copies = self.ids.copies
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
-                found = found if self.ids.copies == copies else None
                 host.dirty = False
-                self._index(host, found)
+                self._index(host, found, copies)
                 return
             except Escalation:
                 raise
@@ -1304,12 +1303,13 @@ class SessionActor:
                 extra={"session_id": self.id, "component": host.path, "where": "unmount"},
             )
 
-    def _index(self, host: Host, found: list[Element] | None = None) -> None:
+    def _index(self, host: Host, found: list[Element] | None, copies: int) -> None:
         """Record which hids of ``host``'s own tree bind events (slots are not descended):
         ``found``, the bound elements the render's resolver walk collected (numbered in place
-        since by the diff), else a walk of the tree."""
+        since by the diff), unless the numbering copied an element (``HidCounter.copies`` is
+        no longer ``copies``, its count before); else a walk of the tree."""
         bound: dict[int, Element] = {}
-        if found is None:
+        if found is None or self.ids.copies != copies:
             _collect_bound(host.tree, bound)
         else:
             for element in found:

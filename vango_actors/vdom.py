@@ -232,6 +232,8 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
 #: Texts up to this many characters are shared (``make_text``), at most ``_SHARED_TEXTS``.
 _SHARED_TEXT_CHARS = 64
 _SHARED_TEXTS = 1024
+#: The shared Text nodes by text, process-wide (``make_text``; it starts over when full).
+_shared_texts: dict[str, Text] = {}
 
 
 def _make_text_factory() -> Callable[[str], Text]:
@@ -240,7 +242,7 @@ def _make_text_factory() -> Callable[[str], Text]:
         return Text
     (set_text,) = setters
 
-    texts: dict[str, Text] = {}
+    texts = _shared_texts  # (a closure cell: read faster than the global)
 
     def make_text(text: str) -> Text:
         # Text is immutable and has no hid, so equal short texts share one node across

@@ -102,8 +102,7 @@ def test_short_texts_are_shared_long_ones_are_not() -> None:
 def test_the_shared_text_cache_is_bounded() -> None:
     for n in range(vdom._SHARED_TEXTS * 2 + 3):
         assert vdom.make_text(f"t{n}") == Text(f"t{n}")
-    code, cells = vdom.make_text.__code__, vdom.make_text.__closure__  # type: ignore[attr-defined]
-    texts = dict(zip(code.co_freevars, cells, strict=True))["texts"].cell_contents
+    texts = vdom._shared_texts
     assert isinstance(texts, dict) and 0 < len(texts) <= vdom._SHARED_TEXTS
 
 

@@ -14,7 +14,7 @@ from vango_actors import Element, h
 from vango_actors.component import Component
 from vango_actors.html import render
 from vango_actors.streams import Stream
-from vango_actors.vdom import make_text
+from vango_actors.vdom import _shared_texts, make_text
 
 
 class _Runtime:
@@ -121,9 +121,7 @@ def test_bench_streams_short_run_retains_far_less_than_a_list(cached_texts: int)
     # The process-wide cache of short texts starts over when full: with 768 in it, it does so
     # during the list case, and the stream case's texts then fill it again. That growth is
     # the process's, not the feed's, and must not count (it did, and failed at 736-800).
-    code, cells = make_text.__code__, make_text.__closure__  # type: ignore[attr-defined]
-    texts = dict(zip(code.co_freevars, cells, strict=True))["texts"].cell_contents
-    texts.clear()
+    _shared_texts.clear()
     for n in range(cached_texts):
         make_text(f"before the bench {n}")
     list_bytes, list_sent = _retained(_list_case, 300, 100)
