@@ -18,6 +18,7 @@ ratios, which are printed on stderr too.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -53,11 +54,16 @@ _SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]+)"')
 
 
 def ensure_venv(name: str) -> Path:
-    """``bench/peers/.venv-<name>`` with the pinned packages; its python."""
-    venv = PEERS_DIR / f".venv-{name}"
+    """``bench/peers/.venv-<name>-<interpreter>`` with the pinned packages; its python.
+
+    One per interpreter (``<interpreter>``: a hash of this one's prefix and build), made from
+    this interpreter, so every app of a run runs on the same one; made anew when the pins
+    changed."""
+    built = f"{sys.base_prefix} {sys.version}"
+    venv = PEERS_DIR / f".venv-{name}-{hashlib.sha256(built.encode()).hexdigest()[:8]}"
     python = venv / "bin" / "python"
     marker = venv / "pins.txt"
-    pins = "\n".join(PINS[name])
+    pins = "\n".join([*PINS[name], f"# {built}"])
     if not (python.exists() and marker.exists() and marker.read_text() == pins):
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *PINS[name]], check=True)
@@ -240,6 +246,7 @@ def main(argv: Sequence[str]) -> None:
     document = {
         "benchmark": "compare",
         "cpus": os.cpu_count(),
+        "python": sys.version,  # every app's: the peers' venvs are made from it
         "loadavg_1min": os.getloadavg()[0],
         "table": rows,
         "rounds": {

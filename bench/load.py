@@ -869,6 +869,7 @@ def main(argv: Sequence[str]) -> None:
         "door": args.door,
         "door_ports": args.door_ports,
         "cpus": os.cpu_count(),
+        "python": sys.version,
         "nofile_limit": limit,
         **result,
         "loadavg_1min": os.getloadavg()[0],
