@@ -63,9 +63,10 @@ class ClientPage:
         frame: list[Any] = hello[0]
         return frame
 
-    def disconnect(self) -> None:
-        """The test transport closes (as a WebSocket would when the network drops)."""
-        self.page.evaluate("window.__conn.close()")
+    def disconnect(self, code: int = 1000) -> None:
+        """The test transport closes (as a WebSocket would when the network drops), with
+        ``code`` as the close code the client sees."""
+        self.page.evaluate("(c) => window.__conn.close(c)", code)
 
     def classes(self, selector: str = "[data-vango-root]") -> set[str]:
         return set((self.page.get_attribute(selector, "class") or "").split())

@@ -51,6 +51,30 @@ def test_reconnect_resends_unacked_events_in_order(client: ClientPage) -> None:
     assert "vango-disconnected" not in client.classes()
 
 
+def test_a_close_for_a_too_big_message_drops_the_biggest_event_in_flight(
+    client: ClientPage,
+) -> None:
+    # PROTOCOL 8: 1009 means "reconnect with backoff; the oversize event is lost". Resending
+    # it would get the socket closed again at every reconnect, for ever.
+    client.load(BUTTON + '<input id="i" data-hid="h4" data-on="input">')
+    client.connect()
+    client.page.click("#b")
+    client.page.fill("#i", "x" * 70_000)
+    client.page.click("#b")
+    sent = [f[1:4] for f in client.take_sent()]
+    assert sent == [[1, 2, "click"], [2, 4, "input"], [3, 2, "click"]]
+    assert "vango-loading" in client.classes("#i")
+    client.disconnect(1009)
+    assert client.state()["pending"] == 2
+    assert "vango-loading" not in client.classes("#i")
+    assert "vango-input-loading" not in client.classes("#i")
+    assert "vango-loading" in client.classes("#b")  # its clicks are still to be sent
+    client.connect(ack=0)
+    assert client.take_sent() == [[3, 1, 2, "click", {}], [3, 3, 2, "click", {}]]
+    client.disconnect()  # any other close keeps every event: they are sent again
+    assert client.state()["pending"] == 2
+
+
 def test_input_while_offline_coalesces_into_one_event(client: ClientPage) -> None:
     client.load('<input id="i" data-hid="h2" data-on="input">')
     client.page.click("#i")

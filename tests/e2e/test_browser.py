@@ -74,6 +74,29 @@ def test_typing_in_the_middle_keeps_the_caret_while_patches_arrive(
     assert_not_reloaded(page)
 
 
+def test_a_message_over_the_frame_limit_is_dropped_and_the_page_goes_on(
+    page: Page, server: Server
+) -> None:
+    # 70 KB typed (and submitted) is above max_frame_bytes (64 KiB): the server refuses each
+    # such event (close 1009), the client drops it and reconnects once; before, it re-sent
+    # it on every reconnect and the page never recovered.
+    page.add_init_script(
+        "window.__sockets = 0; const W = window.WebSocket;"
+        "window.WebSocket = function (...a) { window.__sockets++; return new W(...a); };"
+        "window.WebSocket.prototype = W.prototype;"
+    )
+    open_live(page, server.url + "/form")
+    page.fill("#email", "x" * 70_000)
+    page.click("#submit")
+    wait_synced(page)
+    page.fill("#email", "bob@example.org")
+    page.click("#submit")
+    wait_synced(page)
+    assert page.text_content("#form-result") == "Thanks, bob@example.org is signed up."
+    assert page.evaluate("window.__sockets") <= 4  # the first, one per refused message
+    assert_not_reloaded(page)
+
+
 def test_crash_restarts_the_component_and_the_page_stays_live(page: Page, server: Server) -> None:
     open_live(page, server.url + "/crash")
     assert page.text_content("#restarts") == "0"

@@ -119,7 +119,7 @@
   let tries = 0, retryTimer = 0, liveTimer = 0;
   let broken = false;     // a batch failed to apply once: the next failure reloads the page
   let latency = 0;        // simulated one-way delay (ms), see enableLatencySim
-  const Q = [];           // unacknowledged events {s: seq, h: hid, t: type, p: payload, e: element, sent}
+  const Q = [];           // unacknowledged events {s: seq, h: hid, t: type, p: payload, e: element, sent, n: bytes}
   const pend = new Set(); // debounced / throttled events waiting {e, t, p, timer}
   const lastFire = new WeakMap(); // element -> {type: ms} for throttle
   const waiters = [];     // _whenIdle resolvers
@@ -247,6 +247,7 @@
     const bytes = encode(frame);
     const go = () => { try { s.send(bytes); } catch (_) { /* closing: unacked events are re-sent */ } };
     if (latency) setTimeout(go, latency); else go();
+    return bytes.length;
   }
 
   function connect() {
@@ -272,6 +273,10 @@
     if (s !== ws) return;
     ws = null;
     connected = false;
+    if (code === C.TOO_BIG) { // the server refused our biggest message in flight: it is lost (PROTOCOL 8)
+      const q = Q.filter((r) => r.sent).sort((a, b) => b.n - a.n)[0];
+      if (q) { console.warn('vango: event too big, dropped', q.t); Q.splice(Q.indexOf(q), 1); settle(q); }
+    }
     for (const q of Q) q.sent = false;
     clearTimeout(liveTimer);
     if (code === C.SESSION_GONE) return location.reload();
@@ -392,7 +397,7 @@
   function emit(q) {
     q.sent = true;
     if (q.s > sentSeq) sentSeq = q.s;
-    send(ws, [F.EVENT, q.s, q.h, q.t, q.p]);
+    q.n = send(ws, [F.EVENT, q.s, q.h, q.t, q.p]);
   }
 
   /** Queue an event (it gets the next seq) and send it now when connected. */
@@ -410,12 +415,14 @@
 
   /** The server handled every event up to seq n: forget them, clear loading classes. */
   function ack(n) {
-    while (Q.length && Q[0].s <= n) {
-      const q = Q.shift();
-      if (X.done) X.done(q);
-      if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
-      if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
-    }
+    while (Q.length && Q[0].s <= n) settle(Q.shift());
+  }
+
+  /** q left the queue (acknowledged or dropped): its loading classes go with the last of its kind. */
+  function settle(q) {
+    if (X.done) X.done(q);
+    if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
+    if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
   }
 
   /** Send waiting debounced/throttled events now: those of e or its ancestors, or all. */
@@ -532,7 +539,7 @@
     _apply: apply,
     _whenIdle: () => new Promise((r) => { waiters.push(r); idle(); }),
     /** Test transport: frames this client sends go to fn(Uint8Array); feed replies with _recv. */
-    _attach(fn) { const s = {send: fn, close() { closed(s, 1000); }}; ws = s; opened(s); return s; },
+    _attach(fn) { const s = {send: fn, close(c) { closed(s, c || 1000); }}; ws = s; opened(s); return s; },
     _recv: (u8) => handle(ws, u8),
     /** For vango.rich.js only: queue an event, look up hids, plug in. */
     _x: {push, idle, X},
