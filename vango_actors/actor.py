@@ -1034,7 +1034,8 @@ class SessionActor:
             self._errors.append(encode(Error(ErrorCode.UNKNOWN_TARGET, message)))
             return
         pop = event.payload.get("pop") is True
-        self._nav = (url, event.payload.get("replace") is True, False, pop)
+        # a live link to the same page patches it (handle_params), as a server push_patch
+        self._nav = (url, event.payload.get("replace") is True, True, pop)
 
     async def _navigate(self) -> None:
         """Run the requested navigation: a patch (same page) or a remount of the root."""

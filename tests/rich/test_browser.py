@@ -59,11 +59,16 @@ def test_live_navigation_patch_navigate_back_forward_title_and_flash(
 ) -> None:
     open_live(page, server.url + "/nav")
     assert page.text_content("#tab-content") == "First tab"
+    assert page.text_content("#params-calls") == "1"
+    page.evaluate("() => { window.__tab = document.querySelector('#tab-content'); }")
     page.click("#tab-b")  # a data-vango-nav link to the same page: push_patch semantics
     wait_synced(page)
     assert page.text_content("#tab-content") == "Second tab"
     assert page.url.endswith("/nav?tab=b")
     assert page.title() == "Navigation: Second tab"
+    # the same instance (handle_params again, no new mount) and the same DOM nodes
+    assert page.text_content("#params-calls") == "2"
+    assert page.evaluate("() => window.__tab === document.querySelector('#tab-content')")
     page.click("#next-tab")  # server-side push_patch
     wait_synced(page)
     assert page.url.endswith("/nav?tab=c")
