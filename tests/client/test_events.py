@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.client.conftest import ClientPage
+from vango_actors.protocol import Patches
 
 pytestmark = pytest.mark.browser
 
@@ -167,6 +168,21 @@ def test_focus_and_blur_map_from_focusin_focusout(client: ClientPage) -> None:
         [3, 1, 2, "focus", {"value": "v"}],
         [3, 2, 2, "blur", {"value": "v"}],
     ]
+
+
+def test_no_blur_is_sent_when_a_patch_removes_the_focused_element(client: ClientPage) -> None:
+    # The server's own patch took the element away (an edit box closed on Enter): that is no
+    # user's blur, and its hid is unbound by then (the server would answer UNKNOWN_TARGET).
+    client.load('<p data-hid="h1"><input id="i" data-hid="h2" data-on="blur keydown"></p>')
+    client.connect()
+    client.page.focus("#i")
+    client.page.keyboard.press("Enter")
+    assert [f[3] for f in client.take_sent()] == ["keydown"]
+    client.receive(Patches(1, 1, [[5, 1, 0]]))  # REMOVE the input
+    assert client.page.query_selector("#i") is None
+    client.page.evaluate("() => new Promise((r) => setTimeout(r, 50))")
+    assert client.take_sent() == []
+    assert client.state()["pending"] == 0
 
 
 def test_loading_classes_until_acknowledged(client: ClientPage) -> None:

@@ -125,6 +125,7 @@
   const waiters = [];     // _whenIdle resolvers
   const touched = new Set(); // form controls the user typed into / changed (form recovery)
   let hold = 0;           // remount: events wait until the resync applied (form recovery)
+  let applying = 0;       // a batch is being applied: DOM events it fires are not the user's
   // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
   // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked.
   const X = {};
@@ -222,7 +223,8 @@
     const f = doc.activeElement, keep = f && f !== doc.body && root && root.contains(f);
     const fh = keep && f.getAttribute(HID), fid = keep && f.id;
     const a = keep && f.selectionStart, b = keep && f.selectionEnd;
-    ops.forEach(op);
+    applying = 1;
+    try { ops.forEach(op); } finally { applying = 0; }
     // A REPLACE or MOVE that detached the focused element: focus its successor (same hid / id).
     if (keep && (doc.activeElement === doc.body || !doc.activeElement)) {
       const g = (fh && root.querySelector('[data-hid="' + fh + '"]')) || (fid && doc.getElementById(fid));
@@ -514,7 +516,7 @@
     else if (t === 'blur' || (t === 'keydown' && ev.key === 'Enter')) flush(x);
     if ((t === 'input' || t === 'change') && isControl(x)) touched.add(x);
     const b = bound(x, t);
-    if (!b) return;
+    if (!b || applying) return; // fired by a patch (a blur as it removes the focused element): no user act
     if (t === 'submit' || (t === 'click' && b.matches(SUBMITS))) ev.preventDefault();
     const keys = b.getAttribute('data-keys');
     if (keys && (t === 'keydown' || t === 'keyup') && !keys.split(' ').includes(ev.key)) return;
