@@ -126,21 +126,27 @@
       s.replaceWith(t);
     }
   }
-  const obs = new MutationObserver((ms) => {
+  // The client's own loading classes (vango-*) are no server change: a class mutation that
+  // leaves the other classes as they were does not count.
+  const own = (c) => (c || '').split(' ').filter((k) => k && !k.startsWith('vango-')).join(' ');
+  function changes(ms) {
     for (const m of ms) for (const n of m.addedNodes) runScripts(n);
     const fresh = scan(), touched = new Set();
     for (const m of ms) {
+      if (m.attributeName === 'class' && own(m.oldValue) === own(m.target.getAttribute('class'))) continue;
       const t = m.target.nodeType === 1 ? m.target : m.target.parentElement;
       const e = t && t.closest('[data-vango-hook]');
       if (e && live.has(e) && !fresh.has(e)) touched.add(e);
     }
     for (const e of touched) callback(live.get(e), 'updated');
     obs.takeRecords(); // what the callbacks changed themselves is no update (no loops)
-  });
-  obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+  }
+  const obs = new MutationObserver(changes);
+  obs.observe(root, {subtree: true, childList: true, attributes: true, attributeOldValue: true, characterData: true});
 
   V.hooks = hooks;
-  V.hook = (name, def) => { hooks[name] = def; scan(); };
+  // (changes, not scan: the new hook's mounted() must not count as an update either)
+  V.hook = (name, def) => { hooks[name] = def; changes(obs.takeRecords()); };
   V.exec = (cmds) => run(cmds, null);
 
   // ---------------------------------------------------------------- streams
@@ -240,5 +246,5 @@
     } else if (name === 'exec') run(a.cmds, null);
     // "load": the page needs this script; being here is enough
   };
-  scan();
+  changes(obs.takeRecords());
 })();
