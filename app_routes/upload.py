@@ -41,13 +41,14 @@ class UploadPage(Component):
 
     def _entry(self, entry: Any) -> Element:
         state = entry.error or ("done" if entry.done else f"{entry.progress}%")
-        active = not entry.done and not entry.error
-        cancel = h.button("Cancel", class_="cancel", on_click=self._cancel(entry.ref))
+        # a refused file is cancelled too (removed from the list), as one still sending
+        label = "Remove" if entry.error else "Cancel"
+        cancel = h.button(label, class_="cancel", on_click=self._cancel(entry.ref))
         return h.li(
             h.span(entry.name, class_="name"),
             " ",
             h.span(state, class_="error" if entry.error else "state"),
-            *([" ", cancel] if active else []),
+            *([] if entry.done else [" ", cancel]),
             data_ref=entry.ref,
         )
 

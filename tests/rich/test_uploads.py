@@ -138,14 +138,18 @@ def test_upload_validation_errors_shown_in_chromium(page: Page, server: Server) 
     page.wait_for_function(f"() => ({STATES})().filter((t) => t.endsWith('done')).length === 3")
     wait_synced(page)
     assert page.evaluate(STATES) == [
-        "doc.pdf doc.pdf: type application/pdf not accepted (.txt, .bin, image/*)",
-        "big.bin big.bin: 2097153 bytes, the limit is 2097152",
+        "doc.pdf doc.pdf: type application/pdf not accepted (.txt, .bin, image/*) Remove",
+        "big.bin big.bin: 2097153 bytes, the limit is 2097152 Remove",
         "a.txt done",
         "b.txt done",
         "c.txt done",
-        "d.txt too many files: at most 3",
+        "d.txt too many files: at most 3 Remove",
     ]
     assert page.text_content("#upload-errors") == "too many files: at most 3"
+    page.click("#uploads li:first-child .cancel")  # a refused file can be removed
+    wait_synced(page)
+    assert page.evaluate(STATES)[0] == "big.bin big.bin: 2097153 bytes, the limit is 2097152 Remove"
+    assert len(page.evaluate(STATES)) == 5
 
 
 @pytest.mark.browser
