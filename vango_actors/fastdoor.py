@@ -117,19 +117,23 @@ class FrameReader:
     (announced) size passes ``max_message``, and the text-message error for text.
     """
 
-    __slots__ = ("_buffer", "_fragments", "_fragments_size", "max_message")
+    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_skip", "max_message")
 
     def __init__(self, max_message: int) -> None:
         self.max_message = max_message
         self._buffer = b""
         self._fragments: list[bytes] | None = None  # a fragmented message being collected
         self._fragments_size = 0
+        self._skip = 0  # bytes of a refused (too big) frame still to come: dropped unread
 
     def buffered(self) -> bool:
         """Bytes were fed that no returned message or frame used yet."""
         return bool(self._buffer)
 
     def feed(self, data: bytes) -> None:
+        if self._skip:
+            cut = min(self._skip, len(data))
+            data, self._skip = data[cut:], self._skip - cut
         self._buffer = self._buffer + data if self._buffer else data
 
     def next(self) -> bytes | Control | None:
@@ -198,6 +202,15 @@ class FrameReader:
             )
         total = self._fragments_size + size
         if total > self.max_message:
+            # The frames after it stay readable (the peer's CLOSE answering ours, read while
+            # the door lingers): its bytes are dropped as they come, never buffered. Closing
+            # with them unread would reset the connection, and the browser could see 1006
+            # instead of our 1009.
+            length = b1 & 0x7F
+            self._skip = (2 if length < 126 else 4 if length == 126 else 10) + 4 + size
+            self._fragments, self._fragments_size = None, 0
+            buffer, self._buffer = self._buffer, b""
+            self.feed(buffer)
             raise ProtocolError(
                 f"frame of {total} bytes exceeds the limit of {self.max_message} bytes",
                 ErrorCode.TOO_BIG,

@@ -10,7 +10,12 @@ from playwright.sync_api import Page
 from tests.servers import Server, hypercorn_server
 
 from .conftest import E2E_ENV
-from .test_browser import assert_not_reloaded, open_live, wait_synced
+from .test_browser import (
+    assert_not_reloaded,
+    check_oversize_message_dropped,
+    open_live,
+    wait_synced,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,3 +38,7 @@ def test_counter_over_the_fast_door(page: Page, fast_server: Server) -> None:
     assert_not_reloaded(page)
     [url] = sockets
     assert url.startswith("ws://127.0.0.1:") and f":{fast_server.port}/" not in url
+
+
+def test_a_message_over_the_frame_limit_over_the_fast_door(page: Page, fast_server: Server) -> None:
+    check_oversize_message_dropped(page, fast_server.url)

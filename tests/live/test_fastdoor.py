@@ -123,6 +123,31 @@ def test_an_oversize_message_is_refused_from_its_header_alone() -> None:
     assert (error.code, error.close_code) == (ErrorCode.TOO_BIG, CloseCode.TOO_BIG)
 
 
+@pytest.mark.parametrize("cut", [1, 9, 40, 70_000])
+def test_after_an_oversize_frame_the_peers_close_still_reads(cut: int) -> None:
+    # The door lingers after its CLOSE 1009 to read the peer's CLOSE: the refused frame's
+    # bytes, arriving in pieces, are dropped (not buffered), and the frames after it parse.
+    data = client_frame(OP_BINARY, b"x" * 70_000) + client_frame(
+        OP_CLOSE, (1009).to_bytes(2, "big")
+    )
+    pieces = [data[:cut]] + [data[at : at + 4096] for at in range(cut, len(data), 4096)]
+    reader, out, errors = FrameReader(65536), [], []
+    for piece in pieces:
+        reader.feed(piece)
+        for _ in range(10):  # (bounded: a reader stuck on the refused header raises each time)
+            try:
+                item = reader.next()
+            except ProtocolError as error:
+                errors.append(error.close_code)
+                continue
+            if item is None:
+                break
+            out.append(item)
+        assert len(reader._buffer) < 4096  # the 70 KB are never held
+    assert errors == [CloseCode.TOO_BIG]
+    assert out == [Control(OP_CLOSE, (1009).to_bytes(2, "big"))]
+
+
 def test_fragments_count_toward_the_limit_together() -> None:
     data = client_frame(OP_BINARY, b"x" * 40, fin=False) + client_frame(0x0, b"y" * 40)
     with pytest.raises(ProtocolError, match="frame of 80 bytes exceeds the limit of 64 bytes"):
