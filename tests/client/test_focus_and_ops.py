@@ -57,6 +57,20 @@ def test_replace_of_focused_input_moves_focus_and_caret_to_its_successor(
     assert client.page.evaluate("document.activeElement.isConnected") is True
 
 
+def test_a_replace_that_moves_focus_sends_no_focus_or_blur(client: ClientPage) -> None:
+    # the patch took the focused input away and the client focused its successor: the user
+    # neither left nor entered it, so bound focus/blur handlers hear nothing
+    bound = '<input id="i" data-hid="h2" data-on="focus blur" value="hello">'
+    client.load(f'<div data-hid="h1">{bound}</div>')
+    client.connect()
+    client.page.focus("#i")
+    assert [f[3] for f in client.take_sent()] == ["focus"]
+    client.apply([[7, 1, f'<div data-hid="h1">{bound}</div>']])
+    assert caret(client)[0] == "i"
+    client.page.evaluate("document.activeElement.blur()")  # a real blur still goes out
+    assert [f[3] for f in client.take_sent()] == ["blur"]
+
+
 def test_move_of_focused_element_keeps_focus(client: ClientPage) -> None:
     client.load(
         '<ul data-hid="h1"><li data-hid="h2">a</li>'

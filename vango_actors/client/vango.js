@@ -224,15 +224,17 @@
     const fh = keep && f.getAttribute(HID), fid = keep && f.id;
     const a = keep && f.selectionStart, b = keep && f.selectionEnd;
     applying = 1;
-    try { ops.forEach(op); } finally { applying = 0; }
-    // A REPLACE or MOVE that detached the focused element: focus its successor (same hid / id).
-    if (keep && (doc.activeElement === doc.body || !doc.activeElement)) {
-      const g = (fh && root.querySelector('[data-hid="' + fh + '"]')) || (fid && doc.getElementById(fid));
-      if (g) {
-        g.focus();
-        if (a != null && g.setSelectionRange) { const n = (g.value || '').length; try { g.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* no selection */ } }
+    try {
+      ops.forEach(op);
+      // A REPLACE or MOVE that detached the focused element: focus its successor (same hid / id).
+      if (keep && (doc.activeElement === doc.body || !doc.activeElement)) {
+        const g = (fh && root.querySelector('[data-hid="' + fh + '"]')) || (fid && doc.getElementById(fid));
+        if (g) {
+          g.focus();
+          if (a != null && g.setSelectionRange) { const n = (g.value || '').length; try { g.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* no selection */ } }
+        }
       }
-    }
+    } finally { applying = 0; }
   }
 
   // ------------------------------------------------------------------ connection
