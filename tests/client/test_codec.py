@@ -116,8 +116,7 @@ _values = st.recursive(
     st.none() | st.booleans() | _ints | _floats | _text,
     # "__proto__" keys cannot travel into the page as an evaluate() argument; see the test below
     lambda kids: (
-        st.lists(kids, max_size=20)
-        | st.dictionaries(_text.filter(_plain_key), kids, max_size=20)
+        st.lists(kids, max_size=20) | st.dictionaries(_text.filter(_plain_key), kids, max_size=20)
     ),
     max_leaves=40,
 )
