@@ -35,6 +35,34 @@ def add(page: Page, title: str) -> None:
 
 
 @pytest.mark.browser
+def test_keys_typed_while_an_add_is_in_flight_are_refused_not_lost_later(
+    page: Page, server: Server
+) -> None:
+    # The answer to Enter replaces the box with a fresh one. Until it comes the box is
+    # read-only, so nothing typed meanwhile shows up only to vanish with the old box.
+    page.goto(server.url + "/todos")
+    synced(page)
+    page.evaluate("() => vango.enableLatencySim(60)")
+    try:
+        page.fill("#new-todo", "first")
+        page.press("#new-todo", "Enter")
+        assert page.evaluate("() => document.querySelector('#new-todo').readOnly") is True
+        page.keyboard.type("xyz")  # before the answer (a 120 ms round trip)
+        assert page.input_value("#new-todo") == "first"
+        synced(page)
+        assert titles(page) == ["first"]
+        assert page.input_value("#new-todo") == ""
+        assert page.evaluate("() => document.querySelector('#new-todo').readOnly") is False
+        assert page.evaluate("() => document.activeElement.id") == "new-todo"
+        page.keyboard.type("second")
+        page.press("#new-todo", "Enter")
+        synced(page)
+        assert titles(page) == ["first", "second"]
+    finally:
+        page.evaluate("() => vango.enableLatencySim(0)")
+
+
+@pytest.mark.browser
 def test_todomvc_behaviours(page: Page, server: Server) -> None:
     page.goto(server.url + "/todos")
     synced(page)
