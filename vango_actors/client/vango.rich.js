@@ -41,6 +41,7 @@
       later(q, () => { b.textContent = text; b.disabled = was; });
     }
     if (q.t === 'submit') {
+      later(q, () => {}); // (in flight until done, even with nothing to lock)
       for (const c of e.elements || []) {
         if (!/^(INPUT|TEXTAREA)$/.test(c.tagName) || c.readOnly) continue;
         c.readOnly = true;
@@ -49,6 +50,14 @@
     }
   };
   X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
+  // A form whose submit is in flight takes no second one: its inputs are read-only meanwhile,
+  // so another Enter could only send the same values again (a todo added twice). On window,
+  // capturing: before the core's listener on document sees it.
+  addEventListener('submit', (ev) => {
+    for (const q of undo.keys()) {
+      if (q.t === 'submit' && q.e === ev.target) { ev.preventDefault(); ev.stopImmediatePropagation(); return; }
+    }
+  }, true);
 
   // ---------------------------------------------------------------- client commands
   // data-js-<event>='[["toggle", "#menu"], ["add_class", null, "open"]]': run on the event
