@@ -180,8 +180,7 @@ def test_no_blur_is_sent_when_a_patch_removes_the_focused_element(client: Client
     assert [f[3] for f in client.take_sent()] == ["keydown"]
     client.receive(Patches(1, 1, [[5, 1, 0]]))  # REMOVE the input
     assert client.page.query_selector("#i") is None
-    client.page.evaluate("() => new Promise((r) => setTimeout(r, 50))")
-    assert client.take_sent() == []
+    assert client.take_sent() == []  # (Chromium fires that blur within the removal itself)
     assert client.state()["pending"] == 0
 
 
