@@ -95,6 +95,31 @@ def test_another_server_remounts_the_page_and_recovers_the_form(
         assert_not_reloaded(page)
 
 
+def test_a_remount_before_any_patch_still_recovers_what_was_typed(
+    page: Page, server: Server, proxy: ThreadedFaultProxy
+) -> None:
+    # No PATCHES yet (lastSeq 0): the client held nothing, but the remounted session resyncs
+    # all the same; the text typed into the (unbound) box must survive that REPLACE.
+    with hypercorn_server(env=ENV) as other:
+        open_live(page, proxy.url + "/todos")
+        assert page.evaluate("() => window.vango.state.lastSeq") == 0
+        page.click("#new-todo")
+        page.keyboard.type("draft")
+        proxy.set(target_port=other.port)
+        proxy.cut()
+        page.wait_for_function("() => window.vango.state.lastSeq >= 1", timeout=15_000)
+        wait_synced(page)
+        assert page.input_value("#new-todo") == "draft"
+        page.press("#new-todo", "Enter")
+        wait_synced(page)
+        labels = page.eval_on_selector_all(
+            "#todo-list li label", "els => els.map(e => e.textContent)"
+        )
+        assert labels == ["draft"]
+        assert "vango_live_remounts_total 1.0" in _metrics(other)
+        assert_not_reloaded(page)
+
+
 def test_a_killed_server_restarted_on_its_port_is_recovered_by_remount(page: Page) -> None:
     with hypercorn_server(env=ENV) as first:
         port = first.port

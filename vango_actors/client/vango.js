@@ -279,7 +279,7 @@
     connected = false;
     if (code === C.TOO_BIG) { // the server refused our biggest message in flight: it is lost (PROTOCOL 8)
       const q = Q.filter((r) => r.sent).sort((a, b) => b.n - a.n)[0];
-      if (q) { console.warn('vango: event too big, dropped', q.t); Q.splice(Q.indexOf(q), 1); settle(q); }
+      if (q) { Q.splice(Q.indexOf(q), 1); settle(q); } // (the ERROR before the close said why)
     }
     for (const q of Q) q.sent = false;
     clearTimeout(liveTimer);
@@ -351,10 +351,13 @@
   }
 
   function patches(f) { // [4, seq, ack, ops]
-    const seq = f[1], first = (Array.isArray(f[3]) && f[3][0]) || [];
+    const seq = f[1], first = (Array.isArray(f[3]) && f[3][0]) || [], resync = first[0] === O.REPLACE && first[1] === 0;
+    // form recovery: after a remount's resync (held events), or when the first PATCHES this
+    // page applies is a resync (a remount of a page that had none yet: nothing was held)
+    const again = hold || !lastSeq && resync;
     if (seq <= lastSeq) return; // duplicate of a replay
     // a lost frame: reconnect to get it replayed, unless this is a self-contained resync
-    if (seq > lastSeq + 1 && !(first[0] === O.REPLACE && first[1] === 0)) return drop();
+    if (seq > lastSeq + 1 && !resync) return drop();
     ack(f[2]); // first: an input echo answering the last acked event is not stale
     try { apply(f[3]); } catch (err) {
       console.error('vango: bad patches', seq, err);
@@ -364,13 +367,13 @@
       return drop();
     }
     lastSeq = seq;
-    if (hold) recover();
+    if (again) recover();
   }
 
   /** Form recovery after a remount's resync: restore what the user typed into the new DOM
    * (same hid and tag), send it as input/change events, then the queued events. */
   function recover() {
-    const old = Q.splice(0), twin = (e) => { const n = byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
+    const old = hold ? Q.splice(0) : [], twin = (e) => { const n = byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
     hold = 0;
     for (const e of [...touched]) {
       const n = twin(e);
@@ -543,7 +546,7 @@
     _apply: apply,
     _whenIdle: () => new Promise((r) => { waiters.push(r); idle(); }),
     /** Test transport: frames this client sends go to fn(Uint8Array); feed replies with _recv. */
-    _attach(fn) { const s = {send: fn, close(c) { closed(s, c || 1000); }}; ws = s; opened(s); return s; },
+    _attach(fn) { const s = {send: fn, close(c) { closed(s, c); }}; ws = s; opened(s); return s; },
     _recv: (u8) => handle(ws, u8),
     /** For vango.rich.js only: queue an event, look up hids, plug in. */
     _x: {push, idle, X},
