@@ -29,6 +29,7 @@
   // While an event is in flight: buttons with data-disable-with are disabled and relabelled,
   // a submitting form's text inputs are read-only. The core calls sent/done per event.
   const undo = new Map();
+  const busy = new Set(); // submits in flight (see the submit listener below)
   const later = (q, f) => { if (!undo.has(q)) undo.set(q, []); undo.get(q).push(f); };
   X.sent = (q) => {
     const e = q.e;
@@ -41,7 +42,7 @@
       later(q, () => { b.textContent = text; b.disabled = was; });
     }
     if (q.t === 'submit') {
-      later(q, () => {}); // (in flight until done, even with nothing to lock)
+      busy.add(q);
       for (const c of e.elements || []) {
         if (!/^(INPUT|TEXTAREA)$/.test(c.tagName) || c.readOnly) continue;
         c.readOnly = true;
@@ -49,13 +50,13 @@
       }
     }
   };
-  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
+  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); busy.delete(q); };
   // A form whose submit is in flight takes no second one: its inputs are read-only meanwhile,
   // so another Enter could only send the same values again (a todo added twice). On window,
   // capturing: before the core's listener on document sees it.
   addEventListener('submit', (ev) => {
-    for (const q of undo.keys()) {
-      if (q.t === 'submit' && q.e === ev.target) { ev.preventDefault(); ev.stopImmediatePropagation(); return; }
+    for (const q of busy) {
+      if (q.e === ev.target) { ev.preventDefault(); ev.stopImmediatePropagation(); return; }
     }
   }, true);
 
