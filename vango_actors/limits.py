@@ -35,7 +35,10 @@ _USER_TIMEOUT: int | None = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux o
 
 @attrs.define(slots=True)
 class TokenBucket:
-    """``burst`` tokens, refilled at ``rate`` per second; each event takes one."""
+    """``burst`` tokens, refilled at ``rate`` per second; each event spends one.
+
+    A reader that finds it empty waits (:meth:`due`) instead of dropping what it read: the
+    limit slows a session down to ``rate`` and loses nothing (see live.py, ``_refill``)."""
 
     rate: float
     burst: float
@@ -47,18 +50,20 @@ class TokenBucket:
         return cls(rate, burst, burst, now)
 
     def level(self, now: float) -> float:
-        """Tokens available at ``now`` (without taking any)."""
+        """Tokens available at ``now`` (without spending any)."""
         return min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
 
-    def take(self, now: float) -> bool:
-        """Take one token at ``now``; False (nothing taken) when the bucket is empty."""
-        tokens = self.level(now)
+    def spend(self, now: float) -> bool:
+        """Spend one token at ``now`` (lent when there is none: the level goes below 0);
+        True while a whole token is left for the next."""
+        self.tokens = self.level(now) - 1.0
         self.updated = now
-        if tokens >= 1.0:
-            self.tokens = tokens - 1.0
-            return True
-        self.tokens = tokens
-        return False
+        return self.tokens >= 1.0
+
+    def due(self, now: float) -> float:
+        """When the bucket holds a whole token again (``now`` if it does)."""
+        missing = 1.0 - self.level(now)
+        return now if missing <= 0 else now + missing / self.rate
 
 
 class LiveLimiter:

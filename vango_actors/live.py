@@ -172,8 +172,8 @@ class LiveSettings:
     heartbeat_ms: int = 15_000  # PING period; 2.5 periods of silence close with 4003
     limits: Limits = DEFAULT_LIMITS
     close_timeout: float = 5.0  # s to spend sending ERROR + close to a peer that may be stuck
-    event_rate: float = 100.0  # events (and PINGs) per second per session; 0: no limit
-    event_burst: int = 200  # bucket size: events a session may send at once
+    event_rate: float = 100.0  # events (and PINGs) read per second per session; 0: no limit
+    event_burst: int = 200  # bucket size: events a session may send at once, unslowed
     max_connections_per_address: int = 1000  # open live sockets per client address; 0: none
 
 
@@ -188,7 +188,7 @@ class LiveStats:
     protocol_errors: int = 0
     heartbeat_timeouts: int = 0
     sessions_gone: int = 0  # RELOAD sent: the session was unknown or expired
-    rate_limited: int = 0  # EVENT / PING frames dropped by the per-session rate limit
+    throttled: int = 0  # times a session's reader paused for the event rate (nothing dropped)
     refused_connections: int = 0  # sockets refused: too many open from one client address
     remounts: int = 0  # sessions re-created from a verified token (no local actor)
     limiter: LiveLimiter = attrs.field(factory=LiveLimiter, eq=False, repr=False)
@@ -448,7 +448,7 @@ class _Connection:
         self._actor_reading = False
         self._reader_out: trio.Event | None = None  # created when reader_out has to wait
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
-        self._limited = False  # an ERROR RATE_LIMITED was sent since the last accepted frame
+        self._hold = False  # the bucket is empty: read nothing until it refills (_refill)
         if settings.event_rate > 0:
             self._bucket = stats.limiter.bucket(
                 attachment.session_id,
@@ -456,6 +456,7 @@ class _Connection:
                 settings.event_burst,
                 self._last_seen,
             )
+            self._hold = self._bucket.level(self._last_seen) < 1.0
 
     def release_bucket(self) -> None:
         """Keep the session's rate-limit state for its next connection."""
@@ -496,15 +497,17 @@ class _Connection:
 
     def poll_event(self) -> Event | ReadAgain | None:
         """``read_event`` without waiting, run in the session actor's task: the next EVENT
-        from the bytes already received or one non-blocking read (answering PING and
-        applying the rate limit on the way); ``WAIT`` when the socket has nothing yet (the
-        transport's ``wait_readable``, then poll again); ``RECEIVE`` when a control frame
-        must be answered first (``read_event`` does that); None when the reader failed, as
-        ``read_event`` does."""
+        from the bytes already received or one non-blocking read (answering PING on the
+        way); ``WAIT`` when the socket has nothing yet (the transport's ``wait_readable``,
+        then poll again); ``RECEIVE`` when a control frame must be answered first or the
+        rate limit holds reading (``read_event`` does both); None when the reader failed,
+        as ``read_event`` does."""
         transport = self._polled
         assert transport is not None
         try:
             while True:
+                if self._hold:
+                    return ReadAgain.RECEIVE
                 data = transport.receive_nowait()
                 if type(data) is not bytes:
                     return ReadAgain.WAIT if data is None else ReadAgain.RECEIVE
@@ -517,18 +520,16 @@ class _Connection:
 
     def _take(self, data: bytes) -> Event | None:
         """One message the actor read: the EVENT to handle, or None when it was answered
-        here (PING) or dropped (past the rate limit); raises ProtocolError."""
+        here (PING, PONG); raises ProtocolError."""
         self._last_seen = trio.current_time()
         frame = decode_client(data, self._settings.limits)
         if type(frame) is Event:
-            if frame.type == "upload" or self._within_rate():
-                return frame
-            self._drop_limited(frame)
+            if frame.type != "upload":
+                self._spend()
+            return frame
         elif type(frame) is Ping:
-            if self._within_rate():
-                self._attachment.emit(encode(Pong(frame.n)))
-            else:
-                self._drop_limited(frame)
+            self._spend()
+            self._attachment.emit(encode(Pong(frame.n)))
         elif type(frame) is Hello:
             raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
         return None
@@ -542,13 +543,15 @@ class _Connection:
 
     async def read_event(self) -> Event | None:
         """Run in the session actor's task (the fast door): read frames until an EVENT to
-        return, answering PING and applying the rate limit on the way. A failure (the peer
-        closed, a protocol error) is handed to the connection's task, which closes the
+        return, answering PING and waiting out the rate limit on the way. A failure (the
+        peer closed, a protocol error) is handed to the connection's task, which closes the
         socket; then None, and the actor goes back to its mailbox. Cancelled (the actor has
         a message, or the attachment changed) only while no frame is half handled."""
         self._actor_reading = True
         try:
             while True:
+                if self._hold:
+                    await self._refill()
                 event = self._take(await self._transport.receive())
                 if event is not None:
                     return event
@@ -559,11 +562,6 @@ class _Connection:
             self._actor_reading = False
             if self._attachment.reader is None and self._reader_out is not None:
                 self._reader_out.set()
-
-    def _drop_limited(self, frame: Event | Ping) -> None:
-        error = self._limited_error(frame)
-        if error is not None:
-            self._attachment.emit(error)
 
     async def _watch(self, alarm: Alarm) -> None:
         """The connection's task while the actor reads: the outbox when frames wait in it
@@ -621,6 +619,8 @@ class _Connection:
             while True:
                 with trio.CancelScope(deadline=self._tick_at()) as self._reading:
                     while True:
+                        if self._hold:
+                            await self._refill()  # (cut by the deadline: nothing was read)
                         data = await self._transport.receive()
                         self._last_seen = trio.current_time()
                         await self._handle(decode_client(data, limits))
@@ -637,47 +637,33 @@ class _Connection:
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
         if type(frame) is Event:
             # upload chunks are paced by their own window (uploads.WINDOW), not the rate limit
-            if frame.type != "upload" and not self._within_rate():
-                await self._rate_limited(frame)
-                return
+            if frame.type != "upload":
+                self._spend()
             if not self._attachment.offer(frame):  # the mailbox is full: wait for room
                 with self._untimed():
                     await self._attachment.deliver(frame)
                 self._last_seen = trio.current_time()  # waiting was not the peer's silence
         elif type(frame) is Ping:
-            if not self._within_rate():
-                await self._rate_limited(frame)
-                return
+            self._spend()
             await self._reply(encode(Pong(frame.n)))
         elif type(frame) is Hello:
             raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
 
-    def _within_rate(self) -> bool:
+    def _spend(self) -> None:
+        """An EVENT or PING was read: spend a token; the last one holds the next read."""
         bucket = self._bucket
-        if bucket is None or bucket.take(self._last_seen):
-            self._limited = False
-            return True
-        return False
+        if bucket is not None and not bucket.spend(self._last_seen):
+            self._hold = True
+            self._stats.throttled += 1
 
-    async def _rate_limited(self, frame: Hello | Event | Ping | Pong) -> None:
-        """Drop ``frame``; the first drop of a run is reported with ERROR RATE_LIMITED."""
-        error = self._limited_error(frame)
-        if error is not None:
-            await self._reply(error)
-
-    def _limited_error(self, frame: Hello | Event | Ping | Pong) -> bytes | None:
-        """Count a dropped frame; the ERROR RATE_LIMITED to send for the first of a run."""
-        self._stats.rate_limited += 1
-        if self._limited:
-            return None
-        self._limited = True
-        s = self._settings
-        what = f"event seq {frame.seq}" if type(frame) is Event else "PING"
-        message = (
-            f"{what} dropped: more than {s.event_rate:g} events/s (burst {s.event_burst}) "
-            "on this session; further drops are not reported until events slow down"
-        )
-        return encode(Error(ErrorCode.RATE_LIMITED, message))
+    async def _refill(self) -> None:
+        """Wait until the session's bucket holds a token again. Past the rate the reader
+        reads nothing: what the peer sends waits in the socket buffers and TCP slows it
+        down, so a flood costs no work and an honest burst (a queue flushed on reconnect)
+        loses no event. Cancelled, it has read nothing."""
+        assert self._bucket is not None
+        await trio.sleep_until(self._bucket.due(trio.current_time()))
+        self._hold = False
 
     async def _send(self, data: bytes) -> None:
         if not self._closed:
@@ -703,6 +689,9 @@ class _Connection:
             scope.deadline = self._tick_at()
 
     def _peer_waits(self) -> bool:
+        """The peer may have sent what this side has not read: not its silence."""
+        if self._hold:  # the reader waits for the rate limit, not for the peer
+            return True
         return not self._actor_reading and self._polled is not None and self._polled.pending()
 
     def _tick_at(self) -> float:

@@ -40,7 +40,7 @@ _LIVE_COUNTERS = (
     ("live_protocol_errors", "protocol_errors", "Live sockets closed for a protocol error."),
     ("live_heartbeat_timeouts", "heartbeat_timeouts", "Live sockets closed as silent."),
     ("live_sessions_gone", "sessions_gone", "RELOADs sent for unknown or expired sessions."),
-    ("live_rate_limited", "rate_limited", "Live EVENT/PING frames dropped by the rate limit."),
+    ("live_throttled", "throttled", "Times a session's reader paused for the event rate."),
     ("live_remounts", "remounts", "Sessions remounted from a token: no local actor."),
     (
         "live_refused_connections",

@@ -60,7 +60,7 @@ class ErrorCode(IntEnum):
     BAD_ORIGIN = 4
     NO_SESSION = 5  # session unknown or expired (client reloads)
     UNKNOWN_TARGET = 6  # event for an unknown hid or unbound event type (session goes on)
-    RATE_LIMITED = 7  # event dropped by the rate limit
+    RATE_LIMITED = 7  # reserved: no longer sent (the rate limit slows reading, drops nothing)
     COMPONENT_CRASHED = 8  # a component raised and was restarted
     INTERNAL = 9
     BUSY = 10  # session already has a live connection / server full

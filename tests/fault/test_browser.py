@@ -70,6 +70,24 @@ def test_a_field_typed_while_offline_is_sent_after_reconnect(
     assert_not_reloaded(page)
 
 
+def test_clicks_queued_offline_past_the_burst_all_count_after_reconnect(page: Page) -> None:
+    # The reconnect flushes the whole offline queue at once, past the session's burst: the
+    # server reads the rest at its rate, and none of it is dropped.
+    env = {**ENV, "VANGO_EVENT_RATE": "50", "VANGO_EVENT_BURST": "10"}
+    with hypercorn_server(env=env) as slow, ThreadedFaultProxy(slow.port or 0) as proxy:
+        open_live(page, proxy.url + "/counter")
+        proxy.set(refuse=True)
+        proxy.cut()
+        wait_offline(page)
+        for _ in range(60):
+            page.click("#inc")
+        assert page.evaluate("() => window.vango.state.pending") == 60
+        proxy.set(refuse=False)
+        wait_synced(page, 20_000)
+        assert page.text_content("#count") == "60"
+        assert_not_reloaded(page)
+
+
 def test_another_server_remounts_the_page_and_recovers_the_form(
     page: Page, server: Server, proxy: ThreadedFaultProxy
 ) -> None:
