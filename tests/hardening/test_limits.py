@@ -5,9 +5,10 @@ Each limit answers with a clear ERROR (or HTTP status) and is counted in /vango/
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import trio
@@ -54,6 +55,17 @@ def clock() -> MockClock:
     return MockClock(rate=1.0)
 
 
+@contextlib.contextmanager
+def _stopped(clock: MockClock) -> Iterator[None]:
+    """Stop the trio clock for the block; it runs again however the block ends (a failed
+    assertion included: the server's shutdown after it waits on the clock)."""
+    clock.rate = 0
+    try:
+        yield
+    finally:
+        clock.rate = 1
+
+
 async def _until_counted(done: Callable[[], bool], seconds: float = 10.0) -> None:
     """Wait until ``done()`` holds, bounded in *real* seconds: with the trio clock stopped,
     ``fail_after`` cannot fire. Checked each time every task has been idle for 10 ms."""
@@ -81,34 +93,58 @@ async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
                 def count() -> int:
                     return int(client.text("#count"))
 
-                clock.rate = 0
-                for _ in range(200):
-                    await client.send_event(inc, "click")
-                await client.send_frame(Ping(7))  # PINGs share the bucket, and wait their turn
-                await _until_counted(lambda: count() == 20)
-                for _ in range(3):
-                    await trio.testing.wait_all_tasks_blocked(cushion=0.01)
-                assert count() == 20 and client.acked == 20 and stats.throttled == 1
-
-                clock.jump(1.0)  # one second later: exactly 10 more
-                await _until_counted(lambda: count() == 30)
-                for _ in range(3):
-                    await trio.testing.wait_all_tasks_blocked(cushion=0.01)
-                assert count() == 30 and not client.of_type(Pong)
-
-                steps = []  # clicks read per further second, until all 200 and the PING are
-                while not client.of_type(Pong) and len(steps) < 30:
-                    before = count()
-                    clock.jump(1.0)
+                with _stopped(clock):
+                    for _ in range(200):
+                        await client.send_event(inc, "click")
+                    await client.send_frame(Ping(7))  # PINGs share the bucket, and wait their turn
+                    await _until_counted(lambda: count() == 20)
                     for _ in range(3):
                         await trio.testing.wait_all_tasks_blocked(cushion=0.01)
-                    steps.append(count() - before)
-                assert count() == 200 and client.acked == 200 and client.of_type(Pong) == [Pong(7)]
-                assert max(steps) <= 10 and len(steps) in (17, 18)
-                clock.rate = 1
+                    assert count() == 20 and client.acked == 20 and stats.throttled == 1
+
+                    clock.jump(1.0)  # one second later: exactly 10 more
+                    await _until_counted(lambda: count() == 30)
+                    for _ in range(3):
+                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    assert count() == 30 and not client.of_type(Pong)
+
+                    steps = []  # clicks read per further second, until all 200 and the PING are
+                    while not client.of_type(Pong) and len(steps) < 30:
+                        before = count()
+                        clock.jump(1.0)
+                        for _ in range(3):
+                            await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                        steps.append(count() - before)
+                    assert count() == 200 and client.acked == 200 and client.of_type(Pong) == [Pong(7)]
+                    assert max(steps) <= 10 and len(steps) in (17, 18)
                 assert client.closed is None and client.errors == []
                 counters = await metrics(server.base_url)
                 assert counters["vango_live_throttled_total"] == stats.throttled >= 18
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_a_throttled_session_still_runs_its_timers(clock: MockClock, door: str) -> None:
+    # The reader's wait for a token holds only the socket: the session's own work (a timer
+    # here; a broadcast alike) goes on meanwhile, and the held clicks come in later.
+    with trio.fail_after(20):
+        async with running_app(door, event_rate=1, event_burst=5) as server:
+            async with open_page(server.base_url, "/ticker") as client:
+                inc = client.hid("#inc")
+                ticks = client.text("#ticks")
+                with _stopped(clock):
+                    for _ in range(8):
+                        await client.send_event(inc, "click")
+                    await _until_counted(lambda: client.text("#count") == "5")
+                    assert client.text("#ticks") == ticks
+                    clock.jump(0.5)  # two ticks due, no token yet (one a second)
+                    await _until_counted(lambda: client.text("#ticks") != ticks)
+                    for _ in range(3):
+                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    assert client.text("#count") == "5"
+                    for _ in range(3):
+                        clock.jump(1.0)
+                    await _until_counted(lambda: client.acked == 8)
+                assert client.text("#count") == "8" and client.errors == []
 
 
 async def test_an_oversize_frame_gets_too_big_and_the_session_survives() -> None:
