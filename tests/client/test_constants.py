@@ -52,3 +52,10 @@ def test_op_arity_table_matches_every_op_in_the_vectors() -> None:
     ops = next(v["frame"][3] for v in vectors if v["name"] == "patches_all_ops")
     assert sorted({op[0] for op in ops}) == [int(op) for op in protocol.Op]
     assert {op[0]: len(op) for op in ops} == dict(enumerate(arity))
+
+
+def test_close_codes_the_client_acts_on_are_protocol_close_codes() -> None:
+    """Used as numbers in the code (the block above is stripped from the minified build)."""
+    used = {int(n) for n in re.findall(r"code === (\d+)", source_text())}
+    assert used == {1008, 1009, 4001, 4002}
+    assert used <= {int(member) for member in protocol.CloseCode}

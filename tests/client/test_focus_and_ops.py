@@ -118,6 +118,25 @@ def test_page_level_ops(client: ClientPage) -> None:
     assert client.page.url == f"{ORIGIN}/users/8"
 
 
+def test_focus_puts_the_caret_at_the_end_of_the_value(client: ClientPage) -> None:
+    # the edit box a patch just opened: typing goes after its text, not before it
+    client.load(
+        '<input id="i" data-hid="h2" value="buy milk"><textarea id="t" data-hid="h3">ab\ncd'
+        '</textarea><input type="email" id="e" data-hid="h4" value="a@b.c">'
+        '<button id="b" data-hid="h5">ok</button>'
+    )
+    client.apply([[10, 2]])
+    assert caret(client) == ["i", 8, 8]
+    client.page.keyboard.type("!")
+    assert client.page.input_value("#i") == "buy milk!"
+    client.apply([[10, 3]])
+    assert caret(client) == ["t", 5, 5]
+    client.apply([[10, 4]])  # no selection API on an e-mail input: focused all the same
+    assert caret(client)[0] == "e"
+    client.apply([[10, 5]])
+    assert caret(client)[0] == "b"
+
+
 def test_set_prop_checked_and_selected(client: ClientPage) -> None:
     client.load(
         '<input type="checkbox" id="c" data-hid="h2">'

@@ -138,6 +138,35 @@ def test_a_remount_before_any_patch_still_recovers_what_was_typed(
         assert_not_reloaded(page)
 
 
+def test_a_draft_typed_after_an_add_survives_a_remount(
+    page: Page, server: Server, proxy: ThreadedFaultProxy
+) -> None:
+    # The new-todo box is re-keyed after each add: its hid is one the remounted page gives to
+    # another element, so recovery finds the box by its id.
+    with hypercorn_server(env=ENV) as other:
+        open_live(page, proxy.url + "/todos")
+        page.click("#new-todo")
+        page.keyboard.type("first")
+        page.press("#new-todo", "Enter")
+        wait_synced(page)
+        page.click("#new-todo")
+        page.keyboard.type("draft")
+        proxy.set(target_port=other.port)
+        proxy.cut()
+        page.wait_for_function(
+            "() => !document.querySelector('#todo-list li')", timeout=15_000
+        )  # remounted: the first server's todo went with its state
+        wait_synced(page)
+        assert page.input_value("#new-todo") == "draft"
+        page.press("#new-todo", "Enter")
+        wait_synced(page)
+        labels = page.eval_on_selector_all(
+            "#todo-list li label", "els => els.map(e => e.textContent)"
+        )
+        assert labels == ["draft"]
+        assert_not_reloaded(page)
+
+
 def test_a_killed_server_restarted_on_its_port_is_recovered_by_remount(page: Page) -> None:
     with hypercorn_server(env=ENV) as first:
         port = first.port

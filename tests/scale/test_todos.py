@@ -93,6 +93,12 @@ def test_todomvc_behaviours(page: Page, server: Server) -> None:
     page.locator("#todo-list li label").nth(0).dblclick()
     synced(page)
     assert page.evaluate("() => document.activeElement.className") == "edit"
+    page.keyboard.type(" (2)")  # the edit box opens with the caret after the title
+    page.press("#todo-list li .edit", "Enter")
+    synced(page)
+    assert titles(page) == ["milk (2)", "bread", "eggs"]
+    page.locator("#todo-list li label").nth(0).dblclick()
+    synced(page)
     page.fill("#todo-list li .edit", "oat milk")
     page.press("#todo-list li .edit", "Enter")
     synced(page)

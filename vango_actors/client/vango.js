@@ -12,10 +12,11 @@
   // ------------------------------------------------------------------ wire constants
   const F = {HELLO: 1, WELCOME: 2, EVENT: 3, PATCHES: 4, PING: 5, PONG: 6, ERROR: 7, RELOAD: 8, GOAWAY: 9};
   const O = {TEXT: 0, SET_ATTR: 1, REMOVE_ATTR: 2, SET_PROP: 3, INSERT: 4, REMOVE: 5, MOVE: 6, REPLACE: 7, PUSH_URL: 8, TITLE: 9, FOCUS: 10, REDIRECT: 11, TOKEN: 12, CALL: 13};
-  /* ErrorCode: informative only here (ERROR frames are logged, not acted on), so this block
-     ships in the source for the constants check and is stripped from the minified build:
-  const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11}; */
-  const C = {NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011, SESSION_GONE: 4001, REPLACED: 4002, IDLE_TIMEOUT: 4003};
+  /* Error and close codes ship in the source for the constants check and are stripped from
+     the minified build: ERROR frames are logged, not acted on, and the four close codes the
+     client acts on are written as numbers where they are used (closed()).
+  const E = {PROTOCOL: 1, TOO_BIG: 2, BAD_TOKEN: 3, BAD_ORIGIN: 4, NO_SESSION: 5, UNKNOWN_TARGET: 6, RATE_LIMITED: 7, COMPONENT_CRASHED: 8, INTERNAL: 9, BUSY: 10, UNSUPPORTED_VERSION: 11};
+  const C = {NORMAL: 1000, GOING_AWAY: 1001, PROTOCOL_ERROR: 1002, UNSUPPORTED_DATA: 1003, POLICY_VIOLATION: 1008, TOO_BIG: 1009, INTERNAL_ERROR: 1011, SESSION_GONE: 4001, REPLACED: 4002, IDLE_TIMEOUT: 4003}; */
   const VERSION = 1;
   // Op arity including the op code: a shape check runs over a whole batch before any op applies.
   const ARITY = [4, 4, 3, 4, 4, 3, 4, 3, 3, 2, 2, 2, 2, 3];
@@ -169,6 +170,8 @@
     if (!Number.isInteger(i) || i < 0 || i > p.childNodes.length - (end ? 0 : 1)) throw Error('index ' + i + ' out of range');
     return p.childNodes[i] || null;
   };
+  // Select a..b in e (clamped to its value); elements without a selection ignore it.
+  const select = (e, a, b) => { const n = (e.value || '').length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* none */ } };
   // An input whose own input event the server has not acknowledged yet: its value echo is stale.
   const typing = (e) => Q.some((q) => q.e === e && q.t === 'input') || [...pend].some((q) => q.e === e && q.t === 'input');
 
@@ -178,7 +181,7 @@
     if (typing(e)) return;
     const a = e.selectionStart, b = e.selectionEnd;
     e.value = v;
-    if (a != null) { const n = e.value.length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* type without selection */ } }
+    if (a != null) select(e, a, b);
   }
 
   function op(o) {
@@ -208,7 +211,7 @@
         break;
       case O.PUSH_URL: history[o[2] ? 'replaceState' : 'pushState'](null, '', o[1]); break;
       case O.TITLE: doc.title = o[1]; break;
-      case O.FOCUS: node(o[1]).focus(); break;
+      case O.FOCUS: e = node(o[1]); e.focus(); select(e, 1e9, 1e9); break; // caret at the end
       case O.REDIRECT: location.assign(o[1]); break;
       case O.TOKEN: token = o[1]; break;
       case O.CALL: if (X.call) X.call(o[1], o[2]); break; // no vango.rich.js: ignored
@@ -229,10 +232,7 @@
       // A REPLACE or MOVE that detached the focused element: focus its successor (same hid / id).
       if (keep && (doc.activeElement === doc.body || !doc.activeElement)) {
         const g = (fh && root.querySelector('[data-hid="' + fh + '"]')) || (fid && doc.getElementById(fid));
-        if (g) {
-          g.focus();
-          if (a != null && g.setSelectionRange) { const n = (g.value || '').length; try { g.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* no selection */ } }
-        }
+        if (g) { g.focus(); if (a != null) select(g, a, b); }
       }
     } finally { applying = 0; }
   }
@@ -277,14 +277,14 @@
     if (s !== ws) return;
     ws = null;
     connected = false;
-    if (code === C.TOO_BIG) { // the server refused our biggest message in flight: it is lost (PROTOCOL 8)
+    if (code === 1009) { // C.TOO_BIG: the server refused our biggest message in flight: it is lost (PROTOCOL 8)
       const q = Q.filter((r) => r.sent).sort((a, b) => b.n - a.n)[0];
       if (q) { Q.splice(Q.indexOf(q), 1); settle(q); } // (the ERROR before the close said why)
     }
     for (const q of Q) q.sent = false;
     clearTimeout(liveTimer);
-    if (code === C.SESSION_GONE) return location.reload();
-    if (code === C.REPLACED || code === C.POLICY_VIOLATION) { stopped = true; console.warn('vango: refused, close code', code); }
+    if (code === 4001) return location.reload(); // C.SESSION_GONE
+    if (code === 4002 || code === 1008) { stopped = true; console.warn('vango: refused, close code', code); } // C.REPLACED, C.POLICY_VIOLATION
     classes();
     retry();
   }
@@ -307,7 +307,7 @@
 
   function alive() { // no frame for 2.5 heartbeats: the link is dead even if TCP has not noticed
     clearTimeout(liveTimer);
-    if (heartbeat > 0) liveTimer = setTimeout(() => {  drop(); }, 2.5 * heartbeat);
+    if (heartbeat > 0) liveTimer = setTimeout(drop, 2.5 * heartbeat);
   }
 
   function receive(s, u8) {
@@ -371,9 +371,12 @@
   }
 
   /** Form recovery after a remount's resync: restore what the user typed into the new DOM
-   * (same hid and tag), send it as input/change events, then the queued events. */
+   * (same id, else same hid; same tag), send it as input/change events, then the queued
+   * events. The id first: an element added after the first render (a re-keyed input) has
+   * a hid the remount gives to another element, or to none. */
   function recover() {
-    const old = hold ? Q.splice(0) : [], twin = (e) => { const n = byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
+    const old = hold ? Q.splice(0) : [];
+    const twin = (e) => { const n = (e.id && doc.getElementById(e.id)) || byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
     hold = 0;
     for (const e of [...touched]) {
       const n = twin(e);
