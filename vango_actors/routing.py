@@ -6,7 +6,9 @@ Rules, in one place:
   (``docs/index.py`` -> ``/docs``), ``users/[id].py`` -> ``/users/<id>``. Files and folders
   whose name starts with ``_`` or ``.`` are helpers, never routes.
 - A parameter is a string unless typed: ``[id:int].py`` or a module-level
-  ``params = {"id": int}``. A value that does not convert means "no match" (a 404).
+  ``params = {"id": int}``. A value that does not convert means "no match" (a 404). ``int``
+  and ``float`` take only a URL's plain spelling of a number (see :func:`url_int`), so one
+  page has one URL: ``/users/7``, never ``/users/007``, ``/users/+7`` or ``/users/1_0``.
 - Static segments win over parameters, typed parameters over string ones, so
   ``users/new.py`` beats ``users/[id:int].py`` beats ``users/[name].py``.
 - Each route module declares exactly one page: a :class:`Component` subclass decorated with
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -32,8 +35,29 @@ from .errors import VangoError
 
 PAGE_ATTR = "__vango_page__"
 
-#: Converters usable in file names (``[id:int].py``); ``params = {...}`` takes any callable.
-CONVERTERS: dict[str, Callable[[str], Any]] = {"str": str, "int": int, "float": float}
+_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+def url_int(text: str) -> int:
+    """An int path segment in its one spelling: ASCII digits, no leading zero, sign, space or
+    underscore (all of which ``int()`` takes, as it takes other scripts' digits)."""
+    value = int(text) if text.isascii() else None
+    if value is None or str(value) != text:
+        raise ValueError(f"not a plain integer: {text!r}")
+    return value
+
+
+def url_float(text: str) -> float:
+    """A float path segment: ``-?digits[.digits]`` (no exponent, ``nan``, ``inf`` or spaces)."""
+    if not _FLOAT.fullmatch(text):
+        raise ValueError(f"not a plain decimal number: {text!r}")
+    return float(text)
+
+
+#: Converters usable in file names (``[id:int].py``); ``params = {...}`` takes any callable
+#: (the builtins ``int`` and ``float`` mean the strict ones).
+CONVERTERS: dict[str, Callable[[str], Any]] = {"str": str, "int": url_int, "float": url_float}
+_STRICT: dict[Any, Callable[[str], Any]] = {int: url_int, float: url_float}
 
 T = TypeVar("T")
 
@@ -221,6 +245,7 @@ def _parse_segment(name: str, declared: Mapping[str, Any], source: str) -> Segme
             f"expected one of {sorted(CONVERTERS)}"
         )
     convert = declared.get(param) or CONVERTERS[conv_name or "str"]
+    convert = _STRICT.get(convert, convert)
     if not callable(convert):
         raise RouteError(f"{source}: params[{param!r}] must be callable, got {convert!r}")
     return Segment(param, convert, typed=convert is not str)

@@ -65,6 +65,26 @@ def test_typed_params_convert_or_404(tmp_path: Path) -> None:
     assert t.match("/items/x") is None
 
 
+def test_numbers_convert_only_in_their_plain_spelling(tmp_path: Path) -> None:
+    # int() and float() take much more than a URL should (one page, one URL): these 404
+    t = table(
+        tmp_path,
+        {
+            "users/[id].py": "params = {'id': int}\n" + live("u"),
+            "n/[k:int].py": live("k"),
+            "items/[n:float].py": live("f"),
+        },
+    )
+    assert t.match("/users/0")[1] == {"id": 0}  # type: ignore[index]
+    assert t.match("/n/-3")[1] == {"k": -3}  # type: ignore[index]
+    for bad in ["007", "+7", "1_000", " 7", "7 ", "\u0663", "-0", "0x1f", "1e3", "9" * 5000]:
+        assert t.match(f"/users/{bad}") is None, bad
+        assert t.match(f"/n/{bad}") is None, bad
+    assert t.match("/items/-0.25")[1] == {"n": -0.25}  # type: ignore[index]
+    for bad in ["nan", "inf", "1e3", "1_0.5", " 1.5", ".5", "1.", "01.5"]:
+        assert t.match(f"/items/{bad}") is None, bad
+
+
 def test_static_segments_win_then_typed_then_string(tmp_path: Path) -> None:
     t = table(
         tmp_path,
