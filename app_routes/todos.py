@@ -68,11 +68,6 @@ class EditTodo(Component):
 
 @live_page(title="Todos")
 class Todos(Component):
-    # The optional client script makes the new-todo box read-only while its submit is in
-    # flight (LiveView's rule): keys typed before the answer are refused in sight, rather than
-    # shown and then lost with the box the answer replaces.
-    rich_client = True
-
     def mount(self, props: Mapping[str, Any]) -> None:
         self.todos: list[Todo] = []
         self.next_id = 1

@@ -126,6 +126,31 @@ def test_submit_collects_form_values_and_stays_on_page(client: ClientPage) -> No
     assert client.page.url.endswith("/page")
 
 
+def test_a_form_in_flight_is_read_only_and_takes_no_second_submit(client: ClientPage) -> None:
+    client.load(
+        '<form id="f" data-hid="h1" data-on="submit"><input id="t" name="t" data-hid="h2">'
+        '<input id="r" name="r" readonly value="kept" data-hid="h3">'
+        '<input id="c" type="checkbox" name="c" data-hid="h4">'
+        '<button data-hid="h7">add</button></form>'
+        '<form id="g" data-hid="h5" data-on="submit"><input id="u" name="u" data-hid="h6"></form>'
+    )
+    client.connect()
+    client.page.fill("#t", "milk")
+    client.page.press("#t", "Enter")
+    client.page.press("#t", "Enter")  # a double Enter: one submit
+    client.page.press("#u", "Enter")  # another form is not locked
+    sent = client.take_sent()
+    assert [(f[1], f[2], f[3]) for f in sent] == [(1, 1, "submit"), (2, 5, "submit")]
+    read_only = "() => ['t', 'r', 'c', 'u'].map((i) => document.getElementById(i).readOnly)"
+    assert client.page.evaluate(read_only) == [True, True, True, True]
+    client.page.keyboard.type("x")  # refused while in flight
+    assert client.page.input_value("#t") == "milk"
+    client.receive(Patches(1, 1, []))
+    assert client.page.evaluate(read_only) == [False, True, False, True]  # readonly stays
+    client.page.press("#t", "Enter")
+    assert [(f[1], f[2], f[3]) for f in client.take_sent()] == [(3, 1, "submit")]
+
+
 def test_form_field_named_proto_is_an_ordinary_field(client: ClientPage) -> None:
     client.load(
         '<form id="f" data-hid="h1" data-on="submit"><input name="__proto__" value="x">'

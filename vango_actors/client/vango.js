@@ -416,6 +416,9 @@
     if (!connected && last && !last.sent && last.e === e && last.t === 'input' && t === 'input') { last.p = p; return; }
     if (Q.length >= MAX_QUEUE) { console.warn('vango: queue full, dropped', t); return; }
     const q = {s: ++eventSeq, h: hidOf(e), t, p, e, sent: false};
+    // a submitting form's text inputs are read-only until it is answered (as in LiveView):
+    // keys typed meanwhile would be wiped by the answer
+    if (t === 'submit') q.r = [...(e.elements || [])].filter((c) => /^(INPUT|TEXTAREA)$/.test(c.tagName) && !c.readOnly && (c.readOnly = true));
     store('vango.seq.' + sid, eventSeq);
     Q.push(q);
     e.classList.add('vango-loading', 'vango-' + t + '-loading');
@@ -431,6 +434,7 @@
   /** q left the queue (acknowledged or dropped): its loading classes go with the last of its kind. */
   function settle(q) {
     if (X.done) X.done(q);
+    if (q.r) q.r.forEach((c) => { c.readOnly = false; });
     if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
     if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
   }
@@ -526,6 +530,8 @@
     const b = bound(x, t);
     if (!b || applying) return; // fired by a patch (a blur as it removes the focused element): no user act
     if (t === 'submit' || (t === 'click' && b.matches(SUBMITS))) ev.preventDefault();
+    // a form whose submit is in flight takes no second one (a double Enter: a todo added twice)
+    if (t === 'submit' && Q.some((q) => q.e === b && q.r)) return;
     const keys = b.getAttribute('data-keys');
     if (keys && (t === 'keydown' || t === 'keyup') && !keys.split(' ').includes(ev.key)) return;
     fire(b, t, payload(ev, b, t));

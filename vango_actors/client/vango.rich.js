@@ -26,10 +26,9 @@
   addEventListener('popstate', () => nav(here(), true, true));
 
   // ---------------------------------------------------------------- loading helpers
-  // While an event is in flight: buttons with data-disable-with are disabled and relabelled,
-  // a submitting form's text inputs are read-only. The core calls sent/done per event.
+  // While an event is in flight, buttons with data-disable-with are disabled and relabelled
+  // (the core makes a submitting form's inputs read-only). The core calls sent/done per event.
   const undo = new Map();
-  const busy = new Set(); // submits in flight (see the submit listener below)
   const later = (q, f) => { if (!undo.has(q)) undo.set(q, []); undo.get(q).push(f); };
   X.sent = (q) => {
     const e = q.e;
@@ -41,24 +40,8 @@
       b.disabled = true;
       later(q, () => { b.textContent = text; b.disabled = was; });
     }
-    if (q.t === 'submit') {
-      busy.add(q);
-      for (const c of e.elements || []) {
-        if (!/^(INPUT|TEXTAREA)$/.test(c.tagName) || c.readOnly) continue;
-        c.readOnly = true;
-        later(q, () => { c.readOnly = false; });
-      }
-    }
   };
-  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); busy.delete(q); };
-  // A form whose submit is in flight takes no second one: its inputs are read-only meanwhile,
-  // so another Enter could only send the same values again (a todo added twice). On window,
-  // capturing: before the core's listener on document sees it.
-  addEventListener('submit', (ev) => {
-    for (const q of busy) {
-      if (q.e === ev.target) { ev.preventDefault(); ev.stopImmediatePropagation(); return; }
-    }
-  }, true);
+  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
 
   // ---------------------------------------------------------------- client commands
   // data-js-<event>='[["toggle", "#menu"], ["add_class", null, "open"]]': run on the event
