@@ -16,7 +16,6 @@ Under hypercorn's asyncio worker the app refuses to start with one line saying h
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import multiprocessing
@@ -65,7 +64,7 @@ from .navigation import Destination, Navigator
 from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
-from .service import Service, ServiceGroup, open_services
+from .service import Service, ServiceGroup, open_services, package_services
 from .supervisor import MountError
 from .tokens import TokenClaims, TokenSigner
 
@@ -228,7 +227,7 @@ def create_app(
         client_source=clientjs.client_source(settings.dev),
         rich_url=clientjs.rich_url(settings.dev),
         rich_source=clientjs.rich_source(settings.dev),
-        services=tuple(_package_services(settings.routes) if services is None else services),
+        services=tuple(package_services(settings.routes) if services is None else services),
         stall_guard=StallGuard(settings.stall_timeout),
     )
     registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
@@ -339,10 +338,6 @@ async def remount_session(front: Front, claims: TokenClaims, origin: str | None)
     except VangoError as exc:  # the id is still taken by a session that is ending
         raise live.Unavailable(str(exc)) from None
     front.live_stats.remounts += 1
-
-
-def _package_services(routes: str) -> tuple[Callable[[], Service], ...]:
-    return tuple(getattr(importlib.import_module(routes), "services", ()))
 
 
 async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:

@@ -7,16 +7,23 @@ topic, heartbeats). Services start with the app (``create_app(services=[...])`` 
 ``services`` list in the routes package) through :func:`open_services`, and pages find them
 with ``ChatRoom.instance()``.
 
-Supervision ("let it crash"): when a call, ``init`` or ``run`` raises, the error goes to the
-caller (if a call raised it), is logged, and the service restarts: ``init()`` runs again and
-must set up all state. Calls waiting in the mailbox survive the restart. More crashes than the
-class's ``restart_policy`` allows mark the service *failed*: calls raise
-:class:`ServiceUnavailable` and ``/vango/health`` says so. A failure of the first ``init``
-stops start-up.
+Errors of a call are the caller's: the exception is re-raised in the caller and the service
+goes on with its state, as a Python object does when one of its methods raises (a page's bad
+input must not reset, or with a few repeats fail, a service every session shares). A call
+that could leave half-changed state should check before it changes anything; a service whose
+invariants a failed call may break sets ``restart_on_call_error = True``.
+
+Supervision ("let it crash") covers the service's own work: when ``init`` or ``run`` raises
+(or a call, with ``restart_on_call_error``), the error is logged and the service restarts:
+``init()`` runs again and must set up all state. Calls waiting in the mailbox survive the
+restart. More crashes than the class's ``restart_policy`` allows mark the service *failed*:
+calls raise :class:`ServiceUnavailable` and ``/vango/health`` says so. A failure of the first
+``init`` stops start-up.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -69,6 +76,8 @@ class Service:
     restart_policy: ClassVar[RestartPolicy] = RestartPolicy(max_restarts=5, within=30.0)
     #: calls that may wait; callers beyond it wait for room (backpressure)
     mailbox_size: ClassVar[int] = 256
+    #: a call that raises also restarts the service (``init`` again), within the policy
+    restart_on_call_error: ClassVar[bool] = False
 
     pubsub: pubsub.MemoryBroker | pubsub.RedisBroker
     state: str = "starting"
@@ -136,14 +145,25 @@ class Service:
                 result = request.fn(*request.args)
                 if inspect.isawaitable(result):
                     result = await result
-            except BaseException as exc:
+            except Exception as exc:
+                request.error = exc
+                request.done.set()
+                if self.restart_on_call_error:
+                    raise
+                continue
+            except BaseException:
                 # a cancelled call (the service is restarting or stopping) is not the
                 # caller's error: it gets ServiceUnavailable, never a foreign Cancelled
-                request.error = exc if isinstance(exc, Exception) else self._unavailable()
+                request.error = self._unavailable()
                 request.done.set()
                 raise
             request.result = result
             request.done.set()
+
+
+def package_services(package: str) -> tuple[Callable[[], Service], ...]:
+    """The ``services`` list of a routes package (empty without one)."""
+    return tuple(getattr(importlib.import_module(package), "services", ()))
 
 
 async def supervise(service: Service, *, task_status: trio.TaskStatus[None]) -> None:

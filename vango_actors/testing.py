@@ -23,7 +23,7 @@ Outside pytest: ``async with open_harness("my_routes") as vango: ...``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -52,6 +52,7 @@ from .protocol import (
     decode,
 )
 from .routing import RouteTable, scan
+from .service import Service, open_services, package_services
 
 __all__ = ["Harness", "LiveView", "Reply", "ViewError", "open_harness"]
 
@@ -445,12 +446,31 @@ def default_routes() -> str:
 
 @asynccontextmanager
 async def open_harness(
-    routes: str | RouteTable | None = None, **runtime_config: Any
+    routes: str | RouteTable | None = None,
+    *,
+    services: Iterable[Callable[[], Service]] | None = None,
+    **runtime_config: Any,
 ) -> AsyncIterator[Harness]:
-    """A runtime for the block (``dev=True`` unless given: tracebacks in ERROR frames)."""
+    """A runtime for the block (``dev=True`` unless given: tracebacks in ERROR frames), with
+    services started first and stopped last, as the app does: ``services``, else the routes
+    package's ``services`` list (none when the package does not exist: component tests)."""
     runtime_config.setdefault("dev", True)
-    async with open_runtime(**runtime_config) as manager:
+    if services is None:
+        services = _routes_services(routes)
+    async with open_services(services), open_runtime(**runtime_config) as manager:
         yield Harness(manager, routes)
+
+
+def _routes_services(routes: str | RouteTable | None) -> tuple[Callable[[], Service], ...]:
+    if isinstance(routes, RouteTable):
+        return ()
+    package = routes or default_routes()
+    try:
+        return package_services(package)
+    except ModuleNotFoundError as exc:
+        if exc.name == package:
+            return ()
+        raise
 
 
 # ---------------------------------------------------------------------------- pytest plugin

@@ -164,3 +164,23 @@ async def test_an_event_never_acked_fails_with_a_message(autojump_clock: trio.ab
         view.timeout = 5
         with pytest.raises(ViewError, match=r"'click' on hid .* was not acknowledged in 5 s"):
             await view.click("#go")
+
+
+async def test_pages_that_use_services_mount_with_the_packages_services(vango: Harness) -> None:
+    # the routes package's `services` start with the harness, as with the app: /chat's room
+    # and presence are running, and a message posted in one view reaches the other
+    alice, bob = await vango.mount("/chat"), await vango.mount("/chat")
+    await alice.submit("#chat-form", {"text": "hello bob"})
+    await bob.settle()
+    assert "hello bob" in bob.text("#messages")
+    await alice.submit("#chat-form", {"text": ""})
+    assert alice.text("#chat-error") != ""  # the room refused it; it keeps what it has
+    await bob.submit("#chat-form", {"text": "hi alice"})
+    await alice.settle()
+    assert alice.text("#messages").index("hello bob") < alice.text("#messages").index("hi alice")
+
+
+async def test_a_harness_for_a_missing_routes_package_has_no_services() -> None:
+    async with open_harness("no_such_routes_package") as harness:
+        view = await harness.mount(Survey)
+        assert view.exists("#f")

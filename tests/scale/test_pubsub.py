@@ -136,9 +136,29 @@ class Counter(Service):
         return self.n
 
 
-async def test_service_calls_run_in_order_and_crashes_restart_it_until_the_budget() -> None:
+class StrictCounter(Counter):
+    restart_on_call_error = True
+
+
+async def test_a_calls_error_is_the_callers_and_the_service_keeps_its_state() -> None:
+    # a bad input from a page (an empty poll option, say) must not reset a service every
+    # session shares, nor, repeated, fail it for good
     async with open_services([Counter]) as group:
         counter = Counter.instance()
+        assert [await counter.call(counter.add, 2), await counter.call(counter.add, 3)] == [2, 5]
+        for _ in range(10):
+            with pytest.raises(ValueError, match="expected k >= 0, got -1"):
+                await counter.call(counter.add, -1)
+        assert await counter.call(counter.add, 1) == 6
+        assert group.healthy
+        assert counter.statistics().as_json() == {
+            "name": "Counter", "state": "running", "restarts": 0, "calls": 13, "mailbox": 0,
+        }  # fmt: skip
+
+
+async def test_calls_run_in_order_and_crashes_restart_it_until_the_budget() -> None:
+    async with open_services([StrictCounter]) as group:
+        counter = StrictCounter.instance()
         assert [await counter.call(counter.add, 2), await counter.call(counter.add, 3)] == [2, 5]
         for _ in range(2):
             with pytest.raises(ValueError, match="expected k >= 0, got -1"):
@@ -149,10 +169,10 @@ async def test_service_calls_run_in_order_and_crashes_restart_it_until_the_budge
             await counter.call(counter.add, -1)  # the 3rd crash within 10 s: failed for good
         await trio.testing.wait_all_tasks_blocked()
         assert not group.healthy
-        with pytest.raises(ServiceUnavailable, match=r"Counter is unavailable \(failed\)"):
+        with pytest.raises(ServiceUnavailable, match=r"StrictCounter is unavailable \(failed\)"):
             await counter.call(counter.add, 1)
         assert counter.statistics().as_json() == {
-            "name": "Counter", "state": "failed", "restarts": 2, "calls": 5, "mailbox": 0,
+            "name": "StrictCounter", "state": "failed", "restarts": 2, "calls": 5, "mailbox": 0,
         }  # fmt: skip
 
 
