@@ -11,7 +11,7 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from vango_actors.asgi import VangoApp, create_app
+from vango_actors.front import VangoApp, create_app
 
 
 @asynccontextmanager

@@ -492,7 +492,7 @@ class FastTransport:
 
 
 class LiveBackend(Protocol):
-    """What the door needs from the front (``asgi.Front`` has it); ``manager`` is None while
+    """What the door needs from the front (``front.Front`` has it); ``manager`` is None while
     the app starts or drains."""
 
     manager: SessionManager | None

@@ -30,7 +30,7 @@ class Destination:
     rich: bool = False  # the page needs the optional client script (vango.rich.js)
 
 
-#: ``navigator(url, session) -> Destination | None``; supplied by the front (asgi.py).
+#: ``navigator(url, session) -> Destination | None``; supplied by the front (front.py).
 Navigator = Callable[[str, "SessionInfo"], Destination | None]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from tests.servers import serving_in_process
-from vango_actors.asgi import VangoApp, create_app
+from vango_actors.front import VangoApp, create_app
 from vango_actors.manager import SessionManager
 
 KEY = "fault-test-key"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import trio
@@ -16,6 +19,7 @@ from vango_actors.protocol import GoAway
 from ..liveclient import open_page
 
 ENV = {"VANGO_SECRET_KEY": "fault-drain-key", "VANGO_DEV": "0"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_sigterm_sends_goaway_after_in_flight_events_and_exits_cleanly() -> None:
@@ -35,6 +39,44 @@ async def test_sigterm_sends_goaway_after_in_flight_events_and_exits_cleanly() -
     assert acked_before == client.acked
     assert client.text("#count") == str(acked_before) and acked_before <= seqs[-1]
     assert status == 0, server.output()
+
+
+EMBEDDED = """
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+from vango_actors.front import create_app
+
+app = create_app("app_routes", secret_keys=("embedded-key",))
+config = Config()
+config.bind = ["127.0.0.1:0"]
+trio.run(lambda: serve(app, config, shutdown_trigger=trio.sleep_forever))
+"""
+
+
+def test_sigterm_ends_a_program_that_embeds_the_app() -> None:
+    # nobody else stops the server here (its shutdown trigger is the program's own): after
+    # the drain the signal goes on to the default handler, which ends the process (it used
+    # to drain and then answer 503 for ever)
+    with subprocess.Popen(
+        [sys.executable, "-c", EMBEDDED],
+        cwd=ROOT,
+        env={**os.environ, "VANGO_DEV": "0"},
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        try:
+            assert process.stderr is not None
+            for line in process.stderr:
+                if "Running on" in line:
+                    break
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(20) == -signal.SIGTERM
+            logged = process.stderr.read()
+            assert "drained, and the server did not stop: passing the signal on" in logged
+        finally:
+            if process.poll() is None:
+                process.kill()
 
 
 @pytest.mark.parametrize(

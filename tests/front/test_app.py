@@ -4,7 +4,10 @@ websocket corrupts trio's nursery stack under pytest-trio)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +17,13 @@ import trio
 from quart import Response
 from werkzeug.datastructures import Headers
 
-from vango_actors.asgi import VangoApp, create_app
 from vango_actors.clientjs import client_source, client_url
+from vango_actors.front import VangoApp, create_app
 from vango_actors.routing import BaseMiddleware
 
 from .routes_fixture import live, make_package, static
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FILES = {
     "index.py": static("home", title="Home"),
@@ -188,3 +193,19 @@ async def test_metrics_are_prometheus_text_per_app(routes: str) -> None:
         "vango_live_connections_open",
     ]:
         assert f"\n{name} " in text, name
+
+
+def test_importing_the_front_builds_no_app_and_imports_no_routes(tmp_path: Path) -> None:
+    # an embedding program imports create_app: no default app is made (no routes package or
+    # services imported, no configuration check on the environment's settings)
+    code = (
+        "import sys, vango_actors.front as f; "
+        "print(sorted(m for m in ('app_routes', 'services') if m in sys.modules), "
+        "hasattr(f, 'app'))"
+    )
+    env = {**os.environ, "VANGO_ENV": "production", "VANGO_SECRET_KEY": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[] False"

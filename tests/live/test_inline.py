@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from tests.servers import serving_in_process
-from vango_actors.asgi import create_app
+from vango_actors.front import create_app
 
 from ..liveclient import LiveClient, open_page
 

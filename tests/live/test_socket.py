@@ -19,7 +19,7 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from vango_actors.asgi import VangoApp, create_app
+from vango_actors.front import VangoApp, create_app
 from vango_actors.live import LiveStats
 from vango_actors.protocol import CloseCode, ErrorCode, Event, Hello, Reload
 from vango_actors.tokens import TokenClaims, TokenSigner

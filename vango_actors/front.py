@@ -1,0 +1,574 @@
+"""The HTTP front: ``create_app(...)``, the app ``vango_actors.asgi:app`` is made with.
+
+One QuartTrio app per process. Its lifespan runs the session runtime in the app's nursery
+(opened at start-up, drained at shutdown). Requests:
+
+- ``GET <page path>``: route match -> middleware ``before`` -> page (a live page creates a
+  session and gets the client injected) -> middleware ``after``. 404 and 500 are pages too;
+  a 500 shows the traceback only in dev.
+- ``/vango/live/<sid>``: the live socket, served by a raw ASGI handler (see live.py); with
+  ``live_port`` set the fast door (fastdoor.py) also serves it on that port, started in the
+  lifespan, and pages point their client there (``data-vango-live``).
+- ``/vango/client.<hash>.js``, ``/vango/health``, ``/vango/metrics``.
+
+Under hypercorn's asyncio worker the app refuses to start with one line saying how to run it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import sniffio
+import trio
+from quart import Response, request
+from quart_trio import QuartTrio
+
+from . import clientjs, fastdoor, live
+from .component import SessionInfo
+from .config import Settings
+from .errors import VangoError
+from .inject import (
+    CLIENT_CACHE_CONTROL,
+    CLIENT_CONTENT_TYPE,
+    PageSession,
+    document,
+    inject_client,
+    needs_rich,
+    sign_token,
+)
+from .limits import StallGuard
+from .manager import (
+    ManagerStatistics,
+    RuntimeClosed,
+    SessionLimitReached,
+    SessionManager,
+    SessionNotFound,
+    open_runtime,
+)
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .metrics import FrontStats, make_registry, render_metrics, session_counts
+from .navigation import Destination, Navigator
+from .protocol import Limits
+from .pubsub import MemoryBroker, RedisBroker, open_pubsub
+from .routing import MiddlewareChain, Route, RouteTable, scan
+from .service import Service, ServiceGroup, open_services, package_services
+from .supervisor import MountError
+from .tokens import TokenClaims, TokenSigner
+
+log = logging.getLogger("vango_actors.front")
+
+NEEDS_TRIO = (
+    "vango-actors runs on trio, but this server runs {library}: start it with the trio worker, "
+    "`hypercorn -k trio vango_actors.asgi:app`"
+)
+
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+@attrs.define
+class Front:
+    """Everything the front shares between requests; ``manager`` is set while serving."""
+
+    settings: Settings
+    routes: RouteTable
+    chain: MiddlewareChain[Any, Response]
+    signer: TokenSigner
+    live_settings: live.LiveSettings
+    live_stats: live.LiveStats
+    client_url: str
+    client_source: bytes
+    stats: FrontStats = attrs.field(factory=FrontStats)
+    rich_url: str = ""  # the optional client script (navigation, hooks, commands)
+    rich_source: bytes = b""
+    manager: SessionManager | None = None
+    stop: trio.Event | None = None
+    stopped: trio.Event | None = None
+    live_port: int | None = None  # the fast door's bound port while it serves
+    live_door: trio.CancelScope | None = None
+    drain_watch: trio.CancelScope | None = None  # the SIGTERM receiver while serving
+    services: tuple[Callable[[], Service], ...] = ()  # started with the runtime, in order
+    broker: MemoryBroker | RedisBroker | None = None  # pub/sub, while serving
+    service_group: ServiceGroup | None = None
+    stall_guard: StallGuard = attrs.field(factory=lambda: StallGuard(0))  # 0: off
+
+    def runtime_statistics(self) -> ManagerStatistics | None:
+        return None if self.manager is None else self.manager.statistics()
+
+    async def remount(self, claims: TokenClaims, origin: str | None) -> None:
+        """The live door's remount hook: see :func:`remount_session`."""
+        await remount_session(self, claims, origin)
+
+
+class VangoApp(QuartTrio):
+    """QuartTrio plus the trio check at lifespan start-up and the raw ASGI live door."""
+
+    front: Front
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            self.front.stall_guard.check(scope)  # the first request through a listener
+        if scope["type"] == "lifespan":
+            library = _async_library()
+            if library != "trio":
+                await refuse_lifespan(library, receive, send)
+                return
+        elif scope["type"] == "websocket" and scope["path"].startswith(live.LIVE_PATH):
+            await self._serve_live(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _serve_live(self, scope: Any, receive: Any, send: Any) -> None:
+        front = self.front
+        if front.manager is None:  # not started (or already stopped): refuse the handshake
+            await receive()
+            await send({"type": "websocket.close", "code": 1013})
+            return
+        await live.asgi_endpoint(
+            scope,
+            receive,
+            send,
+            manager=front.manager,
+            signer=front.signer,
+            settings=front.live_settings,
+            stats=front.live_stats,
+            remount=front.remount,
+        )
+
+
+# ----------------------------------------------------------------- the asyncio-worker check
+
+
+def _async_library() -> str:
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        return "no async library"
+
+
+async def refuse_lifespan(library: str, receive: Any, send: Any) -> None:
+    """Answer lifespan start-up with a failure that says to use ``-k trio``.
+
+    Hypercorn's supervisor reports exit status 0 when its worker fails to start (hypercorn
+    issue #269), so in one of its spawned workers we print the line, end the supervisor with
+    SIGUSR1 (a non-zero exit status) and leave without a traceback.
+    """
+    message = NEEDS_TRIO.format(library=library)
+    await receive()  # lifespan.startup
+    supervisor = _hypercorn_supervisor_pid()
+    if supervisor is not None:
+        print(message, file=sys.stderr, flush=True)
+        try:
+            os.kill(supervisor, signal.SIGUSR1)
+        except OSError:
+            pass  # another worker ended it first
+        os._exit(3)
+    await send({"type": "lifespan.startup.failed", "message": message})
+
+
+def _hypercorn_supervisor_pid() -> int | None:
+    """The pid of hypercorn's supervising process if this process is one of its workers."""
+    if multiprocessing.parent_process() is None:
+        return None
+    parent = os.getppid()
+    try:
+        cmdline = Path(f"/proc/{parent}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return parent if b"hypercorn" in cmdline else None
+
+
+# --------------------------------------------------------------------------------- the app
+
+
+def create_app(
+    routes: str | None = None,
+    *,
+    middleware: Iterable[Any] = (),
+    services: Iterable[Callable[[], Service]] | None = None,
+    **overrides: Any,
+) -> VangoApp:
+    """Build the app for the routes package ``routes`` (default: ``VANGO_ROUTES`` or
+    ``app_routes``); keyword ``overrides`` are :class:`Settings` fields and win over the env.
+    ``services`` (default: the routes package's ``services`` list) start with the runtime."""
+    if routes is not None:
+        overrides["routes"] = routes
+    overrides.setdefault("workers", _hypercorn_workers())
+    settings = Settings.from_env(os.environ, **overrides)
+    table = scan(settings.routes)
+    app = VangoApp(__name__, static_folder=None)
+    app.front = Front(
+        settings=settings,
+        routes=table,
+        chain=MiddlewareChain((*table.middleware, *middleware)),
+        signer=TokenSigner(settings.secret_keys, settings.token_max_age),
+        live_settings=live.LiveSettings(
+            allowed_origins=settings.allowed_origins,
+            heartbeat_ms=settings.heartbeat_ms,
+            event_rate=settings.event_rate,
+            event_burst=settings.event_burst,
+            max_connections_per_address=settings.max_connections_per_address,
+            limits=Limits(max_frame_bytes=settings.max_frame_bytes),
+        ),
+        live_stats=live.LiveStats(),
+        client_url=clientjs.client_url(settings.dev),
+        client_source=clientjs.client_source(settings.dev),
+        rich_url=clientjs.rich_url(settings.dev),
+        rich_source=clientjs.rich_source(settings.dev),
+        services=tuple(package_services(settings.routes) if services is None else services),
+        stall_guard=StallGuard(settings.stall_timeout),
+    )
+    registry = make_registry(app.front.runtime_statistics, app.front.live_stats, app.front.stats)
+    _add_lifespan(app)
+    _add_internal_routes(app, registry)
+    _add_page_routes(app)
+    return app
+
+
+def _add_lifespan(app: VangoApp) -> None:
+    front = app.front
+
+    @app.before_serving
+    async def start_runtime() -> None:
+        front.stop, front.stopped = trio.Event(), trio.Event()
+        front.manager = await app.nursery.start(_run_runtime, front)
+        if threading.current_thread() is threading.main_thread():
+            front.drain_watch = await app.nursery.start(_drain_on_sigterm, front)
+        if front.settings.live_port is not None:
+            front.live_port = await app.nursery.start(_run_fast_door, front)
+
+    @app.after_serving
+    async def stop_runtime() -> None:
+        if front.stop is not None and front.stopped is not None:
+            front.stop.set()
+            await front.stopped.wait()  # live clients got GOAWAY and were closed
+        if front.live_door is not None:
+            front.live_door.cancel()
+        if front.drain_watch is not None:
+            front.drain_watch.cancel()
+
+
+async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Serve the fast live door on ``settings.live_port`` until ``front.live_door`` is cancelled."""
+    settings = front.settings
+    assert settings.live_port is not None
+    config = fastdoor.FastDoorConfig(
+        host=settings.live_host, port=settings.live_port, stall_timeout=settings.stall_timeout
+    )
+    with trio.CancelScope() as front.live_door:
+        await fastdoor.serve_fast_door(front, config, task_status=task_status)
+
+
+#: After a SIGTERM drain, how long a hypercorn worker waits for its supervisor to stop it
+#: (the signal went to the whole group) before it passes the signal on (it came to this
+#: process alone). Above hypercorn's ``graceful_timeout`` (deploy/: 15 s).
+STOP_GRACE = 30.0
+
+
+async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """On SIGTERM drain at once: refuse new pages and sockets, GOAWAY every live client.
+
+    Hypercorn closes its listeners on the same signal (its supervisor relays it) but runs the
+    lifespan shutdown only after open connections ended or its ``graceful_timeout`` cancelled
+    them; live sockets never end by themselves, so without this clients would get a bare
+    close instead of GOAWAY, and their in-flight events no acknowledgement.
+
+    Then the process must end. When the signal went to hypercorn's supervisor too, its
+    shutdown cancels this task. Otherwise (an embedding program, a worker signalled alone,
+    one whose supervisor died) nobody else will: after the drain (at once without a live
+    supervisor, after :data:`STOP_GRACE` under one) the signal goes to the handler this one
+    replaced, the default ending the process; a second SIGTERM meanwhile acts at once.
+    """
+    with trio.CancelScope() as scope:
+        task_status.started(scope)
+        with trio.open_signal_receiver(signal.SIGTERM) as signals:
+            async for _ in signals:
+                break
+        log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
+        if front.stop is not None and front.stopped is not None:
+            front.stop.set()
+            await front.stopped.wait()
+        if _hypercorn_supervisor_pid() is not None:
+            await trio.sleep(STOP_GRACE)
+        log.warning("SIGTERM: drained, and the server did not stop: passing the signal on")
+        signal.raise_signal(signal.SIGTERM)
+
+
+def _hypercorn_workers() -> int:
+    """How many workers the hypercorn supervisor of this process runs (``-w`` / ``--workers``
+    on its command line); 1 when not under a hypercorn supervisor."""
+    parent = _hypercorn_supervisor_pid()
+    if parent is None:
+        return 1
+    try:
+        args = Path(f"/proc/{parent}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return 1
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.split("=", 1)[1]
+        if value is not None and value.isdigit():
+            return int(value)
+    return 1
+
+
+async def remount_session(front: Front, claims: TokenClaims, origin: str | None) -> None:
+    """Re-create the page a verified token names, under its session id (no local actor).
+
+    Raises SessionNotFound (the client reloads) when the route is gone or fails to mount,
+    ``live.Unavailable`` (the client retries, maybe elsewhere) while draining or full.
+    """
+    manager = front.manager
+    if manager is None:
+        raise live.Unavailable("the server is draining: reconnect to another worker")
+    sid = claims.session_id
+    route = front.routes.get(claims.route)
+    if route is None or not route.is_live:
+        raise SessionNotFound(sid, "unknown", f"no live page {claims.route!r} to remount here")
+    try:
+        props = route.convert(claims.params)
+    except ValueError as exc:
+        raise SessionNotFound(sid, "unknown", f"cannot remount: {exc}") from None
+    meta = {**claims.data, "route": route.pattern, "params": dict(claims.params)}
+    if origin:
+        meta["origin"] = origin
+    try:
+        await manager.create(route.target, props, meta=meta, session_id=sid)
+    except (RuntimeClosed, SessionLimitReached) as exc:
+        raise live.Unavailable(str(exc)) from None
+    except MountError as exc:
+        raise SessionNotFound(sid, "unknown", f"remounting {route.pattern} failed: {exc}") from None
+    except VangoError as exc:  # the id is still taken by a session that is ending
+        raise live.Unavailable(str(exc)) from None
+    front.live_stats.remounts += 1
+
+
+async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Open pub/sub, the services and the runtime, report the manager, wait for shutdown,
+    then drain (sessions first, then services, then pub/sub)."""
+    assert front.stop is not None and front.stopped is not None
+    try:
+        async with (
+            open_pubsub(front.settings.pubsub) as front.broker,
+            open_services(front.services, front.broker) as front.service_group,
+            open_runtime(**front.settings.runtime_config(), navigator=_navigator(front)) as manager,
+        ):
+            task_status.started(manager)
+            await front.stop.wait()
+            front.manager = None  # new pages and sockets are refused while draining
+            # GOAWAY to live clients after their in-flight events, unmount every session
+            await manager.aclose(front.settings.drain_timeout)
+    finally:
+        front.manager = None
+        front.stopped.set()
+
+
+def _add_internal_routes(app: VangoApp, registry: Any) -> None:
+    front = app.front
+    client_name = front.client_url.rsplit("/", 1)[-1]
+
+    @app.route("/vango/<name>")
+    async def client_script(name: str) -> Response:
+        if name == front.rich_url.rsplit("/", 1)[-1]:
+            source = front.rich_source
+        elif name == client_name:
+            source = front.client_source
+        else:
+            return _not_found_response(front, f"/vango/{name}")
+        return Response(
+            source,
+            content_type=CLIENT_CONTENT_TYPE,
+            headers={"Cache-Control": CLIENT_CACHE_CONTROL},
+        )
+
+    @app.route("/favicon.ico")
+    async def favicon() -> Response:
+        return Response(b"", status=204)  # no icon: keep browsers from logging a 404
+
+    @app.route("/vango/health")
+    async def health() -> Response:
+        stats = front.runtime_statistics()
+        status = "ok" if stats is not None else "unavailable"
+        body: dict[str, Any] = {"status": status, "sessions": session_counts(stats)}
+        _add_scale_health(front, body)
+        return Response(
+            json.dumps(body),
+            status=200 if stats is not None else 503,
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @app.route("/vango/metrics")
+    async def metrics() -> Response:
+        return Response(render_metrics(registry), content_type=METRICS_CONTENT_TYPE)
+
+
+def _add_scale_health(front: Front, body: dict[str, Any]) -> None:
+    """Pub/sub and services in /vango/health: ``degraded`` (still 200) when one is down."""
+    if front.broker is not None:
+        pubsub_status = front.broker.status().as_json()
+        body["pubsub"] = pubsub_status
+        if pubsub_status["status"] != "ok" and body["status"] == "ok":
+            body["status"] = "degraded"
+    if front.service_group is not None:
+        body["services"] = {s.name: s.state for s in front.service_group.statistics()}
+        if not front.service_group.healthy and body["status"] == "ok":
+            body["status"] = "degraded"
+
+
+def _add_page_routes(app: VangoApp) -> None:
+    front = app.front
+
+    @app.route("/", defaults={"path": ""}, methods=["GET"])
+    @app.route("/<path:path>", methods=["GET"])
+    async def serve_page(path: str) -> Response:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        try:
+            response, passed = front.chain.before(req)
+            if response is None:
+                response = await _page_response(front, "/" + path)
+            return front.chain.after(req, response, passed)
+        except Exception as exc:
+            log.exception("error while serving %s", request.path)
+            return _error_response(front, exc)
+
+
+async def _page_response(front: Front, path: str) -> Response:
+    found = front.routes.match(path)
+    if found is None:
+        return _not_found_response(front, path)
+    route, params = found
+    title = route.spec.title_for(params)
+    if not route.is_live:
+        body = inject_client(route.target(**params), None)
+        return Response(document(title, body), content_type=HTML_TYPE)
+    return await _live_page_response(front, route, params, title)
+
+
+async def _live_page_response(
+    front: Front, route: Route, params: Mapping[str, Any], title: str
+) -> Response:
+    manager = front.manager
+    if manager is None:
+        return _unavailable_response(front)
+    try:
+        created = await manager.create(route.target, dict(params), meta=_meta(route, params))
+    except SessionLimitReached:
+        front.stats.sessions_refused += 1
+        return _unavailable_response(front, "The server is at its session limit; try again.")
+    except RuntimeClosed:
+        return _unavailable_response(front)
+    session = PageSession(
+        created.session_id,
+        route.pattern,
+        params,
+        live_url=_live_url(front, created.session_id),
+        dev=front.settings.dev,
+    )
+    title = created.title or title
+    rich = front.rich_url if needs_rich(route.target, created.html) else ""
+    body = inject_client(
+        created.html, session, signer=front.signer, client_src=front.client_url, rich_src=rich
+    )
+    return Response(
+        document(title, body),
+        content_type=HTML_TYPE,
+        headers={"Cache-Control": "no-store"},  # the page carries a one-session token
+    )
+
+
+def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The session's meta; ``origin`` is the page's, which the fast door's Origin check needs."""
+    return {
+        "route": route.pattern,
+        "params": {k: str(v) for k, v in params.items()},
+        "origin": live.page_origin(request.host, request.scheme),
+        "url": _request_url(),
+    }
+
+
+def _request_url() -> str:
+    """path?query of the current request (what ``handle_params`` sees first)."""
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _navigator(front: Front) -> Navigator:
+    """Live navigation: a local URL of a live page -> Destination with a fresh token."""
+
+    def navigate(url: str, info: SessionInfo) -> Destination | None:
+        found = front.routes.match(urlsplit(url).path)
+        if found is None or not found[0].is_live:
+            return None
+        route, params = found
+        meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
+        session = PageSession(info.id, route.pattern, params)
+        return Destination(
+            route.target,
+            dict(params),
+            route.pattern,
+            title=route.spec.title_for(params),
+            token=sign_token(front.signer, session),
+            meta={**meta, "url": url},
+            rich=needs_rich(route.target, ""),
+        )
+
+    return navigate
+
+
+def _live_url(front: Front, session_id: str) -> str | None:
+    """Where the page's client opens its live socket; None: the page's own origin."""
+    configured = front.settings.live_url
+    if front.live_port is None or configured == "same-origin":
+        return None
+    if configured is not None:
+        return f"{configured}{live.LIVE_PATH}{session_id}"
+    return fastdoor.live_url(request.host, request.scheme, front.live_port, session_id)
+
+
+# ------------------------------------------------------------------------------ error pages
+
+
+def _message_page(title: str, message: str, extra: str = "") -> str:
+    body = (
+        f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p>{extra}"
+        '<p><a href="/">Home</a></p></main>'
+    )
+    return document(title, body)
+
+
+def _not_found_response(front: Front, path: str) -> Response:
+    page = _message_page("Not found", f"There is no page at {path}.")
+    return Response(page, status=404, content_type=HTML_TYPE)
+
+
+def _unavailable_response(
+    front: Front, message: str = "The server is starting or shutting down; try again."
+) -> Response:
+    page = _message_page("Unavailable", message)
+    return Response(page, status=503, content_type=HTML_TYPE, headers={"Retry-After": "1"})
+
+
+def _error_response(front: Front, exc: BaseException) -> Response:
+    """The 500 page: the traceback in dev, a plain apology otherwise."""
+    extra = ""
+    if front.settings.dev:
+        trace = "".join(traceback.format_exception(exc))
+        extra = f'<pre class="traceback">{escape(trace)}</pre>'
+    page = _message_page("Server error", "Something went wrong while rendering this page.", extra)
+    return Response(page, status=500, content_type=HTML_TYPE)
