@@ -51,30 +51,37 @@ class ChatRoom(Service):
     async def run(self) -> None:
         with self.pubsub.subscribed(self.topic) as sub:  # first: nothing sent from now is missed
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._load_history)
+                nursery.start_soon(self._keep_history)
                 async for message in sub:
                     self.remember(message)
 
-    async def _load_history(self) -> None:
-        """Once subscribed (Redis: once the listener is up), load again what the backend kept:
-        messages sent between the load in ``init`` and the subscription are not missed."""
+    async def _keep_history(self) -> None:
+        """Once subscribed (Redis: once the listener is up), and again after every reconnect
+        of the listener, load what the backend kept: messages sent before the subscription,
+        or by other processes while this one's listener was down, are not missed. Those this
+        process lacked go to its open pages too (late, but not lost)."""
         while True:
+            seen = self.pubsub.reconnects
             await self.pubsub.wait_connected()
             try:
                 kept = await self.pubsub.recent(self.topic, self.history_size)
-                break
             except PubSubUnavailable as exc:
                 log.warning("chat history not loaded yet: %s", exc)
                 await trio.sleep(1.0)
-        self._merge(kept)
+                continue
+            for message in self._merge(kept):
+                self.pubsub.publish_local(self.topic, message)
+            await self.pubsub.wait_reconnect(seen)
 
-    def _merge(self, kept: list[Any]) -> None:
-        """The kept messages (oldest first), then those received here that they lack."""
-        received = list(self.history_)
+    def _merge(self, kept: list[Any]) -> list[dict[str, Any]]:
+        """The kept messages (oldest first), then those received here that they lack; returns
+        the kept ones this process had not seen."""
+        received, seen = list(self.history_), set(self._seen)
         self.history_.clear()
         self._seen.clear()
         for message in [*kept, *received]:
             self.remember(message)
+        return [m for m in kept if _valid(m) and m["id"] not in seen]
 
     def remember(self, message: Any) -> None:
         if not _valid(message) or message["id"] in self._seen:

@@ -204,6 +204,10 @@ class Hub:
     def count(self) -> int:
         return sum(len(subs) for subs in self._topics.values())
 
+    def subscribers(self, topic: str) -> int:
+        """Local subscriptions of ``topic``."""
+        return len(self._topics.get(topic, ()))
+
     def _remove(self, sub: _Subscriber) -> None:
         subs = self._topics.get(sub.topic)
         if subs is not None:
@@ -224,6 +228,7 @@ class Broker(Protocol):
     def subscribe(self, topic: str, buffer: int = DEFAULT_BUFFER) -> Subscription: ...
     def status(self) -> PubSubStatus: ...
     async def wait_connected(self) -> None: ...
+    async def wait_reconnect(self, seen: int) -> None: ...
 
 
 class _BrokerBase:
@@ -298,11 +303,17 @@ class MemoryBroker(_BrokerBase):
         await trio.lowlevel.checkpoint()
         return [decode_message(data) for data in list(self._kept.get(topic, ()))[-count:]]
 
+    reconnects = 0  # (never disconnected)
+
     def status(self) -> PubSubStatus:
         return self._status(True, None, 0)
 
     async def wait_connected(self) -> None:
         await trio.lowlevel.checkpoint()
+
+    async def wait_reconnect(self, seen: int) -> None:
+        """Never returns: this process's hub is never disconnected (see RedisBroker's)."""
+        await trio.sleep_forever()
 
 
 # ------------------------------------------------------------------------------ Redis
@@ -394,8 +405,10 @@ class RedisBroker(_BrokerBase):
         """Send ``message`` to every subscriber of ``topic`` in every process.
 
         Raises PubSubUnavailable (the message was not sent) when Redis refuses, fails or does
-        not answer within ``publish_timeout`` seconds.
+        not answer within ``publish_timeout`` seconds, or while this process's listener is
+        not subscribed (see :meth:`_check_listening`).
         """
+        self._check_listening(topic)
         data = encode_message(topic, message)
         channel = (self.prefix + topic).encode()
         await self._blocking(f"publish({topic!r})", self._client.publish, channel, data)
@@ -407,6 +420,7 @@ class RedisBroker(_BrokerBase):
         starts later reads them with :meth:`recent`. Raises like :meth:`publish`; then nothing
         was kept or sent."""
         _check_count("publish_and_keep(keep=...)", keep)
+        self._check_listening(topic)
         data = encode_message(topic, message)
         channel = (self.prefix + topic).encode()
         key = self._kept_key(topic)
@@ -436,6 +450,17 @@ class RedisBroker(_BrokerBase):
             except ValueError:  # not ours (msgpack errors are ValueErrors): skip it
                 continue
         return out
+
+    def _check_listening(self, topic: str) -> None:
+        """Refuse to publish while the listener is not subscribed (starting, or reconnecting
+        after an outage, which takes up to ``max_backoff``) and this process has subscribers
+        of ``topic``: Redis would take the message, but they (the sender's page among them)
+        would never get it."""
+        if not self.connected and self.hub.subscribers(topic):
+            raise PubSubUnavailable(
+                f"publish({topic!r}) failed: Redis at {self._where()} is unavailable to this "
+                f"process's listener ({self.error}); the message was not sent"
+            )
 
     def _kept_key(self, topic: str) -> bytes:
         if not isinstance(topic, str) or not topic:
@@ -472,6 +497,13 @@ class RedisBroker(_BrokerBase):
     async def wait_connected(self) -> None:
         """Wait until the listener is subscribed (at start-up, or again after an outage)."""
         while not self.connected:
+            await self._connected_event.wait()
+
+    async def wait_reconnect(self, seen: int) -> None:
+        """Wait until the listener subscribed again after an outage, once ``reconnects`` is
+        above ``seen``: what was published meanwhile never reached this process, so a
+        subscriber that keeps state reloads it then (``recent``)."""
+        while self.reconnects <= seen:
             await self._connected_event.wait()
 
     async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:

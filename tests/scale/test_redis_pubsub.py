@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import trio
 
+from services.chat import ChatRoom
+from tests.faultproxy import open_fault_proxy
 from tests.redis_server import RedisServer
 from vango_actors.pubsub import PubSubUnavailable, RedisBroker, open_pubsub
+from vango_actors.service import open_services
 
 
 async def test_messages_cross_brokers_and_survive_a_redis_restart(redis: RedisServer) -> None:
@@ -58,6 +61,7 @@ async def test_kept_messages_are_shared_capped_and_read_oldest_first(redis: Redi
             open_pubsub(RedisBroker(redis.url)) as b,
         ):
             assert isinstance(a, RedisBroker) and isinstance(b, RedisBroker)
+            await a.wait_connected()
             await b.wait_connected()
             sub = b.subscribe("room")
             for n in range(5):
@@ -71,3 +75,52 @@ async def test_kept_messages_are_shared_capped_and_read_oldest_first(redis: Redi
             await trio.to_thread.run_sync(redis.stop)
             with pytest.raises(PubSubUnavailable, match=r"recent\('room'\) failed: Redis at"):
                 await b.recent("room", 3)
+
+
+async def test_a_process_whose_listener_is_not_subscribed_refuses_to_publish(
+    redis: RedisServer,
+) -> None:
+    # Redis would take the message, but this process's own subscribers of the topic (the
+    # sender's page) would never get it: refused, like a publish while Redis is down
+    with trio.fail_after(20):
+        async with open_pubsub(RedisBroker(redis.url)) as a:
+            assert isinstance(a, RedisBroker)
+            sub = a.subscribe("room")
+            with pytest.raises(PubSubUnavailable, match="unavailable to this process's listener"):
+                await a.publish("room", "too early")  # the listener has not subscribed yet
+            with pytest.raises(PubSubUnavailable, match="the message was not sent"):
+                await a.publish_and_keep("room", "too early", keep=5)
+            await a.publish("elsewhere", "nobody here listens")  # no subscriber here misses it
+            await a.wait_connected()
+            await a.publish("room", "now")
+            assert await sub.receive() == "now"
+            assert await a.recent("room", 5) == []
+
+
+async def test_chat_catches_up_on_what_was_sent_while_its_listener_was_down(
+    redis: RedisServer,
+) -> None:
+    # Process A's link to Redis is cut (a proxy refuses it) while process B posts: after A's
+    # listener is back, A's room loads what Redis kept and its open pages get the message
+    with trio.fail_after(20):
+        async with open_fault_proxy(redis.port) as proxy:
+            url = f"redis://127.0.0.1:{proxy.port}"
+            async with (
+                open_pubsub(RedisBroker(url, ping_interval=0.5, max_backoff=0.2)) as a,
+                open_pubsub(RedisBroker(redis.url)) as b,
+            ):
+                await a.wait_connected()
+                await b.wait_connected()
+                async with open_services([ChatRoom], a):
+                    room = ChatRoom.instance()
+                    page = a.subscribe(room.topic)  # an open /chat page in process A
+                    proxy.refuse = True
+                    proxy.cut()
+                    while a.connected:
+                        await trio.sleep(0.05)
+                    message = {"id": "m1", "user": "bob", "text": "sent meanwhile", "at": 1.0}
+                    await b.publish_and_keep(room.topic, message, keep=50)
+                    proxy.refuse = False
+                    while [m["text"] for m in room.history()] != ["sent meanwhile"]:
+                        await trio.sleep(0.05)
+                    assert await page.receive() == message
