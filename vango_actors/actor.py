@@ -1045,10 +1045,10 @@ class SessionActor:
         navigator = getattr(self.config, "navigator", None)
         dest = None if navigator is None or local_url(url) is None else navigator(url, self.info)
         if dest is None:
-            if patch and local_url(url) is not None:  # no router (tests): a same-page patch
-                await self._patch_params(url, replace, pop)
+            if patch and navigator is None and local_url(url) is not None:
+                await self._patch_params(url, replace, pop)  # no router (tests): same page
             else:
-                self._ops.append([11, url])
+                self._ops.append([11, url])  # not a live page: the browser loads it (§6.1)
             return
         same = dest.component is self.root.cls and dict(dest.props) == dict(self.root.props)
         if same and (patch or pop):

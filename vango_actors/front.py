@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 import sniffio
@@ -60,7 +59,7 @@ from .manager import (
 )
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
-from .navigation import Destination, Navigator
+from .navigation import Destination, Navigator, live_destination
 from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
@@ -512,21 +511,10 @@ def _navigator(front: Front) -> Navigator:
     """Live navigation: a local URL of a live page -> Destination with a fresh token."""
 
     def navigate(url: str, info: SessionInfo) -> Destination | None:
-        found = front.routes.match(urlsplit(url).path)
-        if found is None or not found[0].is_live:
-            return None
-        route, params = found
-        meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
-        session = PageSession(info.id, route.pattern, params)
-        return Destination(
-            route.target,
-            dict(params),
-            route.pattern,
-            title=route.spec.title_for(params),
-            token=sign_token(front.signer, session),
-            meta={**meta, "url": url},
-            rich=needs_rich(route.target, ""),
-        )
+        def token(route: Route, params: Mapping[str, Any]) -> str:
+            return sign_token(front.signer, PageSession(info.id, route.pattern, dict(params)))
+
+        return live_destination(front.routes, url, token)
 
     return navigate
 

@@ -15,6 +15,7 @@ import attrs
 
 if TYPE_CHECKING:
     from .component import Component, SessionInfo
+    from .routing import Route, RouteTable
 
 
 @attrs.frozen
@@ -51,6 +52,30 @@ def needs_rich(page_class: object, html: str) -> bool:
     if getattr(page_class, "rich_client", False):
         return True
     return any(marker in html for marker in RICH_MARKERS)
+
+
+def live_destination(
+    routes: RouteTable,
+    url: str,
+    token: Callable[[Route, Mapping[str, Any]], str] | None = None,
+) -> Destination | None:
+    """Where ``url`` leads in ``routes``: a live page's Destination, with a token from
+    ``token(route, params)`` (the front signs one; the test harness none); None when it is
+    not a live page (the client loads the URL)."""
+    found = routes.match(urlsplit(url).path)
+    if found is None or not found[0].is_live:
+        return None
+    route, params = found
+    meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
+    return Destination(
+        route.target,
+        dict(params),
+        route.pattern,
+        title=route.spec.title_for(params),
+        token="" if token is None else token(route, params),
+        meta={**meta, "url": url},
+        rich=needs_rich(route.target, ""),
+    )
 
 
 def query_params(url: str) -> dict[str, str]:

@@ -14,6 +14,10 @@ Interactions (``click``, ``type``, ``change``, ``check``, ``submit``, ``keydown`
 the element by CSS selector, pick the nearest ancestor-or-self that binds the event type (as
 the client does), send one EVENT and wait until the server has acknowledged it and gone idle.
 Each returns a :class:`Reply` (the frames that arrived), so tests can assert exact patches.
+What the browser does by itself is done too: a typed value stays in the field for a later
+submit, a click on a submit button submits its form, a link is followed, form values are what
+``formValues`` in vango.js sends, and live navigation (``navigate``, ``back``, a server's
+``navigate``) and REDIRECT mount the page they lead to, as the browser would.
 Timers run on trio's clock: request pytest-trio's ``autojump_clock`` and
 ``await view.advance(seconds)``.
 
@@ -23,21 +27,26 @@ Outside pytest: ``async with open_harness("my_routes") as vango: ...``.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import attrs
 import pytest
 import trio
 import trio.testing
 
-from .component import Component
+from .component import Component, SessionInfo
+from .diff import ATTR_VALUE_TYPES, input_type
 from .dom import Document, DomElement
 from .errors import VangoError
 from .html import render
 from .mailbox import Mailbox
 from .manager import SessionManager, open_runtime
+from .navigation import Destination, live_destination, local_url
 from .protocol import (
     SERVER_FRAME_LIMITS,
     VERSION,
@@ -46,17 +55,19 @@ from .protocol import (
     Frame,
     GoAway,
     Hello,
+    Op,
     Patches,
     Reload,
     Welcome,
     decode,
 )
-from .routing import RouteTable, scan
+from .routing import Route, RouteError, RouteTable, scan
 from .service import Service, open_services, package_services
 
 __all__ = ["Harness", "LiveView", "Reply", "ViewError", "open_harness"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds (virtual under autojump_clock) an event may take to be acked
+CONTROLS = ("input", "select", "textarea")
 
 
 class ViewError(VangoError, AssertionError):
@@ -87,7 +98,11 @@ class Reply:
 
 
 class LiveView:
-    """One live page in memory: its document, its session and the frames it received."""
+    """One live page in memory: its document, its session and the frames it received.
+
+    A full page load in this tab (a REDIRECT, a plain link, ``back`` past one) keeps the
+    object: the view then holds the new page, with its own session.
+    """
 
     def __init__(
         self,
@@ -98,6 +113,7 @@ class LiveView:
         title: str | None = None,
         url: str = "/",
         timeout: float = DEFAULT_TIMEOUT,
+        harness: Harness | None = None,
     ) -> None:
         self.manager = manager
         self.session_id = session_id
@@ -105,6 +121,7 @@ class LiveView:
         self.document.title = title
         self.document.url = url
         self.timeout = timeout
+        self.harness = harness  # mounts the pages that full page loads lead to
         self.frames: list[Frame] = []  # everything received, in order
         self.seq = 0  # last PATCHES seq applied
         self.acked = 0  # highest event seq the server acknowledged
@@ -112,6 +129,8 @@ class LiveView:
         self.ended: Reload | GoAway | None = None  # the session ended (RELOAD / GOAWAY)
         self._outbox: Mailbox[bytes] | None = None
         self._attachment: Any = None
+        self._redirect: str | None = None  # a REDIRECT received: loaded on the next settle
+        self._loaded_at = 0  # history entries before this index belong to earlier page loads
 
     # ------------------------------------------------------------------ connecting
 
@@ -169,11 +188,12 @@ class LiveView:
         return self.element(selector).to_html()
 
     def value(self, selector: str) -> str | bool:
-        """The live ``value`` of a form control (``checked`` for checkboxes and radios)."""
+        """The live ``value`` of a form control (``checked`` for checkboxes and radios; a
+        select's is its first chosen option's value, "" when none is chosen)."""
         element = self.element(selector)
-        if element.attrs.get("type") in ("checkbox", "radio"):
+        if element.tag == "input" and input_type(element.attrs) in ("checkbox", "radio"):
             return element.prop("checked")
-        return element.prop("value")
+        return _control_value(element)
 
     @property
     def patches(self) -> list[Patches]:
@@ -187,22 +207,52 @@ class LiveView:
     # ------------------------------------------------------------------ interacting
 
     async def click(self, selector: str) -> Reply:
-        payload: dict[str, Any] = {}
+        """Click like a user: ``click`` goes to the nearest bound element, then the browser's
+        default action runs unless the client prevents it (it does for a bound link or submit
+        button): a submit button submits its form, a link is followed."""
         element = self.element(selector)
-        if element.tag in ("input", "select", "textarea"):
-            payload["value"] = str(element.prop("value"))
-        return await self.dispatch(selector, "click", payload)
+        if _unclickable(element):
+            raise ViewError(f"{selector!r} is disabled: a browser sends no click")
+        bound = bound_element(element, "click")
+        action = None if bound is not None and _prevents_default(bound) else _activated(element)
+        link = action if action is not None and action.tag == "a" else None
+        form = None if action is None or link is not None else _form_of(action)
+        submit_to = None if form is None else bound_element(form, "submit")
+        if bound is None and link is None and submit_to is None:
+            raise self._unbound(selector, "click")  # (a form without on_submit would post)
+        # the browser reads the form at click time, before the click is answered
+        submitted = None if form is None else {"form": form_values(form, action)}
+        received = len(self.frames)
+        if bound is not None:
+            payload = {"value": _control_value(bound)} if bound.tag in CONTROLS else {}
+            await self._send_to(bound, "click", payload)
+        if link is not None:
+            await self._follow(link)
+        elif submit_to is not None and submitted is not None:
+            await self._send_to(submit_to, "submit", submitted)
+        return Reply(tuple(self.frames[received:]))
 
     async def type(self, selector: str, text: str, *, event: str = "input") -> Reply:
         """Set a field's value to ``text`` and fire ``input`` (as if pasted: one event).
 
+        As in a browser, any enabled text field takes typing: without an ``input`` binding on
+        it or an ancestor nothing is sent, and the value travels with a later ``submit``.
         Debounce and throttle are client-side timing: the harness sends the event at once.
         """
-        self.element(selector).props["value"] = text
-        return await self.dispatch(selector, event, {"value": text})
+        element = self.element(selector)
+        _check_typeable(element, selector, select_ok=event == "change")
+        if element.tag == "select":
+            _choose_options(element, [text], strict=True)
+        else:
+            element.props["value"] = text
+        target = bound_element(element, event)
+        if target is None:
+            return Reply(())
+        return await self._send_to(target, event, {"value": _control_value(element)})
 
     async def change(self, selector: str, value: str) -> Reply:
-        """Set a field's (or select's) value and fire ``change``."""
+        """Set a field's value (or choose a select's option by value) and fire ``change``, if
+        bound: like ``type``, an unbound field just keeps the value for a later submit."""
         return await self.type(selector, value, event="change")
 
     async def check(self, selector: str, checked: bool = True) -> Reply:
@@ -215,21 +265,30 @@ class LiveView:
     async def keydown(self, selector: str, key: str, *, event: str = "keydown") -> Reply:
         element = self.element(selector)
         payload: dict[str, Any] = {"key": key}
-        if element.tag in ("input", "textarea", "select"):
-            payload["value"] = str(element.prop("value"))
+        if element.tag in CONTROLS:
+            payload["value"] = _control_value(element)
         return await self.dispatch(selector, event, payload)
 
-    async def submit(self, selector: str, values: Mapping[str, Any] | None = None) -> Reply:
-        """Submit a form: its named fields' live values, overridden by ``values``.
+    async def submit(
+        self,
+        selector: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        submitter: str | None = None,
+    ) -> Reply:
+        """Submit a form with ``submitter`` (a selector; default: the form's default button,
+        its first submit button, as for Enter or a click on it): its fields' live values as
+        the client sends them, plus the submitter's name and value, overridden by ``values``.
 
         Fields named in ``values`` are also written into the page, as if typed first.
         """
         form = self.element(selector)
+        button = _default_button(form) if submitter is None else self.element(submitter)
+        if button is not None:
+            _check_submitter(form, button, submitter)
         for name, value in (values or {}).items():
-            for field in form.select(f"[name={name}]"):
-                if field.attrs.get("type") not in ("checkbox", "radio"):
-                    field.props["value"] = str(value)
-        collected = {**form_values(form), **(values or {})}
+            _write_field(form, name, value)
+        collected = {**form_values(form, button), **(values or {})}
         return await self.dispatch(selector, "submit", {"form": collected})
 
     async def dispatch(
@@ -239,17 +298,8 @@ class LiveView:
         until it is acknowledged and the session is idle."""
         target = bound_element(self.element(selector), type)
         if target is None:
-            raise ViewError(
-                f"{selector!r} has no {type!r} binding (data-on) on itself or an ancestor: "
-                f"bind it with on_{type}=... in render()"
-            )
-        hid = target.hid
-        assert hid is not None
-        payload = dict(payload or {})
-        keys = target.attrs.get("data-keys")
-        if type in ("keydown", "keyup") and keys and payload.get("key") not in keys.split():
-            return Reply(())  # the client filters keys: nothing is sent
-        return await self.send_event(hid, type, payload)
+            raise self._unbound(selector, type)
+        return await self._send_to(target, type, dict(payload or {}))
 
     async def send_event(self, hid: int, type: str, payload: dict[str, Any]) -> Reply:
         """The raw EVENT path (hids are not checked: for tests of bad input)."""
@@ -267,6 +317,70 @@ class LiveView:
         await self.settle()
         return Reply(tuple(self.frames[received:]))
 
+    # ------------------------------------------------------------------ navigating
+
+    async def navigate(self, url: str, *, replace: bool = False) -> Reply:
+        """Follow a live link to ``url`` (what vango.rich.js sends for ``data-vango-nav``): the
+        same page gets ``handle_params`` (a patch), another live page is mounted in this
+        session (URL, title and content change); anything else is loaded as a new page.
+        ``url`` may be relative to the view's URL, as a link's ``href``."""
+        url = urljoin(self.url, url)
+        received = len(self.frames)
+        if self.session_id is None or local_url(url) is None:
+            await self._load(url)  # a static page has no socket: a link loads the URL
+        else:
+            await self.send_event(0, "nav", {"url": url, "replace": replace, "pop": False})
+        return Reply(tuple(self.frames[received:]))
+
+    async def back(self) -> Reply:
+        """The browser's back button: the previous URL of this tab. The page is told with a
+        ``nav`` event (``pop``: the URL already shows); an entry from before a full page load
+        is loaded again."""
+        history = self.document.history
+        if not history:
+            raise ViewError(f"no earlier page in this view's history (at {self.url})")
+        url = history.pop()
+        received = len(self.frames)
+        if len(history) < self._loaded_at or self.session_id is None:
+            await self._load(url, push=False)
+        else:
+            self.document.url = url
+            await self.send_event(0, "nav", {"url": url, "replace": True, "pop": True})
+        return Reply(tuple(self.frames[received:]))
+
+    async def _follow(self, link: DomElement) -> None:
+        """A click on ``<a href>``: a live link (``data-vango-nav``) navigates, others load."""
+        url = urljoin(self.url, link.attrs.get("href", ""))
+        if link.attrs.get("target", "_self") not in ("", "_self"):
+            return  # another tab or window: this one stays
+        if "data-vango-nav" in link.attrs and self.session_id is not None:
+            replace = link.attrs["data-vango-nav"] == "replace"
+            await self.navigate(url, replace=replace)
+        else:
+            await self._load(url)
+
+    async def _load(self, url: str, *, push: bool = True) -> None:
+        """A full page load of ``url`` in this tab: the old page's socket closes (going
+        away) and a path of the routes package is mounted, a new session; a URL outside the
+        app or without a route leaves an empty page at that URL."""
+        history = [*self.document.history, self.url] if push else list(self.document.history)
+        if "#" in url and url.split("#")[0] == self.url.split("#")[0]:
+            self.document.history, self.document.url = history, url  # a fragment: a scroll
+            return
+        if self._attachment is not None:
+            self._attachment.detach(going_away=True)
+        page = LiveView(None, None, "", url=url, harness=self.harness)
+        if self.harness is not None and self.harness.route(url) is not None:
+            page = await self.harness.open_page(url)
+        for name in ("manager", "session_id", "document", "seq", "acked", "event_seq", "ended"):
+            setattr(self, name, getattr(page, name))
+        self._attachment = self._outbox = self._redirect = None
+        self.document.history, self._loaded_at = history, len(history)
+        if self.session_id is not None:
+            await self.connect()
+
+    # ------------------------------------------------------------------ waiting
+
     async def advance(self, seconds: float) -> Reply:
         """Let ``seconds`` pass (instantly under ``autojump_clock``), then settle."""
         received = len(self.frames)
@@ -278,14 +392,33 @@ class LiveView:
         return Reply(tuple(self.frames[received:]))
 
     async def settle(self) -> Reply:
-        """Wait until every task is blocked, then apply whatever the session sent."""
+        """Wait until every task is blocked, then apply whatever the session sent (and load
+        the page a REDIRECT leads to)."""
         received = len(self.frames)
         await trio.testing.wait_all_tasks_blocked()
         while self._receive_nowait():
             await trio.testing.wait_all_tasks_blocked()
+        if self._redirect is not None:
+            url, self._redirect = self._redirect, None
+            await self._load(url)
         return Reply(tuple(self.frames[received:]))
 
     # ------------------------------------------------------------------ frames
+
+    async def _send_to(self, target: DomElement, type: str, payload: dict[str, Any]) -> Reply:
+        """Send to a bound element as the client does: not a key its ``data-keys`` omits."""
+        keys = target.attrs.get("data-keys")
+        if type in ("keydown", "keyup") and keys and payload.get("key") not in keys.split():
+            return Reply(())
+        hid = target.hid
+        assert hid is not None
+        return await self.send_event(hid, type, payload)
+
+    def _unbound(self, selector: str, type: str) -> ViewError:
+        return ViewError(
+            f"{selector!r} has no {type!r} binding (data-on) on itself or an ancestor: "
+            f"bind it with on_{type}=... in render()"
+        )
 
     async def _receive(self) -> None:
         if self._outbox is None:
@@ -318,6 +451,9 @@ class LiveView:
             self.document.apply(frame.ops)
             self.seq = frame.seq
             self.acked = max(self.acked, frame.ack)
+            for op in frame.ops:
+                if op[0] == Op.REDIRECT:
+                    self._redirect = op[1]  # the browser leaves the page: see settle()
         elif isinstance(frame, Welcome):
             self.acked = max(self.acked, frame.ack)
         elif isinstance(frame, Reload | GoAway):
@@ -342,41 +478,229 @@ def bound_element(element: DomElement, type: str) -> DomElement | None:
     return None
 
 
-def form_values(form: DomElement) -> dict[str, Any]:
-    """Named controls' values like the client's ``FormData`` (unticked boxes left out)."""
+# ---------------------------------------------------------------------------- forms
+
+
+def form_values(form: DomElement, submitter: DomElement | None = None) -> dict[str, Any]:
+    """A form's values as the client sends them (``formValues`` in vango.js): the entries of
+    ``FormData(form, submitter)``, a repeated name as a list, and the name of a ``<select
+    multiple>`` or of several checkboxes always a list (``[]`` when nothing is chosen)."""
     out: dict[str, Any] = {}
+    boxes: Counter[str] = Counter()
     for control in form.iter():
         name = control.attrs.get("name")
-        if not name or control.tag not in ("input", "textarea", "select") or _skipped(control):
+        if not name or control.tag not in ("input", "select"):
             continue
-        value = _control_value(control)
-        if value is None:
-            continue
-        if name in out:
-            previous = out[name]
-            out[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        if control.tag == "select" and "multiple" in control.attrs:
+            out[name] = []
+        elif input_type(control.attrs) == "checkbox":
+            boxes[name] += 1
+    out.update({name: [] for name, count in boxes.items() if count > 1})
+    for name, value in _form_data(form, submitter):
+        if isinstance(out.get(name), list):
+            out[name].append(value)
+        elif name in out:
+            out[name] = [out[name], value]
         else:
             out[name] = value
     return out
 
 
-def _skipped(control: DomElement) -> bool:
-    kind = control.attrs.get("type", "")
-    if "disabled" in control.attrs or kind in ("submit", "button", "image", "reset", "file"):
+def _form_data(form: DomElement, submitter: DomElement | None = None) -> list[tuple[str, str]]:
+    """The entries of ``FormData(form, submitter)`` (the HTML spec's entry list): enabled
+    named controls, ticked boxes only, chosen enabled options, buttons only as submitter."""
+    entries: list[tuple[str, str]] = []
+    for control in form.iter():
+        if control.tag not in ("input", "button", "select", "textarea") or _disabled(control):
+            continue
+        name = control.attrs.get("name", "")
+        kind = input_type(control.attrs) if control.tag == "input" else control.tag
+        if control.tag == "button" or kind in ("submit", "image", "reset", "button"):
+            if control is submitter:
+                entries.extend(_submitter_entries(control, name, kind))
+        elif not name:
+            continue
+        elif control.tag == "select":
+            options = _chosen_options(control)
+            entries.extend((name, _option_value(o)) for o in options if not _disabled(o))
+        elif kind in ("checkbox", "radio"):
+            if control.prop("checked"):
+                entries.append((name, control.attrs.get("value", "on")))
+        elif kind == "file":
+            entries.append((name, ""))  # no file chosen: an empty File, whose name is ""
+        else:
+            entries.append((name, str(control.prop("value"))))
+    return entries
+
+
+def _submitter_entries(button: DomElement, name: str, kind: str) -> list[tuple[str, str]]:
+    if kind == "image":  # the click's coordinates; the harness clicks at (0, 0)
+        prefix = f"{name}." if name else ""
+        return [(f"{prefix}x", "0"), (f"{prefix}y", "0")]
+    return [(name, button.attrs.get("value", ""))] if name else []
+
+
+def _is_submit_button(element: DomElement) -> bool:
+    """A ``<button>`` of type submit (the default) or an ``<input type=submit|image>``."""
+    if element.tag == "button":
+        return element.attrs.get("type", "submit").lower() not in ("button", "reset")
+    return element.tag == "input" and input_type(element.attrs) in ("submit", "image")
+
+
+def _default_button(form: DomElement) -> DomElement | None:
+    """The form's default button: its first submit button in tree order."""
+    return next((c for c in form.iter() if _is_submit_button(c)), None)
+
+
+def _chosen_options(select: DomElement) -> list[DomElement]:
+    """The options a browser has chosen: the selected ones of a ``<select multiple>``; for
+    a single select the one its live ``value`` names, else the last selected, else (shown
+    as a drop-down) the first enabled option."""
+    options = [o for o in select.iter() if o.tag == "option"]
+    if "multiple" in select.attrs:
+        return [o for o in options if o.prop("selected")]
+    if "value" in select.props:
+        wanted = select.props["value"]
+        return [o for o in options if _option_value(o) == wanted][:1]
+    chosen = [o for o in options if o.prop("selected")]
+    if chosen or _display_size(select) > 1:
+        return chosen[-1:]
+    return [o for o in options if not _disabled(o)][:1]
+
+
+def _choose_options(select: DomElement, values: Sequence[str], *, strict: bool = False) -> None:
+    """Choose the options whose value is in ``values`` (one, the first match, for a single
+    select), as a user picking them; ``strict``: ViewError when a value has no option."""
+    options = [o for o in select.iter() if o.tag == "option"]
+    missing = set(values) - {_option_value(o) for o in options}
+    if strict and missing:
+        known = [_option_value(o) for o in options]
+        raise ViewError(f"<select> has no option with value {sorted(missing)}; it has {known}")
+    single = "multiple" not in select.attrs
+    for option in options:
+        option.props["selected"] = _option_value(option) in values
+        if option.props["selected"] and single:
+            values = ()
+    select.props.pop("value", None)  # the options say what is chosen now
+
+
+def _option_value(option: DomElement) -> str:
+    """Its ``value`` attribute, else its text with whitespace stripped and collapsed."""
+    if "value" in option.attrs:
+        return option.attrs["value"]
+    return " ".join(re.split(r"[\t\n\f\r ]+", option.text_content.strip("\t\n\f\r ")))
+
+
+def _control_value(control: DomElement) -> str:
+    """The live ``.value`` of an input, textarea or select (its first chosen option's)."""
+    if control.tag == "select":
+        options = _chosen_options(control)
+        return _option_value(options[0]) if options else ""
+    return str(control.prop("value"))
+
+
+def _display_size(select: DomElement) -> int:
+    size = select.attrs.get("size", "").strip()
+    return int(size) if size.isdigit() and int(size) > 0 else 1
+
+
+def _disabled(element: DomElement) -> bool:
+    """Disabled itself, or by a disabled ``<fieldset>`` around it (not from inside that
+    fieldset's first ``<legend>``) or ``<optgroup>`` (options); in a ``<datalist>`` too."""
+    if "disabled" in element.attrs:
         return True
-    return kind in ("checkbox", "radio") and not control.prop("checked")
+    child, node = element, element.parent
+    while node is not None:
+        if node.tag == "datalist" or (node.tag == "optgroup" and "disabled" in node.attrs):
+            return True
+        if node.tag == "fieldset" and "disabled" in node.attrs and child is not _legend(node):
+            return True
+        child, node = node, node.parent
+    return False
 
 
-def _control_value(control: DomElement) -> str | None:
-    if control.tag != "select":
-        if control.attrs.get("type") in ("checkbox", "radio"):
-            return control.attrs.get("value", "on")
-        return str(control.prop("value"))
-    options = list(control.select("option"))
-    chosen = [o for o in options if o.prop("selected")] or options[:1]
-    if not chosen:
-        return None
-    return chosen[0].attrs.get("value", chosen[0].text_content)
+def _legend(fieldset: DomElement) -> DomElement | None:
+    kids = (c for c in fieldset.children if isinstance(c, DomElement) and c.tag == "legend")
+    return next(kids, None)
+
+
+def _form_of(element: DomElement) -> DomElement | None:
+    node = element.parent
+    while node is not None and node.tag != "form":
+        node = node.parent
+    return node
+
+
+def _unclickable(element: DomElement) -> bool:
+    """On or in a disabled button or control: a browser fires no click."""
+    node: DomElement | None = element
+    while node is not None and node.tag not in (*CONTROLS, "button"):
+        node = node.parent
+    return node is not None and _disabled(node)
+
+
+def _activated(element: DomElement) -> DomElement | None:
+    """The submit button or link whose default action a click on ``element`` runs."""
+    node: DomElement | None = element
+    while node is not None:
+        if node.tag == "a" and "href" in node.attrs:
+            return node
+        if node.tag in ("button", "input"):
+            return node if _is_submit_button(node) else None
+        node = node.parent
+    return None
+
+
+def _prevents_default(bound: DomElement) -> bool:
+    """The client prevents a click's default when the bound element is a link or a submit
+    button (``SUBMITS`` in vango.js): the click is the whole action."""
+    kind = bound.attrs.get("type", "").lower()
+    if bound.tag == "a":
+        return "href" in bound.attrs
+    if bound.tag == "button":
+        return "type" not in bound.attrs or kind == "submit"
+    return bound.tag == "input" and kind in ("submit", "image")
+
+
+def _check_typeable(element: DomElement, selector: str, *, select_ok: bool) -> None:
+    kind = input_type(element.attrs) if element.tag == "input" else element.tag
+    if not (_takes_text(element) or (select_ok and kind == "select")):
+        hint = "use check()" if kind in ("checkbox", "radio") else "only text fields take typing"
+        hint = "use change() to choose an option" if kind == "select" else hint
+        raise ViewError(f"cannot type into {selector!r}, a <{element.tag}> ({kind}): {hint}")
+    if _disabled(element):
+        raise ViewError(f"cannot type into {selector!r}: it is disabled")
+    if "readonly" in element.attrs and kind != "select":
+        raise ViewError(f"cannot type into {selector!r}: it is read-only")
+
+
+def _check_submitter(form: DomElement, button: DomElement, selector: str | None) -> None:
+    """The button must be an enabled submit button of ``form`` (else nothing is submitted)."""
+    what = "the form's default button" if selector is None else repr(selector)
+    if not _is_submit_button(button) or _form_of(button) is not form:
+        raise ViewError(f"{what} is not a submit button of this form")
+    if _disabled(button):
+        raise ViewError(f"{what} is disabled: a browser does not submit the form with it")
+
+
+def _write_field(form: DomElement, name: str, value: Any) -> None:
+    """Put ``value`` into the form's fields named ``name``, as if typed (or chosen) first."""
+    for field in form.iter():
+        if field.attrs.get("name") != name or _disabled(field):
+            continue
+        kind = input_type(field.attrs) if field.tag == "input" else field.tag
+        if kind == "select":
+            chosen = value if isinstance(value, list | tuple) else [value]
+            _choose_options(field, [str(v) for v in chosen])
+        elif (_takes_text(field) or kind == "hidden") and not isinstance(value, list | tuple):
+            field.props["value"] = str(value)
+
+
+def _takes_text(control: DomElement) -> bool:
+    """A textarea or an input whose value is typed (not a box, button, file or hidden)."""
+    if control.tag == "input":
+        return input_type(control.attrs) not in ATTR_VALUE_TYPES
+    return control.tag == "textarea"
 
 
 # ---------------------------------------------------------------------------- the harness
@@ -410,9 +734,7 @@ class Harness:
         ``meta``); with ``connect`` the view then attaches like a client sending HELLO.
         """
         view = await (
-            self._mount_path(target)
-            if isinstance(target, str)
-            else self._mount_class(target, props)
+            self.open_page(target) if isinstance(target, str) else self._mount_class(target, props)
         )
         self.views.append(view)
         if connect and view.session_id is not None:
@@ -421,22 +743,45 @@ class Harness:
 
     async def _mount_class(self, cls: type[Component], props: Mapping[str, Any] | None) -> LiveView:
         created = await self.manager.create(cls, props)
-        return LiveView(self.manager, created.session_id, created.html, title=created.title)
+        return LiveView(
+            self.manager, created.session_id, created.html, title=created.title, harness=self
+        )
 
-    async def _mount_path(self, path: str) -> LiveView:
-        found = self.routes.match(path)
+    async def open_page(self, url: str) -> LiveView:
+        """The page at ``url`` (path?query) as the front serves it, not yet connected: a live
+        route becomes a new session (its ``meta`` as the front's), a static one just HTML."""
+        found = self.routes.match(urlsplit(url).path) if local_url(url) else None
         if found is None:
             patterns = ", ".join(r.pattern for r in self.routes.routes) or "none"
-            raise ViewError(f"no route matches {path!r} (routes: {patterns})")
+            raise ViewError(f"no route matches {url!r} (routes: {patterns})")
         route, params = found
         title = route.spec.title_for(params)
         if not route.is_live:
-            return LiveView(None, None, render(route.target(**params)), title=title, url=path)
+            html = render(route.target(**params))
+            return LiveView(None, None, html, title=title, url=url, harness=self)
         meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
-        created = await self.manager.create(route.target, dict(params), meta=meta)
+        created = await self.manager.create(route.target, dict(params), meta={**meta, "url": url})
+        title = created.title or title
         return LiveView(
-            self.manager, created.session_id, created.html, title=created.title or title, url=path
+            self.manager, created.session_id, created.html, title=title, url=url, harness=self
         )
+
+    def route(self, url: str) -> tuple[Route, dict[str, Any]] | None:
+        """The route of a local ``url`` and its params; None for other URLs, paths without a
+        route, and when there is no routes package (component tests)."""
+        if local_url(url) is None:
+            return None
+        try:
+            return self.routes.match(urlsplit(url).path)
+        except RouteError:
+            return None
+
+    def navigator(self, url: str, info: SessionInfo) -> Destination | None:
+        """The runtime's :data:`Navigator`, from the route table as the front's (no tokens):
+        a live page of the routes package, or None (the client loads the URL)."""
+        if self.route(url) is None:
+            return None
+        return live_destination(self.routes, url)
 
 
 def default_routes() -> str:
@@ -453,12 +798,21 @@ async def open_harness(
 ) -> AsyncIterator[Harness]:
     """A runtime for the block (``dev=True`` unless given: tracebacks in ERROR frames), with
     services started first and stopped last, as the app does: ``services``, else the routes
-    package's ``services`` list (none when the package does not exist: component tests)."""
+    package's ``services`` list (none when the package does not exist: component tests).
+    Live navigation resolves URLs with the routes package (``Harness.navigator``) unless a
+    ``navigator`` is given."""
     runtime_config.setdefault("dev", True)
     if services is None:
         services = _routes_services(routes)
+    harness: list[Harness] = []  # the runtime's navigator reads the harness's route table
+
+    def navigator(url: str, info: SessionInfo) -> Destination | None:
+        return harness[0].navigator(url, info)
+
+    runtime_config.setdefault("navigator", navigator)
     async with open_services(services), open_runtime(**runtime_config) as manager:
-        yield Harness(manager, routes)
+        harness.append(Harness(manager, routes))
+        yield harness[0]
 
 
 def _routes_services(routes: str | RouteTable | None) -> tuple[Callable[[], Service], ...]:

@@ -1,0 +1,163 @@
+"""Forms in the harness send what the browser client sends (``formValues`` in vango.js)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from vango_actors import Component, Element, Event, h
+from vango_actors.dom import Document
+from vango_actors.testing import Harness, ViewError, form_values
+
+# The form of tests/client/test_events.py::test_submit_collects_form_values_and_stays_on_page,
+# whose expected payload is what Chromium running vango.js sent for a click on #go.
+CLIENT_FORM = (
+    '<form id="f" data-hid="h1" data-on="submit">'
+    '<input name="title" value="Buy milk" data-hid="h2">'
+    '<input type="checkbox" name="tags" value="a" checked data-hid="h3">'
+    '<input type="checkbox" name="tags" value="b" data-hid="h4">'
+    '<select name="pick" multiple data-hid="h5"><option selected>x</option><option>y</option>'
+    "</select>"
+    '<input type="checkbox" name="agree" value="yes" checked data-hid="h6">'
+    '<input name="dup" value="1" data-hid="h7"><input name="dup" value="2" data-hid="h8">'
+    '<button id="go" name="action" value="save" data-hid="h9">save</button></form>'
+)
+CLIENT_SENT = {
+    "tags": ["a"],
+    "pick": ["x"],
+    "title": "Buy milk",
+    "agree": "yes",
+    "dup": ["1", "2"],
+    "action": "save",
+}
+
+
+def test_form_values_equal_what_the_browser_client_sent() -> None:
+    form = Document.from_html(CLIENT_FORM).select("#f")[0]
+    assert form_values(form, form.select("#go")[0]) == CLIENT_SENT
+    assert form_values(form) == {k: v for k, v in CLIENT_SENT.items() if k != "action"}
+
+
+def test_lists_stay_lists_when_nothing_is_chosen() -> None:
+    html = (
+        '<form id="f">'
+        '<select name="many" multiple><option value="1">one</option></select>'
+        '<select name="one"><option disabled>-</option><option>  first\n choice </option></select>'
+        '<input type="checkbox" name="group" value="a"><input type="checkbox" name="group">'
+        '<input type="checkbox" name="alone">'
+        '<input type="radio" name="r" value="x">'
+        '<fieldset disabled><legend><input name="in-legend" value="kept"></legend>'
+        '<input name="in-fieldset" value="dropped"></fieldset>'
+        '<input type="file" name="upload"><input type="reset" name="reset">'
+        '<input type="submit" name="s" value="S"></form>'
+    )
+    form = Document.from_html(html).select("#f")[0]
+    assert form_values(form) == {
+        "many": [],  # a multi-select with nothing selected (not its first option)
+        "one": "first choice",  # a drop-down shows its first enabled option, text collapsed
+        "group": [],
+        "in-legend": "kept",
+        "upload": "",  # no file chosen: FormData holds an empty File, named ""
+    }
+    assert form_values(form, form.select("input[type=submit]")[0])["s"] == "S"
+
+
+class Order(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.received: dict[str, Any] = {}
+
+    def save(self, event: Event) -> None:
+        self.received = dict(event.payload["form"])
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(
+                h.input(name="item", id="item"),  # no input binding: typed text waits
+                h.select(h.option("small", value="s"), h.option("large", value="l"), name="size"),
+                h.select(
+                    h.option("red", value="r"),
+                    h.option("blue", value="b"),
+                    name="colours",
+                    multiple=True,
+                ),
+                h.button(h.span("Save", id="save-label"), name="action", value="save", id="save"),
+                h.button("Delete", name="action", value="delete", id="delete"),
+                h.button("Reset", type="reset", id="reset"),
+                id="order",
+                on_submit=self.save,
+            ),
+            h.button("outside", type="submit", id="outside"),
+            h.pre(repr(sorted(self.received.items())), id="got"),
+        )
+
+
+async def test_typed_text_in_an_unbound_input_travels_with_the_submit(vango: Harness) -> None:
+    view = await vango.mount(Order)
+    reply = await view.type("#item", "coffee")  # a browser types anywhere: nothing is sent
+    assert reply.frames == () and view.value("#item") == "coffee"
+    await view.change("select[name=size]", "l")  # unbound too: only the page changes
+    assert view.value("select[name=size]") == "l"
+    await view.submit("#order")
+    assert view.text("#got") == repr(
+        sorted({"item": "coffee", "size": "l", "colours": [], "action": "save"}.items())
+    )
+
+
+async def test_the_submitter_is_the_default_button_or_the_one_named(vango: Harness) -> None:
+    view = await vango.mount(Order)
+    await view.submit("#order", submitter="#delete")
+    assert "('action', 'delete')" in view.text("#got")
+    await view.click("#save-label")  # a click on an unbound submit button submits with it
+    assert "('action', 'save')" in view.text("#got")
+    with pytest.raises(ViewError, match="'#reset' is not a submit button of this form"):
+        await view.submit("#order", submitter="#reset")
+    with pytest.raises(ViewError, match="'#outside' is not a submit button of this form"):
+        await view.submit("#order", submitter="#outside")
+
+
+async def test_typing_follows_what_a_browser_allows(vango: Harness) -> None:
+    view = await vango.mount(Order)
+    message = "cannot type into '#save', a <button> (button): only text fields take typing"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.type("#save", "x")
+    message = "<select> has no option with value ['xl']; it has ['s', 'l']"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.change("select[name=size]", "xl")
+
+
+class Clicks(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.log: list[str] = []
+
+    def note(self, event: Event) -> None:
+        self.log = [*self.log, event.type]
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(
+                h.button("bound", id="bound", on_click=self.note),
+                id="one",
+                on_submit=self.note,
+            ),
+            h.div(
+                h.form(h.button("plain", id="plain"), on_submit=self.note),
+                h.button("off", id="off", disabled=True),
+                on_click=self.note,
+            ),
+            h.p(" ".join(self.log), id="log"),
+        )
+
+
+async def test_a_click_runs_the_default_action_the_client_does_not_prevent(
+    vango: Harness,
+) -> None:
+    view = await vango.mount(Clicks)
+    await view.click("#bound")  # the client prevents a bound submit button's default
+    assert view.text("#log") == "click"
+    await view.click("#plain")  # bound on an ancestor: the click, then the form's submit
+    assert view.text("#log") == "click click submit"
+    with pytest.raises(ViewError, match=r"^'#off' is disabled: a browser sends no click$"):
+        await view.click("#off")

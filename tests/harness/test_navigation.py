@@ -1,0 +1,95 @@
+"""Live navigation and page loads in the harness, as the browser and its client do them
+(docs/PROTOCOL.md section 6.1), on the demo pages of app_routes (/nav, /nav_other, /)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from vango_actors import Component, Element, h
+from vango_actors.protocol import Op
+from vango_actors.testing import Harness, ViewError
+
+
+async def test_a_nav_event_to_the_same_page_is_a_patch(vango: Harness) -> None:
+    view = await vango.mount("/nav")
+    session = view.session_id
+    reply = await view.navigate("?tab=b")  # relative, like a link's href
+    assert reply.ops[:2] == [
+        [Op.PUSH_URL, "/nav?tab=b", False],
+        [Op.TITLE, "Navigation: Second tab"],
+    ]
+    assert view.url == "/nav?tab=b" and view.title == "Navigation: Second tab"
+    assert view.text("#tab-content") == "Second tab" and view.text("#params-calls") == "2"
+    assert view.session_id == session
+
+
+async def test_a_nav_event_to_another_live_page_mounts_it_in_the_session(vango: Harness) -> None:
+    view = await vango.mount("/nav?tab=c")  # the query reaches handle_params, as over HTTP
+    assert view.text("#tab-content") == "Third tab"
+    session = view.session_id
+    reply = await view.click("#nav-other")  # a data-vango-nav link: a nav event
+    assert [op[0] for op in reply.ops] == [Op.REPLACE, Op.TITLE, Op.PUSH_URL]
+    assert (view.url, view.title, view.session_id) == ("/nav_other", "Other page", session)
+    await view.click("#other-click")
+    assert view.text("#other-clicks") == "1"
+    reply = await view.back()  # popstate: the URL shows already, the server remounts
+    assert [op[0] for op in reply.ops] == [Op.REPLACE, Op.TITLE, Op.TITLE]
+    assert view.url == "/nav?tab=c" and view.text("#tab-content") == "Third tab"
+    with pytest.raises(ViewError, match=r"no earlier page in this view's history \(at /nav"):
+        await view.back()
+
+
+async def test_a_server_navigate_carries_the_flash_to_the_next_page(vango: Harness) -> None:
+    view = await vango.mount("/nav")
+    await view.click("#leave")  # put_flash + navigate("/nav_other") in the handler
+    assert view.url == "/nav_other" and view.text("#flash") == "You came from the tabs page."
+    await view.click("#back")  # navigate("/nav?tab=b")
+    assert view.url == "/nav?tab=b" and view.text("#tab-content") == "Second tab"
+    assert view.document.history == ["/nav", "/nav_other"]
+
+
+class Leaver(Component):
+    """A page without the optional script: navigating to /nav (which needs it) is a load."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.target = str(props["to"])
+
+    def go(self) -> None:
+        self.navigate(self.target)
+
+    def render(self) -> Element:
+        return h.button("go", id="go", on_click=self.go)
+
+
+async def test_a_redirect_to_a_live_route_loads_it_as_a_new_session(vango: Harness) -> None:
+    view = await vango.mount(Leaver, {"to": "/nav"})
+    old = view.session_id
+    reply = await view.click("#go")
+    assert [Op.REDIRECT, "/nav"] in reply.ops
+    assert view.url == "/nav" and view.title == "Navigation: First tab"
+    assert view.session_id not in (None, old)
+    await view.click("#next-tab")  # connected: the new page works
+    assert view.url == "/nav?tab=b"
+    assert vango.manager.statistics().live == 1  # the old page's socket closed
+
+
+async def test_a_redirect_to_a_static_route_or_away_loads_that(vango: Harness) -> None:
+    view = await vango.mount(Leaver, {"to": "/"})
+    await view.click("#go")  # no live page there: REDIRECT, the browser loads "/"
+    assert (view.url, view.title, view.session_id) == ("/", "vango-actors demos", None)
+    await view.click("a[href=/counter]")  # a plain link: a full page load
+    assert view.url == "/counter" and view.session_id is not None
+    await view.click("#inc")
+    assert view.text("#count") == "1"
+    away = await vango.mount(Leaver, {"to": "https://example.org/x"})
+    await away.click("#go")
+    assert away.url == "https://example.org/x" and away.text() == "" and away.session_id is None
+
+
+async def test_a_nav_event_to_a_static_page_redirects(vango: Harness) -> None:
+    view = await vango.mount("/nav")
+    reply = await view.navigate("/")
+    assert [Op.REDIRECT, "/"] in reply.ops and view.session_id is None
