@@ -199,6 +199,18 @@ def check_secret(environ: dict[str, str] | os._Environ[str]) -> None:
         )
 
 
+def pubsub_warning(workers: int, environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """Several workers with the in-memory broker: a message reaches one worker's sessions."""
+    backend = environ.get("VANGO_PUBSUB", "").strip() or "memory"
+    if workers < 2 or backend != "memory":
+        return None
+    return (
+        f"warning: {workers} workers share no pub/sub with VANGO_PUBSUB=memory: a message "
+        "published in one worker reaches only that worker's sessions (chat, presence, "
+        "broadcasts). Set VANGO_PUBSUB=redis://host:port to connect them (deploy/README.md)"
+    )
+
+
 def _put_cwd_on_path() -> None:
     """The routes package lives in the project directory (console scripts do not add it)."""
     cwd = os.getcwd()
@@ -292,6 +304,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host, port, live_port = live_door(args.bind, args.live_port)
     command = server_command(args.bind, args.workers, write_log_config(args.log_format))
     env = server_env(routes, dev=False, live_port=live_port, live_host=host)
+    warning = pubsub_warning(args.workers, os.environ)
+    if warning is not None:
+        print(f"vango-actors serve: {warning}", file=sys.stderr, flush=True)
     print(f"vango-actors serve: {describe_doors(host, port, live_port)}", flush=True)
     os.execve(sys.executable, command, env)
     return 0  # pragma: no cover (exec does not return)

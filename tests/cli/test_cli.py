@@ -18,7 +18,7 @@ import msgpack
 import pytest
 
 from tests.servers import ROOT, fetch
-from vango_actors.cli import CliError, main, resolve_live_port, server_env
+from vango_actors.cli import CliError, main, pubsub_warning, resolve_live_port, server_env
 from vango_actors.config import ConfigError, Settings
 
 CLI = [sys.executable, "-m", "vango_actors"]
@@ -269,3 +269,11 @@ def test_dev_restarts_on_change_and_shows_start_errors(tmp_path: Path) -> None:
     for listening in (port, port + 1):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", listening)) != 0
+
+
+def test_serve_warns_when_workers_share_no_pub_sub() -> None:
+    warning = pubsub_warning(2, {})
+    assert warning is not None and "VANGO_PUBSUB=memory" in warning and "redis://" in warning
+    assert pubsub_warning(2, {"VANGO_PUBSUB": "memory"}) == warning
+    assert pubsub_warning(1, {}) is None
+    assert pubsub_warning(4, {"VANGO_PUBSUB": "redis://127.0.0.1:6379"}) is None

@@ -56,6 +56,6 @@ def test_op_arity_table_matches_every_op_in_the_vectors() -> None:
 
 def test_close_codes_the_client_acts_on_are_protocol_close_codes() -> None:
     """Used as numbers in the code (the block above is stripped from the minified build)."""
-    used = {int(n) for n in re.findall(r"code === (\d+)", source_text())}
+    used = {int(n) for n in re.findall(r"code === (\d{4})", source_text())}
     assert used == {1008, 1009, 4001, 4002}
     assert used <= {int(member) for member in protocol.CloseCode}

@@ -391,7 +391,9 @@
 
   function error(code, msg) {
     console.warn('vango: server error', code, msg);
-    if (!dev) return;
+    // E.UNKNOWN_TARGET is mostly a benign race (a second click on a row a first one deleted):
+    // the console says so, the dev overlay does not
+    if (!dev || code === 6) return;
     let o = doc.getElementById('vango-overlay');
     if (!o) {
       o = doc.createElement('div');
