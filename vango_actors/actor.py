@@ -958,6 +958,8 @@ class SessionActor:
                     await _off_poller()
                 await self._navigate()
             await self._flush()
+            if message.event.type == "submit":
+                self._resync_submitted(message.event)
             self._send_output(True)
             return
         assert not isinstance(message, _Incoming)
@@ -1025,6 +1027,18 @@ class SessionActor:
             await self._crash(owner, handleable(exc), f"on_{event.type} handler")
             return
         owner.mark_dirty()
+
+    def _resync_submitted(self, event: Event) -> None:
+        """After a submit: the form's text fields rendered with a value other than the one the
+        browser submitted get it again (``value=""`` clears a field; see diff.resync_submitted)."""
+        form = event.payload.get("form")
+        host = self._bound.get(event.hid)
+        if type(form) is not dict or host is None or not host.alive:
+            return
+        element = self._host_bound[host].get(event.hid)
+        if element is not None:
+            done = {op[1] for op in self._ops if op[0] == 3 and op[2] == "value"}
+            self._ops.extend(_diff.resync_submitted(element, form, done))
 
     def _on_nav_event(self, event: Event) -> None:
         """The client followed a live link or went back/forward (``pop``: URL already shown)."""

@@ -11,7 +11,9 @@ Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.O
   old positions (n - LIS moves, the minimum), then INSERT new keys in increasing index order;
   the kept children's own ops follow (they address nodes by hid, so order does not matter);
 - ``value``/``checked``/``selected`` on input, textarea, select and option travel as SET_PROP
-  so the live control follows the server; a textarea's text is its ``value``;
+  so the live control follows the server; a textarea's text is its ``value``; after a submit
+  the runtime also re-sends rendered text values the browser no longer shows
+  (:func:`resync_submitted`);
 - a changed ``Raw`` child replaces its parent element; a Slot of the same component instance
   is not looked into (components are diff boundaries).
 
@@ -30,6 +32,7 @@ children pairwise; an identical node (``is``) is skipped with its subtree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .html import attr_value, render
@@ -453,6 +456,50 @@ def _diff_textarea_value(hid: int, old: Element, new: Element, ops: Ops) -> None
     value = textarea_value(new)
     if value != textarea_value(old):
         ops.append([_SET_PROP, hid, "value", value])
+
+
+def resync_submitted(form: Element, submitted: Mapping[str, Any], done: set[int]) -> Ops:
+    """SET_PROP ``value`` for the text fields of ``form`` (child components included) that
+    the page renders with a value differing from what the browser submitted, unless their hid
+    is in ``done`` (it got one already). The diff compares renders, not what the browser
+    holds: a field rendered ``value=""`` before and after a submit would keep the submitted
+    text; sent again, it clears, as in LiveView. Fields rendered without a value (the
+    browser's own) and lists (multi-selects, checkbox groups) are left alone."""
+    ops: Ops = []
+    stack: list[object] = [form]
+    while stack:
+        node = stack.pop()
+        if type(node) is Slot:
+            stack.append(node.ref.tree)
+            continue
+        if type(node) is Lazy:
+            stack.append(node.rendered)
+            continue
+        if type(node) is not Element:
+            continue
+        stack.extend(node.children)
+        rendered = _rendered_text_value(node)
+        sent = submitted.get(str(node.attrs.get("name")))
+        hid = node.hid
+        if rendered is not None and type(sent) is str and sent != rendered and hid is not None:
+            if hid not in done:
+                ops.append([_SET_PROP, hid, "value", rendered])
+    return ops
+
+
+def _rendered_text_value(node: Element) -> str | None:
+    """The value a text field is rendered with; None when it has none of its own."""
+    attrs = node.attrs
+    if "name" not in attrs:
+        return None
+    if node.tag == "input" and input_type(attrs) not in ATTR_VALUE_TYPES:
+        value = attrs.get("value")
+        if value is None or value is False:
+            return None
+        return attr_value("input", "value", value) or ""
+    if node.tag == "textarea" and ("value" in attrs or node.children):
+        return textarea_value(node)
+    return None
 
 
 # ------------------------------------------------------------------------------ children
