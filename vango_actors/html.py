@@ -24,6 +24,8 @@ import html as _stdlib_html
 import re
 from collections.abc import Mapping
 
+import attrs
+
 from .vdom import AttrValue, ComponentNode, Element, Lazy, Node, Raw, Slot, Text, render_lazy
 
 VOID_ELEMENTS = frozenset(
@@ -213,6 +215,8 @@ def _render_element(node: Element, out: list[str]) -> None:
     if tag in _SPECIAL_TAGS:
         _render_special(node, out)
         return
+    if tag == "select" and "value" in node.attrs:
+        node = _select_with_value(node)
     if tag not in _valid_tags:
         check_tag(tag)
     hid = node.hid
@@ -248,6 +252,39 @@ def _render_element(node: Element, out: list[str]) -> None:
         else:
             _render(child, out)
     out.append(f"</{tag}>")
+
+
+def _select_with_value(node: Element) -> Element:
+    """A ``<select value=...>`` as a browser reads it: no ``value`` attribute (it has none),
+    the option with that value (its text when it has no ``value``) marked ``selected``."""
+    attributes = dict(node.attrs)
+    chosen = attr_value("select", "value", attributes.pop("value"))
+    return attrs.evolve(node, attrs=attributes, children=_mark_chosen(node.children, chosen))
+
+
+def _mark_chosen(children: tuple[Node, ...], chosen: str | None) -> tuple[Node, ...]:
+    marked: list[Node] = []
+    for child in children:
+        if type(child) is Element and child.tag == "optgroup":
+            child = attrs.evolve(child, children=_mark_chosen(child.children, chosen))
+        elif type(child) is Element and child.tag == "option":
+            own = child.attrs.get("value")
+            value = attr_value("option", "value", own) if own is not None else _text_of(child)
+            if chosen is not None and value == chosen and not child.attrs.get("selected"):
+                child = attrs.evolve(child, attrs={**child.attrs, "selected": True})
+        marked.append(child)
+    return tuple(marked)
+
+
+def _text_of(node: Element) -> str:
+    """The text content of ``node`` (an option's label, its value when it has none)."""
+    parts: list[str] = []
+    for child in node.children:
+        if type(child) is Text:
+            parts.append(child.text)
+        elif type(child) is Element:
+            parts.append(_text_of(child))
+    return "".join(parts)
 
 
 def _render_special(node: Element, out: list[str]) -> None:

@@ -207,3 +207,24 @@ def test_any_text_and_attribute_value_round_trips_through_an_html_parser(
     assert isinstance(node, DomElement)
     assert node.text_content == text + text
     assert node.select("span")[0].attrs == {"title": value}
+
+
+def test_a_select_value_marks_its_option_selected() -> None:
+    # browsers ignore a value attribute on <select>: the first render must mark the option
+    select = h.select(
+        h.option("Ada", value="1"),
+        h.optgroup(h.option("Grace", value="2"), h.option("Linus")),
+        name="who",
+        value="Linus",  # an option without value= is chosen by its text
+    )
+    assert render(select) == (
+        '<select name="who"><option value="1">Ada</option><optgroup>'
+        '<option value="2">Grace</option><option selected>Linus</option></optgroup></select>'
+    )
+    chosen = h.select(h.option("Ada", value="1"), h.option("Grace", value="2"), value=2)
+    assert render(chosen) == (
+        '<select><option value="1">Ada</option><option value="2" selected>Grace</option></select>'
+    )
+    assert (
+        render(h.select(h.option("Ada"), value="nobody")) == "<select><option>Ada</option></select>"
+    )
