@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.add_argument("--poll", type=float, default=0.5, help="seconds between file scans")
     routes = commands.add_parser("routes", help="list the route table")
-    routes.add_argument("--routes", help="routes package (default: see above)")
+    routes.add_argument("--routes", help=ROUTES_HELP)
     new = commands.add_parser("new", help="create a minimal app with one page and one test")
     new.add_argument("name", help="directory (and package) name, e.g. blog")
     return parser
@@ -83,7 +83,7 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
         help="the fast live door's port (default: VANGO_LIVE_PORT, else the --bind port + 1; "
         "0: a free port per worker; off: live sockets through the page port's ASGI door)",
     )
-    parser.add_argument("--routes", help="routes package (default: see `vango-actors --help`)")
+    parser.add_argument("--routes", help=ROUTES_HELP)
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
 
 
@@ -106,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ------------------------------------------------------------------------------ checks
+
+
+ROUTES_HELP = (
+    "routes package (default: VANGO_ROUTES, else [tool.vango-actors] routes in "
+    "./pyproject.toml, else app_routes)"
+)
 
 
 def resolve_routes(option: str | None, cwd: Path | None = None) -> str:
@@ -409,7 +415,10 @@ class DevReloader:
         """Run the child; if it exits on its own, serve its error until the next change."""
         self.output = []
         status = await self._run_child()
-        message = f"the server exited with status {status}; fix the code and save to restart"
+        message = (
+            f"the server stopped (exit status {status}; its output is above, and pages on "
+            f"http://{self.host}:{self.port}/ show it); fix the code and save to restart"
+        )
         print(f"vango-actors dev: {message}", file=sys.stderr)
         await trio.serve_tcp(self._error_page, self.port, host=self.host)
 
