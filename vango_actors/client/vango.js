@@ -184,6 +184,10 @@
     if (a != null) select(e, a, b);
   }
 
+  // A server's readonly on a field the submit lock made read-only (c.vr) is the server's now:
+  // the lock's release leaves it as it is.
+  const mine = (e, k) => { if (k === 'readonly') e.vr = 0; return e; };
+
   function op(o) {
     let p, e;
     switch (o[0]) {
@@ -192,8 +196,8 @@
         if (e.nodeType !== 3) throw Error('TEXT: node ' + o[2] + ' is not text');
         e.data = o[3];
         break;
-      case O.SET_ATTR: node(o[1]).setAttribute(o[2], o[3]); break;
-      case O.REMOVE_ATTR: node(o[1]).removeAttribute(o[2]); break;
+      case O.SET_ATTR: mine(node(o[1]), o[2]).setAttribute(o[2], o[3]); break;
+      case O.REMOVE_ATTR: mine(node(o[1]), o[2]).removeAttribute(o[2]); break;
       case O.SET_PROP: setProp(node(o[1]), o[2], o[3]); break;
       case O.INSERT: p = node(o[1]); insert(p, parse(p, o[3]), child(p, o[2], 1)); break;
       case O.REMOVE: child(node(o[1]), o[2]).remove(); break;
@@ -420,7 +424,7 @@
     const q = {s: ++eventSeq, h: hidOf(e), t, p, e, sent: false};
     // a submitting form's text inputs are read-only until it is answered (as in LiveView):
     // keys typed meanwhile would be wiped by the answer
-    if (t === 'submit') q.r = [...(e.elements || [])].filter((c) => /^(INPUT|TEXTAREA)$/.test(c.tagName) && !c.readOnly && (c.readOnly = true));
+    if (t === 'submit') q.r = [...(e.elements || [])].filter((c) => /^(INPUT|TEXTAREA)$/.test(c.tagName) && !c.readOnly && (c.readOnly = c.vr = true));
     store('vango.seq.' + sid, eventSeq);
     Q.push(q);
     e.classList.add('vango-loading', 'vango-' + t + '-loading');
@@ -436,7 +440,7 @@
   /** q left the queue (acknowledged or dropped): its loading classes go with the last of its kind. */
   function settle(q) {
     if (X.done) X.done(q);
-    if (q.r) q.r.forEach((c) => { c.readOnly = false; });
+    if (q.r) q.r.forEach((c) => { if (c.vr) c.readOnly = c.vr = false; });
     if (!Q.some((r) => r.e === q.e && r.t === q.t)) q.e.classList.remove('vango-' + q.t + '-loading');
     if (!Q.some((r) => r.e === q.e)) q.e.classList.remove('vango-loading');
   }
@@ -528,7 +532,8 @@
     // typing is over: debounced events of this element (or all, on submit) go out first, in order
     if (t === 'submit') flush();
     else if (t === 'blur' || (t === 'keydown' && ev.key === 'Enter')) flush(x);
-    if ((t === 'input' || t === 'change') && isControl(x)) touched.add(x);
+    // (a file input cannot be given a value back: form recovery leaves it out)
+    if ((t === 'input' || t === 'change') && isControl(x) && x.type !== 'file') touched.add(x);
     const b = bound(x, t);
     if (!b || applying) return; // fired by a patch (a blur as it removes the focused element): no user act
     if (t === 'submit' || (t === 'click' && b.matches(SUBMITS))) ev.preventDefault();
