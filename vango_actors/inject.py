@@ -81,6 +81,13 @@ def root_container(inner_html: str, session: PageSession, token: str) -> str:
     return f"<div{rendered}>{inner_html}</div>"
 
 
+#: The dev error overlay's look (dev pages only; the client creates the element).
+DEV_STYLE = (
+    "<style>#vango-overlay{position:fixed;bottom:0;left:0;right:0;z-index:99999;padding:8px;"
+    "background:#b00020;color:#fff;white-space:pre-wrap;cursor:pointer}</style>"
+)
+
+
 def script_tag(src: str) -> str:
     """The deferred client script tag."""
     return f'<script src="{escape(src, quote=True)}" defer></script>'
@@ -103,6 +110,8 @@ def inject_client(
         raise ValueError("inject_client: a live page needs a token signer and the client URL")
     token = sign_token(signer, session)
     scripts = script_tag(client_src) + (script_tag(rich_src) if rich_src else "")
+    if session.dev:
+        scripts += DEV_STYLE
     return root_container(inner, session, token) + scripts
 
 

@@ -402,7 +402,6 @@
     if (!o) {
       o = doc.createElement('div');
       o.id = 'vango-overlay';
-      o.style.cssText = 'position:fixed;bottom:0;z-index:99999;padding:8px;background:#b00020;color:#fff;white-space:pre-wrap';
       o.onclick = () => o.remove();
       doc.body.append(o);
     }
