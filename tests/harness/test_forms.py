@@ -8,31 +8,14 @@ from typing import Any
 
 import pytest
 
+from tests.client.test_events import FORM, FORM_SENT
 from vango_actors import Component, Element, Event, h
 from vango_actors.dom import Document
 from vango_actors.testing import Harness, ViewError, form_values
 
 # The form of tests/client/test_events.py::test_submit_collects_form_values_and_stays_on_page,
-# whose expected payload is what Chromium running vango.js sent for a click on #go.
-CLIENT_FORM = (
-    '<form id="f" data-hid="h1" data-on="submit">'
-    '<input name="title" value="Buy milk" data-hid="h2">'
-    '<input type="checkbox" name="tags" value="a" checked data-hid="h3">'
-    '<input type="checkbox" name="tags" value="b" data-hid="h4">'
-    '<select name="pick" multiple data-hid="h5"><option selected>x</option><option>y</option>'
-    "</select>"
-    '<input type="checkbox" name="agree" value="yes" checked data-hid="h6">'
-    '<input name="dup" value="1" data-hid="h7"><input name="dup" value="2" data-hid="h8">'
-    '<button id="go" name="action" value="save" data-hid="h9">save</button></form>'
-)
-CLIENT_SENT = {
-    "tags": ["a"],
-    "pick": ["x"],
-    "title": "Buy milk",
-    "agree": "yes",
-    "dup": ["1", "2"],
-    "action": "save",
-}
+# and what Chromium running vango.js sent for a click on #go there.
+CLIENT_FORM, CLIENT_SENT = FORM, FORM_SENT
 
 
 def test_form_values_equal_what_the_browser_client_sent() -> None:
