@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import trio
+import wsproto
+import wsproto.events
+import wsproto.utilities
 
 from .errors import VangoError
 from .logs import dict_config
@@ -325,7 +328,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     command = server_command(args.bind, 1, write_log_config(args.log_format))
     env = server_env(routes, dev=True, live_port=live_port, live_host=host)
     print(f"vango-actors dev: {describe_doors(host, port, live_port)}", flush=True)
-    reloader = DevReloader(command, env, watch, host, port, args.poll)
+    reloader = DevReloader(command, env, watch, host, port, args.poll, live_port=live_port)
     trio.run(reloader.run)
     return 0
 
@@ -373,12 +376,15 @@ class DevReloader:
         host: str,
         port: int,
         poll: float,
+        *,
+        live_port: int | None = None,
     ) -> None:
         self.command = command
         self.env = env
         self.watch = watch
         self.host = host
         self.port = port
+        self.live_port = live_port  # the fast door's, when the pages use one
         self.poll = poll
         self.output: list[str] = []  # the current child's last lines, for the error page
         self.restarts = 0
@@ -420,7 +426,11 @@ class DevReloader:
             f"http://{self.host}:{self.port}/ show it); fix the code and save to restart"
         )
         print(f"vango-actors dev: {message}", file=sys.stderr)
-        await trio.serve_tcp(self._error_page, self.port, host=self.host)
+        answer, live = self._answer_while_down, self.live_port
+        async with trio.open_nursery() as nursery:
+            if live:
+                nursery.start_soon(lambda: trio.serve_tcp(answer, live, host=self.host))
+            await trio.serve_tcp(answer, self.port, host=self.host)
 
     async def _run_child(self) -> int:
         process = await trio.lowlevel.open_process(
@@ -442,19 +452,29 @@ class DevReloader:
             with trio.CancelScope(shield=True):
                 await stop_process_group(process)
 
-    async def _error_page(self, stream: trio.SocketStream) -> None:
-        """Answer any request with the start-up error (the dev error overlay, pre-start)."""
+    async def _answer_while_down(self, stream: trio.SocketStream) -> None:
+        """Both doors while the app is down: a page's live socket is accepted and closed with
+        4001 (session gone), so an open tab reloads; any other request gets the error page,
+        which reloads itself once the app answers again."""
+        ws = wsproto.WSConnection(wsproto.ConnectionType.SERVER)
         with trio.move_on_after(5):
             try:
-                await stream.receive_some(65536)
-                body = error_page_html("\n".join(self.output)).encode()
-                head = (
-                    "HTTP/1.1 500 Internal Server Error\r\n"
-                    "Content-Type: text/html; charset=utf-8\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-                )
-                await stream.send_all(head.encode() + body)
-            except trio.BrokenResourceError:
+                data = await stream.receive_some(65536)
+                if b"upgrade: websocket" in data.lower():
+                    ws.receive_data(data)
+                    if any(isinstance(e, wsproto.events.Request) for e in ws.events()):
+                        accept = ws.send(wsproto.events.AcceptConnection())
+                        close = wsproto.events.CloseConnection(4001, "the app did not start")
+                        await stream.send_all(accept + ws.send(close))
+                else:
+                    body = error_page_html("\n".join(self.output)).encode()
+                    head = (
+                        "HTTP/1.1 500 Internal Server Error\r\n"
+                        "Content-Type: text/html; charset=utf-8\r\n"
+                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                    )
+                    await stream.send_all(head.encode() + body)
+            except (trio.BrokenResourceError, wsproto.utilities.ProtocolError):
                 pass
         await stream.aclose()
 
@@ -464,8 +484,10 @@ def error_page_html(output: str) -> str:
         "<!doctype html><meta charset=utf-8><title>vango-actors: the app did not start</title>"
         '<body style="font-family:sans-serif;background:#200;color:#fdd;padding:1em">'
         "<h1>The app did not start</h1><p>Fix the code and save: the server restarts and this "
-        "page goes away on reload.</p>"
-        f'<pre style="white-space:pre-wrap">{escape(output)}</pre></body>'
+        "page reloads.</p>"
+        f'<pre style="white-space:pre-wrap">{escape(output)}</pre>'
+        "<script>setInterval(() => fetch(location.href, {cache: 'no-store'}).then((r) => {"
+        " if (r.status !== 500) location.reload(); }, () => {}), 1000);</script></body>"
     )
 
 

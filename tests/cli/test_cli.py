@@ -263,12 +263,36 @@ def test_dev_restarts_on_change_and_shows_start_errors(tmp_path: Path) -> None:
         page.write_text(page.read_text() + "\ndef broken(:\n")
         error = wait_for(url, lambda t: "The app did not start" in t)
         assert "SyntaxError" in error
+        assert "location.reload()" in error  # the error page reloads once the app is back
+        # a tab still open on the app: its live socket is closed with 4001, so it reloads
+        assert _live_close_code(port + 1) == 4001
         page.write_text(page.read_text().replace("\ndef broken(:\n", ""))
         wait_for(url, lambda t: "Changed in devapp" in t)
     # SIGTERM to the CLI also stops the server child it started: nothing listens any more
     for listening in (port, port + 1):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", listening)) != 0
+
+
+def _live_close_code(port: int) -> int:
+    """Open a WebSocket to ``port`` (raw socket: a foreign process) and read the close code."""
+    request = (
+        f"GET /vango/live/x HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request.encode())
+        data = b""
+        while b"\r\n\r\n" not in data or len(data) < data.index(b"\r\n\r\n") + 8:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    head, _, frame = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert frame[0] == 0x88, frame  # a CLOSE frame
+    return int.from_bytes(frame[2:4], "big")
 
 
 def test_serve_warns_when_workers_share_no_pub_sub() -> None:
