@@ -59,7 +59,7 @@ from .manager import (
 )
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
-from .navigation import Destination, Navigator, live_destination
+from .navigation import Destination, Navigator, live_destination, route_meta
 from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import MiddlewareChain, Route, RouteTable, scan
@@ -493,12 +493,9 @@ async def _live_page_response(
 
 def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
     """The session's meta; ``origin`` is the page's, which the fast door's Origin check needs."""
-    return {
-        "route": route.pattern,
-        "params": {k: str(v) for k, v in params.items()},
-        "origin": live.page_origin(request.host, request.scheme),
-        "url": _request_url(),
-    }
+    meta = route_meta(route, params, _request_url())
+    meta["origin"] = live.page_origin(request.host, request.scheme)
+    return meta
 
 
 def _request_url() -> str:

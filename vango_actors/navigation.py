@@ -54,6 +54,11 @@ def needs_rich(page_class: object, html: str) -> bool:
     return any(marker in html for marker in RICH_MARKERS)
 
 
+def route_meta(route: Route, params: Mapping[str, Any], url: str) -> dict[str, Any]:
+    """A page session's data about its page: route pattern, params as str, path?query."""
+    return {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}, "url": url}
+
+
 def live_destination(
     routes: RouteTable,
     url: str,
@@ -66,14 +71,13 @@ def live_destination(
     if found is None or not found[0].is_live:
         return None
     route, params = found
-    meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
     return Destination(
         route.target,
         dict(params),
         route.pattern,
         title=route.spec.title_for(params),
         token="" if token is None else token(route, params),
-        meta={**meta, "url": url},
+        meta=route_meta(route, params, url),
         rich=needs_rich(route.target, ""),
     )
 

@@ -46,7 +46,7 @@ from .errors import VangoError
 from .html import render
 from .mailbox import Mailbox
 from .manager import SessionManager, open_runtime
-from .navigation import Destination, live_destination, local_url
+from .navigation import Destination, live_destination, local_url, route_meta
 from .protocol import (
     SERVER_FRAME_LIMITS,
     VERSION,
@@ -759,8 +759,8 @@ class Harness:
         if not route.is_live:
             html = render(route.target(**params))
             return LiveView(None, None, html, title=title, url=url, harness=self)
-        meta = {"route": route.pattern, "params": {k: str(v) for k, v in params.items()}}
-        created = await self.manager.create(route.target, dict(params), meta={**meta, "url": url})
+        meta = route_meta(route, params, url)
+        created = await self.manager.create(route.target, dict(params), meta=meta)
         title = created.title or title
         return LiveView(
             self.manager, created.session_id, created.html, title=title, url=url, harness=self

@@ -24,6 +24,22 @@ def wait_offline(page: Page) -> None:
     page.wait_for_function("() => !window.vango.state.connected", timeout=10_000)
 
 
+def move_to(proxy: ThreadedFaultProxy, other: Server) -> None:
+    """The link now leads to ``other``, a server without the page's session: it remounts."""
+    proxy.set(target_port=other.port)
+    proxy.cut()
+
+
+def add_todo(page: Page) -> list[str]:
+    """Enter in the new-todo box; the todo labels once the add is answered."""
+    page.press("#new-todo", "Enter")
+    wait_synced(page)
+    labels: list[str] = page.eval_on_selector_all(
+        "#todo-list li label", "els => els.map(e => e.textContent)"
+    )
+    return labels
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     with hypercorn_server(env=ENV) as running:
@@ -97,8 +113,7 @@ def test_another_server_remounts_the_page_and_recovers_the_form(
         page.keyboard.type("bob")
         wait_synced(page)  # acknowledged by the first server: only form recovery brings it back
         assert page.text_content("#email-error") != ""
-        proxy.set(target_port=other.port)
-        proxy.cut()
+        move_to(proxy, other)
         page.wait_for_function(
             "() => document.querySelector('#email-error').textContent.includes(\"'bob'\")",
             timeout=15_000,
@@ -123,17 +138,11 @@ def test_a_remount_before_any_patch_still_recovers_what_was_typed(
         assert page.evaluate("() => window.vango.state.lastSeq") == 0
         page.click("#new-todo")
         page.keyboard.type("draft")
-        proxy.set(target_port=other.port)
-        proxy.cut()
+        move_to(proxy, other)
         page.wait_for_function("() => window.vango.state.lastSeq >= 1", timeout=15_000)
         wait_synced(page)
         assert page.input_value("#new-todo") == "draft"
-        page.press("#new-todo", "Enter")
-        wait_synced(page)
-        labels = page.eval_on_selector_all(
-            "#todo-list li label", "els => els.map(e => e.textContent)"
-        )
-        assert labels == ["draft"]
+        assert add_todo(page) == ["draft"]
         assert "vango_live_remounts_total 1.0" in _metrics(other)
         assert_not_reloaded(page)
 
@@ -147,23 +156,16 @@ def test_a_draft_typed_after_an_add_survives_a_remount(
         open_live(page, proxy.url + "/todos")
         page.click("#new-todo")
         page.keyboard.type("first")
-        page.press("#new-todo", "Enter")
-        wait_synced(page)
+        assert add_todo(page) == ["first"]
         page.click("#new-todo")
         page.keyboard.type("draft")
-        proxy.set(target_port=other.port)
-        proxy.cut()
+        move_to(proxy, other)
         page.wait_for_function(
             "() => !document.querySelector('#todo-list li')", timeout=15_000
         )  # remounted: the first server's todo went with its state
         wait_synced(page)
         assert page.input_value("#new-todo") == "draft"
-        page.press("#new-todo", "Enter")
-        wait_synced(page)
-        labels = page.eval_on_selector_all(
-            "#todo-list li label", "els => els.map(e => e.textContent)"
-        )
-        assert labels == ["draft"]
+        assert add_todo(page) == ["draft"]
         assert_not_reloaded(page)
 
 

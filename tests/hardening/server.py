@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import attrs
 
+from tests import servers
 from tests.servers import serving_in_process
 from vango_actors.front import VangoApp, create_app
 from vango_actors.live import LiveStats
@@ -46,3 +47,11 @@ async def metrics(base_url: str) -> dict[str, float]:
     assert response.status == 200, response.text
     found = re.findall(r"^(vango_[^\s]+)\s+([-+0-9.eE]+)$", response.text, re.M)
     return {name: float(value) for name, value in found}
+
+
+@contextmanager
+def pages_under_hypercorn(key: str) -> Iterator[servers.Server]:
+    """The hostile pages under a real ``hypercorn -k trio`` process (for Chromium tests)."""
+    env = {"VANGO_ROUTES": ROUTES, "VANGO_SECRET_KEY": key}
+    with servers.hypercorn_server(env=env) as running:
+        yield running

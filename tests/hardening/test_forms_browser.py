@@ -9,15 +9,16 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser import open_live, wait_synced
-from tests.servers import Server, hypercorn_server
+from tests.servers import Server
+
+from .server import pages_under_hypercorn
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    env = {"VANGO_ROUTES": "tests.hardening.pages", "VANGO_SECRET_KEY": "forms"}
-    with hypercorn_server(env=env) as running:
+    with pages_under_hypercorn("forms") as running:
         yield running
 
 

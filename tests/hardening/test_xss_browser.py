@@ -14,17 +14,17 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser import wait_synced
-from tests.servers import Server, hypercorn_server
+from tests.servers import Server
 
 from .pages.xss import PAYLOADS
+from .server import pages_under_hypercorn
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    env = {"VANGO_ROUTES": "tests.hardening.pages", "VANGO_SECRET_KEY": "xss"}
-    with hypercorn_server(env=env) as running:
+    with pages_under_hypercorn("xss") as running:
         yield running
 
 
