@@ -474,12 +474,12 @@ class SessionActor:
             self._nursery = nursery
             try:
                 await self._start_instance(self.root)
+                html = _html.render(self.root.tree)  # (a value it cannot render fails here)
             except Exception as exc:
                 failure = exc
                 nursery.cancel_scope.cancel()
             else:
                 self.started = True
-                html = _html.render(self.root.tree)
                 self.rich = needs_rich(self.root.cls, html)  # the page loads vango.rich.js
                 self._ops.clear()
                 self._errors.clear()

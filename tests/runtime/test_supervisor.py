@@ -121,6 +121,20 @@ async def test_root_mount_failure_makes_create_raise(rt: SessionManager) -> None
     assert len(rt) == 0 and rt.statistics().parked == 0
 
 
+async def test_a_first_render_with_a_value_html_cannot_hold_makes_create_raise(
+    rt: SessionManager,
+) -> None:
+    # the tree builds (attribute values are checked when written out), the page does not:
+    # create hung for ever, the session task gone, the page request with it
+    class Unwritable(Component):
+        def render(self) -> Element:
+            return h.div(title=["not", "text"])
+
+    with trio.fail_after(5), pytest.raises(MountError, match="got list"):
+        await rt.create(Unwritable)
+    assert len(rt) == 0 and rt.statistics().parked == 0
+
+
 async def test_dev_mode_error_frames_carry_the_traceback() -> None:
     async with open_runtime(dev=True) as rt:
         b = await Browser.open(rt, Panel)
