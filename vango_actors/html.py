@@ -26,7 +26,18 @@ from collections.abc import Mapping
 
 import attrs
 
-from .vdom import AttrValue, ComponentNode, Element, Lazy, Node, Raw, Slot, Text, render_lazy
+from .vdom import (
+    AttrValue,
+    ComponentNode,
+    Element,
+    Lazy,
+    Node,
+    Raw,
+    Slot,
+    Text,
+    render_lazy,
+    with_chosen,
+)
 
 VOID_ELEMENTS = frozenset(
     {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source"}
@@ -255,36 +266,10 @@ def _render_element(node: Element, out: list[str]) -> None:
 
 
 def _select_with_value(node: Element) -> Element:
-    """A ``<select value=...>`` as a browser reads it: no ``value`` attribute (it has none),
-    the option with that value (its text when it has no ``value``) marked ``selected``."""
+    """A ``<select value=...>`` built without ``h`` (which applies the value at once)."""
     attributes = dict(node.attrs)
-    chosen = attr_value("select", "value", attributes.pop("value"))
-    return attrs.evolve(node, attrs=attributes, children=_mark_chosen(node.children, chosen))
-
-
-def _mark_chosen(children: tuple[Node, ...], chosen: str | None) -> tuple[Node, ...]:
-    marked: list[Node] = []
-    for child in children:
-        if type(child) is Element and child.tag == "optgroup":
-            child = attrs.evolve(child, children=_mark_chosen(child.children, chosen))
-        elif type(child) is Element and child.tag == "option":
-            own = child.attrs.get("value")
-            value = attr_value("option", "value", own) if own is not None else _text_of(child)
-            if chosen is not None and value == chosen and not child.attrs.get("selected"):
-                child = attrs.evolve(child, attrs={**child.attrs, "selected": True})
-        marked.append(child)
-    return tuple(marked)
-
-
-def _text_of(node: Element) -> str:
-    """The text content of ``node`` (an option's label, its value when it has none)."""
-    parts: list[str] = []
-    for child in node.children:
-        if type(child) is Text:
-            parts.append(child.text)
-        elif type(child) is Element:
-            parts.append(_text_of(child))
-    return "".join(parts)
+    value = attributes.pop("value")
+    return with_chosen(attrs.evolve(node, attrs=attributes), value)
 
 
 def _render_special(node: Element, out: list[str]) -> None:

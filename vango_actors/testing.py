@@ -239,21 +239,33 @@ class LiveView:
         it or an ancestor nothing is sent, and the value travels with a later ``submit``.
         Debounce and throttle are client-side timing: the harness sends the event at once.
         """
+        return await self._enter(selector, text, event)
+
+    async def _enter(self, selector: str, text: str | Sequence[str], event: str) -> Reply:
         element = self.element(selector)
         _check_typeable(element, selector, select_ok=event == "change")
-        if element.tag == "select":
-            _choose_options(element, [text], strict=True)
+        if isinstance(text, str):
+            if element.tag == "select":
+                _choose_options(element, [text], strict=True)
+            else:
+                element.props["value"] = text
+        elif element.tag == "select" and "multiple" in element.attrs:
+            _choose_options(element, list(text), strict=True)
         else:
-            element.props["value"] = text
+            raise ViewError(f"{selector!r} is not a <select multiple>: pass one value, a str")
         target = bound_element(element, event)
         if target is None:
             return Reply(())
-        return await self._send_to(target, event, {"value": _control_value(element)})
+        payload: dict[str, object] = {"value": _control_value(element)}
+        if element.tag == "select" and "multiple" in element.attrs:  # as the browser's client
+            payload["values"] = [_option_value(o) for o in _chosen_options(element)]
+        return await self._send_to(target, event, payload)
 
-    async def change(self, selector: str, value: str) -> Reply:
-        """Set a field's value (or choose a select's option by value) and fire ``change``, if
-        bound: like ``type``, an unbound field just keeps the value for a later submit."""
-        return await self.type(selector, value, event="change")
+    async def change(self, selector: str, value: str | Sequence[str]) -> Reply:
+        """Set a field's value (or choose a select's option by value; a list of values for a
+        ``<select multiple>``) and fire ``change``, if bound: like ``type``, an unbound field
+        just keeps the value for a later submit."""
+        return await self._enter(selector, value, "change")
 
     async def check(self, selector: str, checked: bool = True) -> Reply:
         """Tick (or untick) a checkbox or radio and fire ``change`` with ``checked``."""

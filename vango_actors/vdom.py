@@ -612,8 +612,68 @@ def _build(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Elem
     """An element of a valid ``tag``, as ``h.<tag>(*children, **props)`` builds it."""
     kids = _normalise(tag, children) if children else ()
     if props:
+        if tag == "select" and "value" in props:
+            props = dict(props)
+            value = props.pop("value")
+            return with_chosen(_build(tag, kids, props), value)
         return _with_props(tag, kids, props)
     return make_element(tag, {}, kids, None, NO_EVENTS, None)
+
+
+def with_chosen(select: Element, value: object) -> Element:
+    """``select`` with the options that ``value`` names marked ``selected`` and the others
+    not: ``<select value=...>`` as a browser reads it (a select has no ``value`` attribute).
+    An option's value is its ``value=``, else its text; a list chooses several options and
+    needs ``multiple=True``; ``None`` leaves the options as they are."""
+    if value is None or value is False:
+        return select
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if not select.attrs.get("multiple"):
+            raise TypeError("<select value=[...]>: several values need multiple=True")
+        chosen = frozenset(_option_value(item) for item in value)
+    else:
+        chosen = frozenset((_option_value(value),))
+    kids = _mark_chosen(select.children, chosen)
+    return make_element("select", select.attrs, kids, select.key, select.events, select.hid)
+
+
+def _option_value(value: object) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"<select value=...>: expected str, int or float, got {type(value).__name__}")
+
+
+def _mark_chosen(children: tuple[Node, ...], chosen: frozenset[str]) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for child in children:
+        if type(child) is Element and child.tag == "optgroup":
+            kids = _mark_chosen(child.children, chosen)
+            if kids != child.children:
+                child = attrs.evolve(child, children=kids)
+        elif type(child) is Element and child.tag == "option":
+            own = child.attrs.get("value")
+            value = own if type(own) is str else "" if own is True else _text_of(child)
+            want = value in chosen
+            if want != bool(child.attrs.get("selected")):
+                marked = {k: v for k, v in child.attrs.items() if k != "selected"}
+                if want:
+                    marked["selected"] = True
+                child = attrs.evolve(child, attrs=marked)
+        out.append(child)
+    return tuple(out)
+
+
+def _text_of(node: Element) -> str:
+    """The text content of ``node`` (an option's label: its value when it has none)."""
+    parts: list[str] = []
+    for child in node.children:
+        if type(child) is Text:
+            parts.append(child.text)
+        elif type(child) is Element:
+            parts.append(_text_of(child))
+    return "".join(parts)
 
 
 class _Builder:
@@ -635,6 +695,11 @@ class _Builder:
 
             def build(*children: Child, **props: Any) -> Element:
                 return _element(tag, children, props)  # raises the invalid tag's error
+
+        elif tag == "select":  # ``value=`` marks its options (``with_chosen``)
+
+            def build(*children: Child, **props: Any) -> Element:
+                return _element(tag, children, props)
 
         else:  # the hot path of every render: ``_element`` without the tag check
 

@@ -283,6 +283,26 @@ def test_form_recovery_skips_a_file_input_and_keeps_the_rest(
     assert client.page.input_value("#t") == "my note"
 
 
+CHOICES = (
+    '<form data-hid="h1"><select id="s" name="s" multiple data-hid="h2" data-on="change">'
+    "<option>a</option><option>b</option><option>c</option></select></form>"
+)
+
+
+def test_form_recovery_restores_every_choice_of_a_multi_select(client: ClientPage) -> None:
+    client.load(CHOICES)
+    client.connect()
+    client.receive(Patches(1, 0, []))
+    client.disconnect()
+    client.page.select_option("#s", ["a", "c"])  # chosen offline: queued
+    assert client.connect(seq=1, resumed=False)[4] == 1  # remounted elsewhere: held
+    client.receive(Patches(2, 0, [[7, 0, CHOICES]]))  # the resync renders none chosen
+    chosen = "[...document.getElementById('s').selectedOptions].map((o) => o.value)"
+    assert client.page.evaluate(chosen) == ["a", "c"]  # before, only "a"
+    both = {"value": "a", "values": ["a", "c"]}
+    assert [f[2:] for f in client.take_sent()] == [[2, "change", both]] * 2
+
+
 def test_a_readonly_the_server_set_during_a_submit_stays(client: ClientPage) -> None:
     client.load(
         '<form data-hid="h1" data-on="submit"><input id="a" name="a" data-hid="h2">'

@@ -88,6 +88,17 @@ def test_checkbox_change_carries_checked(client: ClientPage) -> None:
     ]
 
 
+def test_a_multi_select_change_carries_every_chosen_value(client: ClientPage) -> None:
+    # ``value`` is the browser's (the first chosen); ``values`` all of them, in option order
+    client.load(
+        '<select id="s" multiple data-hid="h5" data-on="change"><option>x</option>'
+        '<option value="2">y</option><option>z</option></select>'
+    )
+    client.connect()
+    client.page.select_option("#s", ["z", "2"])
+    assert client.take_sent() == [[3, 1, 5, "change", {"value": "2", "values": ["2", "z"]}]]
+
+
 FORM = (
     '<form id="f" data-hid="h1" data-on="submit">'
     '<input name="title" value="Buy milk" data-hid="h2">'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -228,3 +230,21 @@ def test_a_select_value_marks_its_option_selected() -> None:
     assert (
         render(h.select(h.option("Ada"), value="nobody")) == "<select><option>Ada</option></select>"
     )
+
+
+def test_a_select_value_wins_over_options_marked_selected_and_lists_choose_several() -> None:
+    one = h.select(h.option("a"), h.option("b", selected=True), value="a")
+    assert render(one) == "<select><option selected>a</option><option>b</option></select>"
+    several = h.select(
+        h.option("a"), h.optgroup(h.option("b"), h.option("c")), multiple=True, value=["a", "c"]
+    )
+    assert render(several) == (
+        "<select multiple><option selected>a</option><optgroup><option>b</option>"
+        "<option selected>c</option></optgroup></select>"
+    )
+    untouched = h.select(h.option("a"), h.option("b", selected=True), value=None)
+    assert render(untouched) == "<select><option>a</option><option selected>b</option></select>"
+    with pytest.raises(TypeError, match=re.escape("<select value=[...]>: several values need")):
+        h.select(h.option("a"), value=["a"])
+    with pytest.raises(TypeError, match="expected str, int or float, got dict"):
+        h("select", h.option("a"), value={"a": 1})

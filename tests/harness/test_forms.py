@@ -144,3 +144,49 @@ async def test_a_click_runs_the_default_action_the_client_does_not_prevent(
     assert view.text("#log") == "click click submit"
     with pytest.raises(ViewError, match=r"^'#off' is disabled: a browser sends no click$"):
         await view.click("#off")
+
+
+class Tags(Component):
+    """A controlled multi-select: the server's list says what is chosen."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.tags: list[str] = ["b"]
+
+    def pick(self, event: Event) -> None:
+        self.tags = list(event.payload["values"])
+
+    def clear(self) -> None:
+        self.tags = []
+
+    def render(self) -> Element:
+        return h.div(
+            h.select(
+                h.option("A", value="a"),
+                h.optgroup(h.option("B", value="b"), h.option("C", value="c")),
+                id="tags",
+                multiple=True,
+                value=self.tags,
+                on_change=self.pick,
+            ),
+            h.button("clear", id="clear", on_click=self.clear),
+            h.select(h.option("x"), h.option("y"), id="one"),
+            h.p(" ".join(self.tags), id="got"),
+        )
+
+
+def _chosen(view: Any) -> list[str]:
+    return [o.attrs["value"] for o in view.select("#tags option") if o.prop("selected")]
+
+
+async def test_a_multi_select_sends_every_value_and_follows_the_server(vango: Harness) -> None:
+    view = await vango.mount(Tags)
+    assert _chosen(view) == ["b"]  # value=[...] marks its options on the first render
+    await view.change("#tags", ["a", "c"])
+    assert view.text("#got") == "a c"
+    assert _chosen(view) == ["a", "c"]
+    reply = await view.click("#clear")  # the server deselects: live properties, not markup
+    props = [op[2:] for patch in reply.patches for op in patch.ops if op[0] == 3]  # SET_PROP
+    assert props == [["selected", False], ["selected", False]]
+    assert _chosen(view) == [] and view.text("#got") == ""
+    with pytest.raises(ViewError, match=re.escape("'#one' is not a <select multiple>")):
+        await view.change("#one", ["x", "y"])

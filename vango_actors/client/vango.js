@@ -388,6 +388,7 @@
       touched.delete(e);
       if (!n) continue;
       n.value = e.value; n.checked = e.checked; touched.add(n);
+      if (n.options) for (const o of n.options) o.selected = [...e.selectedOptions].some((x) => x.value === o.value); // every choice of a multi-select
       if ((b = bound(n, t) || bound(n, t = 'change'))) push(b, t, payload({target: n}, b, t));
     }
     for (const q of old) { const n = twin(q.e); if (n) push(n, q.t, q.p); }
@@ -507,6 +508,7 @@
     if (t === 'input' || t === 'change') {
       p.value = src.value == null ? '' : String(src.value);
       if (src.type === 'checkbox' || src.type === 'radio') p.checked = src.checked;
+      if (src.type === 'select-multiple') p.values = [...src.selectedOptions].map((o) => o.value);
     } else if (isControl(src) && (src === b || t !== 'click')) p.value = src.value;
     return p;
   }
