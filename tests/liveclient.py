@@ -253,8 +253,11 @@ class LiveClient:
     async def send_frame(self, frame: protocol.Frame) -> None:
         await self.ws.send_message(protocol.encode(frame))
 
-    async def hello(self, token: str | None = None, *, version: int = protocol.VERSION) -> None:
-        """Send HELLO for this page's session, resuming from what was applied and sent."""
+    async def hello(
+        self, token: str | None = None, *, version: int = protocol.VERSION, url: str = "/"
+    ) -> None:
+        """Send HELLO for this page's session, resuming from what was applied and sent;
+        ``url`` is the page's address (the browser's client sends ``location.href``)."""
         await self.send_frame(
             Hello(
                 version,
@@ -262,7 +265,7 @@ class LiveClient:
                 self.shell.token if token is None else token,
                 self.seq,
                 self.event_seq,
-                "/",
+                url,
             )
         )
 

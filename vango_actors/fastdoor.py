@@ -500,8 +500,9 @@ class LiveBackend(Protocol):
     live_settings: LiveSettings
     live_stats: LiveStats
 
-    async def remount(self, claims: TokenClaims, origin: str | None) -> None:
-        """Re-create a session this process does not have from its verified token."""
+    async def remount(self, claims: TokenClaims, origin: str | None, url: str) -> None:
+        """Re-create a session this process does not have from its verified token (``url``:
+        the page's address from the client's HELLO)."""
         ...
 
 

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import attrs
 import sniffio
@@ -106,9 +107,9 @@ class Front:
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
 
-    async def remount(self, claims: TokenClaims, origin: str | None) -> None:
+    async def remount(self, claims: TokenClaims, origin: str | None, url: str) -> None:
         """The live door's remount hook: see :func:`remount_session`."""
-        await remount_session(self, claims, origin)
+        await remount_session(self, claims, origin, url)
 
 
 class VangoApp(QuartTrio):
@@ -326,8 +327,13 @@ def _hypercorn_workers() -> int:
     return 1
 
 
-async def remount_session(front: Front, claims: TokenClaims, origin: str | None) -> None:
+async def remount_session(
+    front: Front, claims: TokenClaims, origin: str | None, url: str = ""
+) -> None:
     """Re-create the page a verified token names, under its session id (no local actor).
+
+    ``url`` is the page's address as the client's HELLO gives it: its query string is kept
+    (``handle_params`` sees what the address bar shows) when its path is the token's page.
 
     Raises SessionNotFound (the client reloads) when the route is gone or fails to mount,
     ``live.Unavailable`` (the client retries, maybe elsewhere) while draining or full.
@@ -344,6 +350,9 @@ async def remount_session(front: Front, claims: TokenClaims, origin: str | None)
     except ValueError as exc:
         raise SessionNotFound(sid, "unknown", f"cannot remount: {exc}") from None
     meta = {**claims.data, "route": route.pattern, "params": dict(claims.params)}
+    here = _page_url(front, url, claims)
+    if here is not None:
+        meta["url"] = here
     if origin:
         meta["origin"] = origin
     try:
@@ -355,6 +364,19 @@ async def remount_session(front: Front, claims: TokenClaims, origin: str | None)
     except VangoError as exc:  # the id is still taken by a session that is ending
         raise live.Unavailable(str(exc)) from None
     front.live_stats.remounts += 1
+
+
+def _page_url(front: Front, url: str, claims: TokenClaims) -> str | None:
+    """``url``'s path?query when its path leads to the token's page (the query is the
+    user's, as in any GET; the page is the token's); None otherwise."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)  # as a page request's (the server decodes the path)
+    found = front.routes.match(path)
+    if found is None or found[0].pattern != claims.route:
+        return None
+    if {k: str(v) for k, v in found[1].items()} != claims.params:
+        return None
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:

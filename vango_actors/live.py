@@ -72,7 +72,7 @@ TRY_AGAIN_LATER = 1013
 REMOUNTABLE = frozenset({"unknown", "expired"})
 """``SessionNotFound.reason`` values for which a valid token remounts the page here."""
 
-Remount = Callable[[TokenClaims, str | None], Awaitable[None]]
+Remount = Callable[[TokenClaims, str | None, str], Awaitable[None]]
 """Create the session ``claims`` vouch for under its id (``origin``: the socket's checked
 Origin); raises SessionNotFound (client reloads) or Unavailable (client retries later)."""
 
@@ -364,7 +364,7 @@ async def _claim(
         if remounter.remount is None or exc.reason not in REMOUNTABLE:
             raise
     if not manager.has(session_id):  # another socket of this session may have remounted it
-        await remounter.remount(claims, remounter.origin)
+        await remounter.remount(claims, remounter.origin, hello.url)
     return await manager.attach(session_id, hello)
 
 

@@ -35,6 +35,27 @@ async def test_a_page_rendered_by_one_server_is_remounted_by_another() -> None:
             assert a.manager.session_statistics(shell.session_id).state == "parked"
 
 
+async def _remounted_tab(url: str) -> str:
+    """What ``/nav?tab=b`` shows once remounted elsewhere from a HELLO naming ``url``."""
+    async with running_app() as a, running_app() as b:
+        shell = await load_page(a.base_url, "/nav?tab=b")
+        assert "Second tab" in shell.inner_html
+        async with open_live(b.base_url, shell) as client:
+            await client.hello(url=url)
+            await client.connected()
+            await client.wait_for(lambda: client.seq == 1)
+            return client.text("#tab-content")
+
+
+async def test_a_remount_keeps_the_query_string_of_the_page() -> None:
+    # handle_params sees what the address bar shows, as on the first load: before, a
+    # restarted server or another worker showed the first tab under "?tab=b"
+    with trio.fail_after(30):
+        assert await _remounted_tab("http://127.0.0.1/nav?tab=b") == "Second tab"
+        # the token says which page: a HELLO naming another path keeps the page, not its query
+        assert await _remounted_tab("http://127.0.0.1/counter?tab=b") == "First tab"
+
+
 async def test_an_ended_session_is_not_remounted_but_reloaded() -> None:
     with trio.fail_after(30):
         async with running_app() as server:
