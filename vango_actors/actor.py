@@ -1072,8 +1072,9 @@ class SessionActor:
 
     async def _patch_params(self, url: str, replace: bool, pop: bool) -> None:
         self.url = url
-        if not pop:
-            self._ops.append([8, url, replace])
+        # after Back/Forward (pop) the URL shows already; writing it again puts right what
+        # the answers to events sent before the pop (a push_patch's replace) wrote there
+        self._ops.append([8, url, replace or pop])
         host = self.root
         if host.instance is not None:
             await self._handle_params(host)
@@ -1095,8 +1096,7 @@ class SessionActor:
         ops: list[list[Any]] = [[7, 0, markup]]
         if self.title is not None:
             ops.append([9, self.title])
-        if not pop:
-            ops.append([8, url, replace])
+        ops.append([8, url, replace or pop])  # (pop: see _patch_params)
         if dest.token:
             ops.append([12, dest.token])
         if not self.rich and (dest.rich or needs_rich(cls, markup)):

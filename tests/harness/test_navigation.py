@@ -36,7 +36,8 @@ async def test_a_nav_event_to_another_live_page_mounts_it_in_the_session(vango: 
     await view.click("#other-click")
     assert view.text("#other-clicks") == "1"
     reply = await view.back()  # popstate: the URL shows already, the server remounts
-    assert [op[0] for op in reply.ops] == [Op.REPLACE, Op.TITLE, Op.TITLE]
+    assert [op[0] for op in reply.ops] == [Op.REPLACE, Op.TITLE, Op.PUSH_URL, Op.TITLE]
+    assert reply.ops[2] == [Op.PUSH_URL, "/nav?tab=c", True]  # written again, no new entry
     assert view.url == "/nav?tab=c" and view.text("#tab-content") == "Third tab"
     with pytest.raises(ViewError, match=r"no earlier page in this view's history \(at /nav"):
         await view.back()

@@ -166,3 +166,73 @@ def test_live_navigation_into_a_hook_page_runs_its_script(page: Page, server: Se
     wait_synced(page)
     page.wait_for_function("() => document.querySelector('#hook-log').textContent === 'pong 1'")
     assert_not_reloaded(page)
+
+
+TALL = (
+    "() => { const d = document.createElement('div'); d.style.height = '5000px';"
+    " document.body.append(d); }"  # outside the live root: every page of the tab is tall
+)
+
+
+def test_live_navigation_scrolls_like_page_loads_and_back_restores_the_place(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav")
+    page.evaluate(TALL)
+    page.evaluate("() => scrollTo(0, 1200)")
+    page.wait_for_function("() => scrollY === 1200")
+    click = "(sel) => document.querySelector(sel).click()"  # (Playwright's would scroll to it)
+    page.evaluate(click, "#nav-search")  # a live link to another page: at its top
+    page.wait_for_selector("#search")
+    wait_synced(page)
+    assert page.evaluate("() => scrollY") == 0
+    page.go_back()
+    page.wait_for_selector("#tab-content")
+    wait_synced(page)
+    page.wait_for_function("() => scrollY === 1200", timeout=5_000)  # where the user was
+    page.evaluate("() => scrollTo(0, 700)")
+    page.wait_for_function("() => scrollY === 700")
+    page.evaluate(click, "#tab-b")  # the same page, another query: the place stays
+    wait_synced(page)
+    assert page.text_content("#tab-content") == "Second tab"
+    assert page.evaluate("() => scrollY") == 700
+    assert_not_reloaded(page)
+
+
+def test_a_fragment_change_asks_nothing_and_a_link_to_the_url_shown_adds_no_entry(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav?tab=b")
+    sent, entries = page.evaluate("() => [vango.state.eventSeq, history.length]")
+    page.evaluate("() => { location.hash = '#tab-content'; }")  # an in-page anchor
+    page.go_back()
+    page.wait_for_function("() => location.hash === ''")
+    assert page.evaluate("() => vango.state.eventSeq") == sent  # no round trip, no remount
+    assert page.text_content("#params-calls") == "1"
+    for _ in range(3):
+        page.click("#tab-b")  # the URL shown: replaced, as a browser does
+        wait_synced(page)
+    assert page.evaluate("() => history.length") == entries + 1  # (the fragment's entry)
+    assert page.url.endswith("/nav?tab=b")
+
+
+def test_back_while_answers_to_a_push_patch_are_in_flight_keeps_the_right_url(
+    page: Page, server: Server
+) -> None:
+    # each keystroke on /nav_search is answered by a push_patch (replace): answers that
+    # arrive after Back wrote the search URL into the entry Back went to
+    open_live(page, server.url + "/nav")
+    page.click("#nav-search")
+    page.wait_for_selector("#search")
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(150)")
+    page.click("#search")
+    page.keyboard.type("trio", delay=20)
+    page.go_back()
+    page.wait_for_selector("#tab-content", timeout=10_000)
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(0)")
+    assert page.evaluate("() => location.pathname + location.search") == "/nav"
+    page.reload()  # what the address bar says is the page shown
+    page.wait_for_selector("#tab-content")
+    assert page.title().startswith("Navigation")

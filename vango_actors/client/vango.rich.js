@@ -13,7 +13,26 @@
 
   // ---------------------------------------------------------------- live navigation
   // EVENT [3, seq, 0, "nav", {url, replace, pop}]: the server patches or remounts the page.
-  const here = () => location.pathname + location.search + location.hash;
+  // History as a browser keeps it: a push to another path scrolls to the top (or to its
+  // #fragment) and the entry left keeps its scroll position, which Back/Forward restore once
+  // the server answered; a link to the URL shown replaces it; a change of #fragment alone
+  // asks the server nothing.
+  const page = () => location.pathname + location.search, here = () => page() + location.hash;
+  const H = history, put = H.replaceState.bind(H), add = H.pushState.bind(H);
+  let shown = page(), y = scrollY; // y: the user's last scroll (a patch's clamp comes later)
+  addEventListener('scroll', () => { y = scrollY; }, {passive: true});
+  H.replaceState = (s, t, u) => { put(s == null ? H.state : s, t, u); shown = page(); };
+  H.pushState = (s, t, u) => {
+    const from = location.pathname;
+    put({...H.state, y}, '');
+    add(s, t, u);
+    shown = page();
+    if (location.pathname !== from) queueMicrotask(() => { // once the batch is applied
+      let e;
+      try { e = location.hash && doc.getElementById(decodeURIComponent(location.hash.slice(1))); } catch (_) { /* a bad %-escape */ }
+      e ? e.scrollIntoView() : scrollTo(0, 0);
+    });
+  };
   function nav(url, replace, pop) { push(root, 'nav', {url, replace: !!replace, pop: !!pop}); idle(); }
   doc.addEventListener('click', (ev) => {
     const a = ev.target.closest && ev.target.closest('a[data-vango-nav]');
@@ -21,9 +40,15 @@
     const u = new URL(a.href, location.href);
     if (u.origin !== location.origin || (a.target && a.target !== '_self')) return;
     ev.preventDefault();
-    nav(u.pathname + u.search + u.hash, a.getAttribute('data-vango-nav') === 'replace');
+    nav(u.pathname + u.search + u.hash, a.getAttribute('data-vango-nav') === 'replace' || u.href === location.href);
   });
-  addEventListener('popstate', () => nav(here(), true, true));
+  addEventListener('popstate', (ev) => {
+    if (page() === shown) return; // the #fragment alone: the browser scrolls to it
+    shown = page();
+    const at = ev.state && ev.state.y;
+    nav(here(), true, true);
+    if (at != null) V._whenIdle().then(() => scrollTo(0, at));
+  });
 
   // ---------------------------------------------------------------- loading helpers
   // While an event is in flight, buttons with data-disable-with are disabled and relabelled
