@@ -81,9 +81,13 @@ class UploadSlot:
 
     # ------------------------------------------------------------------ client messages
 
-    def start(self, announced: Iterable[Mapping[str, Any]]) -> list[UploadEntry]:
-        """Register announced files; return them (refused ones carry ``error``)."""
-        self.errors.clear()
+    def start(
+        self, announced: Iterable[Mapping[str, Any]], *, more: bool = False
+    ) -> list[UploadEntry]:
+        """Register announced files; return them (refused ones carry ``error``). ``more``:
+        the next part of the same selection (the errors of its first part stay)."""
+        if not more:
+            self.errors.clear()
         fresh = [_entry(item) for item in announced]
         live = sum(1 for e in self.entries.values() if e.error is None and not e.cancelled)
         for entry in fresh:
@@ -120,6 +124,7 @@ class UploadSlot:
         return entry
 
     def cancel(self, ref: str) -> None:
+        self.errors.clear()  # (what the user does next answers them)
         entry = self.entries.pop(ref, None)
         if entry is not None:
             entry.cancelled = True
@@ -134,6 +139,7 @@ class UploadSlot:
     def consume(self) -> list[UploadEntry]:
         """The finished entries (their ``path`` is now the caller's); others stay."""
         done = [e for e in self.entries.values() if e.done]
+        self.errors.clear()  # (about the files just taken, or ones picked before)
         for entry in done:
             del self.entries[entry.ref]
         return done
@@ -271,7 +277,9 @@ def handle(component: Component, slot: UploadSlot, payload: Mapping[str, Any]) -
         entries = payload.get("entries")
         if not isinstance(entries, list):
             raise UploadError(f"upload start: expected a list 'entries', got {entries!r}")
-        fresh = slot.start(e for e in entries if isinstance(e, dict))
+        fresh = slot.start(
+            (e for e in entries if isinstance(e, dict)), more=bool(payload.get("more"))
+        )
         _stop(component, slot, [e.ref for e in fresh if e.error is not None])
     elif op == "chunk":
         ref, offset, data = payload.get("ref"), payload.get("offset"), payload.get("data")

@@ -50,6 +50,22 @@ def test_validation_of_type_size_and_count(tmp_path: Path) -> None:
     assert UploadSlot("x").max_size == DEFAULT_MAX_SIZE == 8 * 1024 * 1024
 
 
+def test_the_count_error_lasts_over_a_selection_s_parts_until_save_or_remove(
+    tmp_path: Path,
+) -> None:
+    slot = _slot(tmp_path, max_entries=1)
+    one = {"ref": "1", "name": "a.txt", "type": "", "size": 1}
+    slot.start([one, {"ref": "2", "name": "b.txt", "type": "", "size": 1}])
+    slot.start([{"ref": "3", "name": "c.pdf", "type": "", "size": 99**9}], more=True)
+    assert slot.errors == ["too many files: at most 1"]  # the selection's second part
+    slot.cancel("3")
+    assert slot.errors == []
+    slot.start([{"ref": "4", "name": "d.txt", "type": "", "size": 1}])
+    assert slot.errors == ["too many files: at most 1"]
+    slot.chunk("1", 0, b"a")
+    assert [e.name for e in slot.consume()] == ["a.txt"] and slot.errors == []
+
+
 def test_chunks_are_spooled_to_disk_resent_chunks_ignored_and_consumed(tmp_path: Path) -> None:
     slot = _slot(tmp_path)
     slot.start([{"ref": "r", "name": "../../etc/x.bin", "type": "", "size": 6}])
@@ -150,6 +166,31 @@ def test_upload_validation_errors_shown_in_chromium(page: Page, server: Server) 
     wait_synced(page)
     assert page.evaluate(STATES)[0] == "big.bin big.bin: 2097153 bytes, the limit is 2097152 Remove"
     assert len(page.evaluate(STATES)) == 5
+
+
+@pytest.mark.browser
+def test_hundreds_of_files_picked_at_once_are_announced_and_refused_past_the_count(
+    page: Page, server: Server
+) -> None:
+    # 400 names of ~200 bytes: one announcement of them all (~90 KB) was over the 64 KiB
+    # frame limit; the socket closed with 1009, nothing showed, and the chunks went anyway
+    warnings: list[str] = []
+    page.on("console", lambda message: warnings.append(message.text))
+    open_live(page, server.url + "/upload")
+    files = [_file(f"{i:03} {'n' * 190}.txt", b"x", "text/plain") for i in range(400)]
+    page.set_input_files("#upload-input", files=files)
+    page.wait_for_function(f"() => ({STATES})().length === 400", timeout=20_000)
+    wait_synced(page, 20_000)
+    states = page.evaluate(STATES)
+    assert [s.endswith("done") for s in states].count(True) == 3
+    assert all(s.endswith("too many files: at most 3 Remove") for s in states[3:])
+    assert not [w for w in warnings if "vango" in w]  # no ERROR TOO_BIG, no close 1009
+    assert page.text_content("#upload-errors") == "too many files: at most 3"
+    page.click("#upload-save")  # the three are taken; the count's error goes with them
+    wait_synced(page)
+    assert page.locator("#upload-saved li").count() == 3
+    assert page.text_content("#upload-errors") == ""
+    assert_not_reloaded(page)
 
 
 @pytest.mark.browser

@@ -231,8 +231,10 @@
     inp.value = '';
     const u = ups.get(inp) || {files: [], busy: 0};
     ups.set(inp, u);
-    push(inp, 'upload', {op: 'start', entries: files.map((f) => ({ref: f.ref, name: f.file.name, type: f.file.type, size: f.file.size}))});
-    u.later = (u.later || []).concat(files); // sent once the start is acked (refusals known)
+    const all = files.map((f) => ({ref: f.ref, name: f.file.name, type: f.file.type, size: f.file.size}));
+    // 50 entries a message: a start stays far below the frame limit however many are picked
+    for (let i = 0; i < all.length; i += 50) push(inp, 'upload', {op: 'start', entries: all.slice(i, i + 50), more: i > 0});
+    u.later = (u.later || []).concat(files); // sent once their start is acked (refusals known)
   });
   const done0 = X.done;
   X.done = (q) => {
