@@ -15,6 +15,7 @@ Messages go through the ChatRoom service (``services/chat.py``), which publishes
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 from collections import deque
@@ -52,6 +53,14 @@ def valid_message(message: Any) -> bool:
     )
 
 
+def _sent_at(message: Message, default: float) -> float:
+    """When ``message`` was sent (its ``at``); ``default`` when it does not say."""
+    at = message.get("at")
+    if isinstance(at, (int, float)) and not isinstance(at, bool) and at == at:  # (not NaN)
+        return float(at)
+    return default
+
+
 @functools.lru_cache(maxsize=1024)
 def row_html(key: str, user: str, text: str) -> str:
     """One message row as a stream item. Cached: every session of this process that shows
@@ -82,7 +91,8 @@ class ChatFeed(Component):
 
     def mount(self, props: Mapping[str, Any]) -> None:
         self.limit: int = props.get("limit", ChatRoom.history_size)
-        self.order: deque[str] = deque()  # ids shown, oldest first (ids only: no messages)
+        # (sent at, id) of the rows shown, oldest first (no messages are kept)
+        self.order: deque[tuple[float, str]] = deque()
         self.shown: set[str] = set()
         self.rows = _Rows(self, "messages", _row, tag="ul")
         self.subscribe(props["topic"], self.on_message)
@@ -93,16 +103,29 @@ class ChatFeed(Component):
         self.show((message,))
 
     def show(self, messages: Iterable[Any]) -> None:
-        """Append the valid messages not shown yet; drop the oldest rows past ``limit``."""
+        """Show the valid messages not shown yet in the order they were sent (one that comes
+        late, caught up after a pub/sub outage, goes to its place); drop the oldest rows past
+        ``limit``."""
         fresh = [m for m in messages if valid_message(m) and m["id"] not in self.shown]
         if not fresh:
             return
-        self.rows.append(fresh)
+        tail: list[Any] = []  # (the usual case: after every row shown, one op for them all)
         for message in fresh:
-            self.order.append(message["id"])
+            at = _sent_at(message, self.order[-1][0] if self.order else 0.0)
+            row = (at, message["id"])
             self.shown.add(message["id"])
+            if not self.order or row >= self.order[-1]:
+                tail.append(message)
+                self.order.append(row)
+            elif len(self.order) >= self.limit and row < self.order[0]:
+                self.shown.discard(message["id"])  # older than every row kept: not shown
+            else:
+                index = bisect.bisect(self.order, row)
+                self.order.insert(index, row)
+                self.rows.insert_at(index, message)
+        self.rows.append(tail)
         while len(self.order) > self.limit:
-            oldest = self.order.popleft()
+            _, oldest = self.order.popleft()
             self.shown.discard(oldest)
             self.rows.delete(oldest)
 

@@ -121,10 +121,10 @@ class Stream(Generic[T]):
             return
         self.sent += len(rendered)
         if not self._rendered:
-            if at == 0:
-                self._initial[:0] = rendered
-            else:
+            if at < 0:
                 self._initial.extend(rendered)
+            else:
+                self._initial[at:at] = rendered
             return
         self._call({"do": "insert", "at": at, "html": rendered})
 

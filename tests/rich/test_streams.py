@@ -49,11 +49,12 @@ def test_items_before_the_first_render_are_in_the_html_then_only_sent() -> None:
     stream, host = _stream()
     stream.append([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}])
     stream.prepend([{"id": 0, "text": "z"}])
+    stream.insert_at(1, {"id": 3, "text": "c"})  # before a (it was put at the end)
     stream.delete(2)
     html = render(stream.container())
     assert html == (
         '<ul data-vango-stream="feed"><li data-stream-key="0">z</li>'
-        '<li data-stream-key="1">a</li></ul>'
+        '<li data-stream-key="3">c</li><li data-stream-key="1">a</li></ul>'
     )
     assert host.runtime.ops == []
     stream.insert_at(1, {"id": 7, "text": "<x>"})
@@ -75,7 +76,7 @@ def test_items_before_the_first_render_are_in_the_html_then_only_sent() -> None:
     assert host.dirty == 1
     assert render(stream.container()) == '<ul data-vango-stream="feed"></ul>'
     assert [op[2]["do"] for op in host.runtime.ops[2:]] == ["reset", "insert"]
-    assert stream.sent == 5
+    assert stream.sent == 6
 
 
 def test_a_stream_name_with_a_quote_is_refused() -> None:

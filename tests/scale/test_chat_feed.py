@@ -62,3 +62,39 @@ async def test_rows_come_as_stream_ops_capped_deduplicated_and_escaped() -> None
         await broker.publish("chat:t", "junk")
         assert await browser.settle() == []  # nothing changed: nothing sent
         assert rows(browser) == ["ann: hello 2", "ann: <b>hi</b>", "ann: hello 4"]
+
+
+def sent(n: int, at: float) -> dict[str, Any]:
+    return {**msg(n), "at": at}
+
+
+async def test_late_messages_go_to_the_place_they_were_sent_in() -> None:
+    # a process whose listener was down catches up on what others sent meanwhile: those
+    # messages arrive after newer ones, and were shown at the end of the feed
+    async with open_pubsub() as broker, open_runtime() as rt:
+        HISTORY[:] = [sent(1, 10), sent(3, 30)]
+        try:
+            browser = await Browser.open(rt, Page)
+            await browser.settle()
+            await broker.publish("chat:t", sent(2, 20))  # late: between 1 and 3
+            await browser.settle()
+            assert rows(browser) == ["ann: hello 1", "ann: hello 2", "ann: hello 3"]
+            await broker.publish("chat:t", sent(0, 5))  # older than every row of a full feed
+            assert await browser.settle() == []  # not shown: it would fall out at once
+            await broker.publish("chat:t", sent(4, 40))
+            await broker.publish("chat:t", {**msg(5), "at": "when?"})  # no time: at the end
+            await browser.settle()
+            assert rows(browser) == ["ann: hello 3", "ann: hello 4", "ann: hello 5"]
+        finally:
+            HISTORY[:] = [msg(1), msg(2)]
+
+
+async def test_a_history_out_of_order_is_shown_in_order() -> None:
+    async with open_runtime() as rt:
+        HISTORY[:] = [sent(2, 20), sent(1, 10)]  # kept by Redis, then one received here
+        try:
+            browser = await Browser.open(rt, Page)
+            await browser.settle()
+            assert rows(browser) == ["ann: hello 1", "ann: hello 2"]
+        finally:
+            HISTORY[:] = [msg(1), msg(2)]
