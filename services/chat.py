@@ -59,7 +59,8 @@ class ChatRoom(Service):
         """Once subscribed (Redis: once the listener is up), and again after every reconnect
         of the listener, load what the backend kept: messages sent before the subscription,
         or by other processes while this one's listener was down, are not missed. Those this
-        process lacked go to its open pages too (late, each in its place: ChatFeed orders by ``at``)."""
+        process lacked go to its open pages too (late, each in its place: the feed orders
+        rows by ``at``)."""
         while True:
             seen = self.pubsub.reconnects
             await self.pubsub.wait_connected()
