@@ -51,7 +51,7 @@ class PageSession:
     params: Mapping[str, Any] = attrs.field(factory=dict)
     data: Mapping[str, Any] = attrs.field(factory=dict)  # signed session data (e.g. user id)
     live_url: str | None = None  # None: same origin, /vango/live/<session>
-    dev: bool = False  # the client shows an error overlay for ERROR frames
+    dev: bool = False  # the page shows an error overlay for ERROR frames (DEV_OVERLAY)
 
 
 def sign_token(signer: TokenSigner, session: PageSession) -> str:
@@ -81,10 +81,16 @@ def root_container(inner_html: str, session: PageSession, token: str) -> str:
     return f"<div{rendered}>{inner_html}</div>"
 
 
-#: The dev error overlay's look (dev pages only; the client creates the element).
-DEV_STYLE = (
+#: The dev error overlay (dev pages only): shows each ``vango:error`` event the client
+#: dispatches for an ERROR frame; a click dismisses it.
+DEV_OVERLAY = (
     "<style>#vango-overlay{position:fixed;bottom:0;left:0;right:0;z-index:99999;padding:8px;"
     "background:#b00020;color:#fff;white-space:pre-wrap;cursor:pointer}</style>"
+    "<script>document.addEventListener('vango:error',(e)=>{"
+    "let o=document.getElementById('vango-overlay');"
+    "if(!o){o=document.createElement('div');o.id='vango-overlay';"
+    "o.onclick=()=>o.remove();document.body.append(o)}"
+    "o.textContent='vango error '+e.detail.code+': '+e.detail.message})</script>"
 )
 
 
@@ -111,7 +117,7 @@ def inject_client(
     token = sign_token(signer, session)
     scripts = script_tag(client_src) + (script_tag(rich_src) if rich_src else "")
     if session.dev:
-        scripts += DEV_STYLE
+        scripts += DEV_OVERLAY
     return root_container(inner, session, token) + scripts
 
 

@@ -29,17 +29,20 @@ class ClientPage:
 
     page: Page
 
-    def load(self, body: str, *, root_attrs: str = "", paused_clock: bool = False) -> None:
+    def load(
+        self, body: str, *, root_attrs: str = "", paused_clock: bool = False, tail: str = ""
+    ) -> None:
         """Open a page with ``body`` inside the root container and the client script.
 
         The page is served by request interception at ORIGIN (nothing touches the network),
         so it has a real origin and sessionStorage. ``paused_clock`` installs Playwright's
-        fake clock, paused: timers only run through ``self.page.clock.run_for(ms)``.
+        fake clock, paused: timers only run through ``self.page.clock.run_for(ms)``. ``tail``
+        follows the client script (the dev overlay, say).
         """
         root = ROOT.format(body).replace("data-vango-root", "data-vango-root " + root_attrs, 1)
         document = (
             f"<!doctype html><html><head><title>t</title></head><body>{root}"
-            f"<script>{client_source(dev=False).decode()}</script></body></html>"
+            f"<script>{client_source(dev=False).decode()}</script>{tail}</body></html>"
         )
         self.page.unroute(f"{ORIGIN}/**")
         self.page.route(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.client.conftest import ORIGIN, ClientPage
+from vango_actors.inject import DEV_OVERLAY
 from vango_actors.protocol import Error, GoAway, Patches, Ping, Reload
 
 pytestmark = pytest.mark.browser
@@ -201,9 +202,13 @@ def test_error_frame_shows_overlay_only_in_dev(client: ClientPage) -> None:
     crashed = Error(8, "Counter crashed and was restarted: ZeroDivisionError")
     client.load(BUTTON)
     client.connect()
+    client.page.evaluate(
+        "() => document.addEventListener('vango:error', (e) => { window.__err = e.detail; })"
+    )
     client.receive(crashed)
     assert client.page.query_selector("#vango-overlay") is None
-    client.load(BUTTON, root_attrs="data-vango-dev")
+    assert client.page.evaluate("window.__err") == {"code": 8, "message": crashed.message}
+    client.load(BUTTON, root_attrs="data-vango-dev", tail=DEV_OVERLAY)
     client.connect()
     # an event for a hid a patch just removed (a double click on a delete button) is a
     # benign race: the console warns, the overlay stays away
@@ -281,6 +286,42 @@ def test_form_recovery_skips_a_file_input_and_keeps_the_rest(
     # input is left alone
     assert sent == [(3, "input", {"value": "my note"})] * 2 + [(4, "click", {})]
     assert client.page.input_value("#t") == "my note"
+
+
+ROWS = (
+    '<ul data-hid="h1"><li data-hid="h2">B <button data-hid="h3" data-on="click">del</button>'
+    '</li><li data-hid="h4">C <button data-hid="h5" data-on="click">del</button></li></ul>'
+)
+# the same list remounted after B went meanwhile (another tab): C's button now has hid 3
+REMOUNTED = '<ul data-hid="h1"><li data-hid="h2">C <button data-hid="h3" data-on="click">del</button></li></ul>'
+
+
+def test_a_queued_click_is_not_replayed_on_another_row_after_a_remount(
+    client: ClientPage,
+) -> None:
+    # a remount renders today's data with fresh hids: hid 3 is C's button now; a click
+    # queued on B's was sent there, and deleted C
+    warnings: list[str] = []
+    client.page.on("console", lambda m: warnings.append(m.text))
+    client.load(ROWS)
+    client.connect()
+    client.receive(Patches(1, 0, []))
+    client.disconnect()
+    client.page.click("li:first-child button")  # B's del, queued offline
+    client.page.click("li:last-child button")  # C's del: its row is there after the remount
+    client.connect(seq=1, resumed=False)  # remounted elsewhere: held for the resync
+    client.receive(Patches(2, 0, [[7, 0, REMOUNTED]]))
+    assert [f[2:4] for f in client.take_sent()] == []  # neither has a sure twin
+    assert warnings.count("vango: not replayed after a remount click") == 2
+    # the same row unchanged (same hid, same text around it): replayed
+    client.load(ROWS)
+    client.connect()
+    client.receive(Patches(1, 0, []))
+    client.disconnect()
+    client.page.click("li:last-child button")
+    client.connect(seq=1, resumed=False)
+    client.receive(Patches(2, 0, [[7, 0, ROWS]]))
+    assert [f[2:4] for f in client.take_sent()] == [[5, "click"]]
 
 
 CHOICES = (

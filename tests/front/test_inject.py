@@ -7,7 +7,7 @@ import re
 import pytest
 
 from vango_actors import h
-from vango_actors.inject import DEV_STYLE, PageSession, document, inject_client
+from vango_actors.inject import DEV_OVERLAY, PageSession, document, inject_client
 from vango_actors.tokens import TokenSigner
 
 SIGNER = TokenSigner(["test-key"])
@@ -32,8 +32,8 @@ def test_optional_live_url_and_dev_flag_are_escaped_attributes() -> None:
     session = PageSession("S2", "/", live_url='ws://h:1/vango/live/S2?"x', dev=True)
     body = inject_client("<p></p>", session, signer=SIGNER, client_src=SRC)
     assert ' data-vango-live="ws://h:1/vango/live/S2?&quot;x" data-vango-dev>' in body
-    assert body.endswith(DEV_STYLE)  # the dev error overlay's look, dev pages only
-    assert DEV_STYLE not in inject_client(
+    assert body.endswith(DEV_OVERLAY)  # the dev error overlay, dev pages only
+    assert DEV_OVERLAY not in inject_client(
         "<p></p>", PageSession("S3", "/"), signer=SIGNER, client_src=SRC
     )
 

@@ -109,7 +109,7 @@
 
   // ------------------------------------------------------------------ state
   const doc = document, html = doc.documentElement;
-  let root = null, sid = '', token = '', liveUrl = '', dev = false;
+  let root = null, sid = '', token = '', liveUrl = '';
   let ws = null;          // current transport: a WebSocket, or a test transport from _attach
   let connected = false;  // WELCOME received on ws
   let stopped = false;    // the server refused us for good (replaced, policy): no reconnect
@@ -375,12 +375,14 @@
   }
 
   /** Form recovery after a remount's resync: restore what the user typed into the new DOM
-   * (same id, else same hid; same tag), send it as input/change events, then the queued
-   * events. The id first: an element added after the first render (a re-keyed input) has
-   * a hid the remount gives to another element, or to none. */
+   * and send it as input/change events, then the queued events, each on its element's twin:
+   * the same tag with the same id, else (no id) with the same hid and the same text around
+   * it. A remount renders today's data with fresh hids: a hid may now be another row's, and
+   * an event without a sure twin is not replayed (warned) rather than sent to the wrong row. */
   function recover() {
     const old = hold ? Q.splice(0) : [];
-    const twin = (e) => { const n = (e.id && doc.getElementById(e.id)) || byHid.get(hidOf(e)); return n && n.tagName === e.tagName && n; };
+    const around = (x) => (x.parentNode && x.parentNode !== root ? x.parentNode : x).textContent;
+    const twin = (e) => { const n = e.id ? doc.getElementById(e.id) : byHid.get(hidOf(e)); return n && n.tagName === e.tagName && (e.id || around(n) === around(e)) && n; };
     hold = 0;
     for (const e of [...touched]) {
       const n = twin(e);
@@ -391,22 +393,14 @@
       if (n.options) for (const o of n.options) o.selected = [...e.selectedOptions].some((x) => x.value === o.value); // every choice of a multi-select
       if ((b = bound(n, t) || bound(n, t = 'change'))) push(b, t, payload({target: n}, b, t));
     }
-    for (const q of old) { const n = twin(q.e); if (n) push(n, q.t, q.p); }
+    for (const q of old) { const n = twin(q.e); n ? push(n, q.t, q.p) : console.warn('vango: not replayed after a remount', q.t); }
   }
 
   function error(code, msg) {
     console.warn('vango: server error', code, msg);
-    // E.UNKNOWN_TARGET is mostly a benign race (a second click on a row a first one deleted):
-    // the console says so, the dev overlay does not
-    if (!dev || code === 6) return;
-    let o = doc.getElementById('vango-overlay');
-    if (!o) {
-      o = doc.createElement('div');
-      o.id = 'vango-overlay';
-      o.onclick = () => o.remove();
-      doc.body.append(o);
-    }
-    o.textContent = 'vango error ' + code + ': ' + msg;
+    // for the page (the dev overlay listens): every ERROR but UNKNOWN_TARGET, mostly a
+    // benign race (a second click on a row a first one deleted) that the console has
+    if (code !== 6) doc.dispatchEvent(new CustomEvent('vango:error', {detail: {code, message: msg}}));
   }
 
   // ------------------------------------------------------------------ events out
@@ -578,7 +572,6 @@
     sid = d.vangoSession || '';
     token = d.vangoToken || '';
     liveUrl = d.vangoLive || '';
-    dev = 'vangoDev' in d;
     eventSeq = +store('vango.seq.' + sid) || 0;
     sentSeq = eventSeq;
     reindex();
