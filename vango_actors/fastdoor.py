@@ -67,6 +67,10 @@ _CONTROL_OPS = frozenset((OP_CLOSE, OP_PING, OP_PONG))
 _RECV_BYTES = 65536
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # the end of an HTTP head, as h11 finds it
 _YIELD_EVERY = 16  # receives served from the buffer before a forced checkpoint
+#: Frames one message may come in. Browsers send a message in one frame; a limit keeps a
+#: message of empty continuation frames (6 bytes each, no payload to count) from being
+#: collected for ever.
+MAX_FRAGMENTS = 128
 _ACCEPT_ERRORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS))
 
 
@@ -117,24 +121,26 @@ class FrameReader:
     (announced) size passes ``max_message``, and the text-message error for text.
     """
 
-    __slots__ = ("_buffer", "_fragments", "_fragments_size", "_skip", "max_message")
+    __slots__ = ("_at", "_buffer", "_fragments", "_fragments_size", "_skip", "max_message")
 
     def __init__(self, max_message: int) -> None:
         self.max_message = max_message
         self._buffer = b""
+        self._at = 0  # where the next frame starts in _buffer (no copy per frame read)
         self._fragments: list[bytes] | None = None  # a fragmented message being collected
         self._fragments_size = 0
         self._skip = 0  # bytes of a refused (too big) frame still to come: dropped unread
 
     def buffered(self) -> bool:
         """Bytes were fed that no returned message or frame used yet."""
-        return bool(self._buffer)
+        return len(self._buffer) > self._at
 
     def feed(self, data: bytes) -> None:
         if self._skip:
             cut = min(self._skip, len(data))
             data, self._skip = data[cut:], self._skip - cut
-        self._buffer = self._buffer + data if self._buffer else data
+        rest = self._buffer[self._at :] if self._at else self._buffer
+        self._buffer, self._at = (rest + data if rest else data), 0
 
     def next(self) -> bytes | Control | None:
         """The next whole message (bytes) or control frame; None if more bytes are needed."""
@@ -151,6 +157,12 @@ class FrameReader:
                 self._fragments, self._fragments_size = [payload], len(payload)
                 continue
             assert self._fragments is not None  # checked in _check_header
+            if len(self._fragments) >= MAX_FRAGMENTS:  # (empty ones count too: never endless)
+                raise ProtocolError(
+                    f"WebSocket message in more than {MAX_FRAGMENTS} frames",
+                    ErrorCode.TOO_BIG,
+                    CloseCode.TOO_BIG,
+                )
             self._fragments.append(payload)
             self._fragments_size += len(payload)
             if fin:
@@ -159,26 +171,29 @@ class FrameReader:
                 return message
 
     def _next_frame(self) -> tuple[bool, int, bytes] | None:
-        buf = self._buffer
-        if len(buf) < 2:
+        buf, at = self._buffer, self._at
+        if len(buf) < at + 2:
             return None
-        b0, b1 = buf[0], buf[1]
-        size, start = b1 & 0x7F, 2
+        b0, b1 = buf[at], buf[at + 1]
+        size, start = b1 & 0x7F, at + 2
         if size == 126:
-            if len(buf) < 4:
+            if len(buf) < at + 4:
                 return None
-            size, start = int.from_bytes(buf[2:4], "big"), 4
+            size, start = int.from_bytes(buf[at + 2 : at + 4], "big"), at + 4
         elif size == 127:
-            if len(buf) < 10:
+            if len(buf) < at + 10:
                 return None
-            size, start = int.from_bytes(buf[2:10], "big"), 10
+            size, start = int.from_bytes(buf[at + 2 : at + 10], "big"), at + 10
         fin, opcode = bool(b0 & 0x80), b0 & 0x0F
         self._check_header(b0, b1, fin, opcode, size)
         end = start + 4 + size
         if len(buf) < end:
             return None
         payload = unmask(buf[start + 4 : end], buf[start : start + 4])
-        self._buffer = buf[end:]
+        if end == len(buf):
+            self._buffer, self._at = b"", 0
+        else:
+            self._at = end
         return fin, opcode, payload
 
     def _check_header(self, b0: int, b1: int, fin: bool, opcode: int, size: int) -> None:
@@ -209,7 +224,7 @@ class FrameReader:
             length = b1 & 0x7F
             self._skip = (2 if length < 126 else 4 if length == 126 else 10) + 4 + size
             self._fragments, self._fragments_size = None, 0
-            buffer, self._buffer = self._buffer, b""
+            buffer, self._buffer, self._at = self._buffer[self._at :], b"", 0
             self.feed(buffer)
             raise ProtocolError(
                 f"frame of {total} bytes exceeds the limit of {self.max_message} bytes",
@@ -272,10 +287,10 @@ class FastTransport:
         """The next binary message. A cancellation loses nothing: it can only strike before a
         message is taken from the buffer (the session actor reads here, and is woken by
         cancelling its read)."""
-        if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
-            self._unyielded = 0
-            await trio.lowlevel.checkpoint()
         while True:
+            if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
+                self._unyielded = 0
+                await trio.lowlevel.checkpoint()
             if self._held is None:
                 item = self._reader.next()
             else:
@@ -287,6 +302,7 @@ class FastTransport:
                 return item
             else:
                 assert isinstance(item, Control)
+                self._unyielded += 1
                 with trio.CancelScope(shield=True):  # a control frame is answered whole
                     await self._control(item)
 
@@ -297,7 +313,7 @@ class FastTransport:
         alone answers it. Raises as :meth:`receive` does (ConnectionClosed, ProtocolError)."""
         reader = self._reader
         while self._held is None:
-            if reader._buffer:  # (looked at, not asked: once per event)
+            if len(reader._buffer) > reader._at:  # (buffered(), inline: once per event)
                 item = reader.next()
                 if item is not None:
                     if type(item) is not bytes:
@@ -362,6 +378,7 @@ class FastTransport:
         while not self._recv():
             self._unyielded = 0
             await self.wait_readable()
+        self._unyielded += 1  # a read without a wait counts (a flood, a long message)
 
     def _recv(self) -> bool:
         """One non-blocking ``recv`` into the frame reader; False when there was nothing."""

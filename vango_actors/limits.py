@@ -53,10 +53,10 @@ class TokenBucket:
         """Tokens available at ``now`` (without spending any)."""
         return min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
 
-    def spend(self, now: float) -> bool:
-        """Spend one token at ``now`` (lent when there is none: the level goes below 0);
-        True while a whole token is left for the next."""
-        self.tokens = self.level(now) - 1.0
+    def spend(self, now: float, cost: float = 1.0) -> bool:
+        """Spend ``cost`` tokens at ``now`` (lent when there are none: the level goes below
+        0); True while a whole token is left for the next."""
+        self.tokens = self.level(now) - cost
         self.updated = now
         return self.tokens >= 1.0
 

@@ -69,6 +69,11 @@ LIVE_PATH = "/vango/live/"
 TRY_AGAIN_LATER = 1013
 """Close code for a socket refused by the per-address limit: the client retries with backoff."""
 
+#: Tokens of the event rate limit an ``upload`` event spends: a file's chunks may come 8
+#: times faster than clicks (800 32 KB chunks a second at the default rate, ~25 MB/s), and
+#: events that only call themselves uploads are limited all the same.
+UPLOAD_EVENT_COST = 0.125
+
 REMOUNTABLE = frozenset({"unknown", "expired"})
 """``SessionNotFound.reason`` values for which a valid token remounts the page here."""
 
@@ -449,6 +454,8 @@ class _Connection:
         self._reader_out: trio.Event | None = None  # created when reader_out has to wait
         self._bucket: TokenBucket | None = None  # per-session rate limit (None: off)
         self._hold = False  # the bucket is empty: read nothing until it refills (_refill)
+        self._room: trio.Event | None = None  # the reader waits for the writer (_make_room)
+        self._writer_gone = False
         if settings.event_rate > 0:
             self._bucket = stats.limiter.bucket(
                 attachment.session_id,
@@ -524,8 +531,7 @@ class _Connection:
         self._last_seen = trio.current_time()
         frame = decode_client(data, self._settings.limits)
         if type(frame) is Event:
-            if frame.type != "upload":
-                self._spend()
+            self._spend(UPLOAD_EVENT_COST if frame.type == "upload" else 1.0)
             return frame
         elif type(frame) is Ping:
             self._spend()
@@ -621,6 +627,9 @@ class _Connection:
                     while True:
                         if self._hold:
                             await self._refill()  # (cut by the deadline: nothing was read)
+                        if self._backlogged():
+                            with self._untimed():
+                                await self._make_room()
                         data = await self._transport.receive()
                         self._last_seen = trio.current_time()
                         await self._handle(decode_client(data, limits))
@@ -636,9 +645,7 @@ class _Connection:
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
         if type(frame) is Event:
-            # upload chunks are paced by their own window (uploads.WINDOW), not the rate limit
-            if frame.type != "upload":
-                self._spend()
+            self._spend(UPLOAD_EVENT_COST if frame.type == "upload" else 1.0)
             if not self._attachment.offer(frame):  # the mailbox is full: wait for room
                 with self._untimed():
                     await self._attachment.deliver(frame)
@@ -649,10 +656,31 @@ class _Connection:
         elif type(frame) is Hello:
             raise ProtocolError("unexpected HELLO: a connection sends HELLO once, first")
 
-    def _spend(self) -> None:
-        """An EVENT or PING was read: spend a token; the last one holds the next read."""
+    def _backlogged(self) -> bool:
+        """Half the outbox is taken: the writer is behind (a transport that sends slower
+        than the actor answers, the ASGI door's)."""
+        stats = self._attachment.outbox.statistics()
+        return stats.current_buffer_used * 2 >= stats.max_buffer_size > 0
+
+    async def _make_room(self) -> None:
+        """Read nothing more until the writer caught up: what the peer sends waits in the
+        socket (TCP slows it), instead of answers piling up in the outbox until it overflows
+        and an honest client that reads as fast as it can is cut off as a slow one."""
+        while self._backlogged() and not (self._closed or self._writer_gone):
+            self._room = trio.Event()
+            await self._room.wait()
+
+    def _wrote(self) -> None:
+        """The writer sent a frame: a reader waiting for room may go on."""
+        if self._room is not None and not self._backlogged():
+            self._room.set()
+            self._room = None
+
+    def _spend(self, cost: float = 1.0) -> None:
+        """An EVENT or PING was read: spend ``cost`` tokens; the last one holds the next
+        read."""
         bucket = self._bucket
-        if bucket is not None and not bucket.spend(self._last_seen):
+        if bucket is not None and not bucket.spend(self._last_seen, cost):
             self._hold = True
             self._stats.throttled += 1
 
@@ -752,6 +780,7 @@ class _Connection:
                 await flush()
         if att.direct is not None and not att.outbox.statistics().current_buffer_used:
             att.backlogged = False
+        self._wrote()
 
     async def _write_outbox(self, done: trio.CancelScope) -> None:
         """Drain the outbox (the actor's frames while the socket was full, and the runtime's
@@ -766,9 +795,14 @@ class _Connection:
                     await flush()
                 if att.direct is not None and not att.outbox.statistics().current_buffer_used:
                     att.backlogged = False  # drained: the actor may write directly again
+                self._wrote()
             await self.close(att.close_code, att.close_reason)
         except ConnectionClosed:
             self._closed = True
+        finally:
+            self._writer_gone = True  # a reader waiting for room must not wait for ever
+            if self._room is not None:
+                self._room.set()
         done.cancel()
 
 

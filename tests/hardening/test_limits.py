@@ -124,6 +124,50 @@ async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
 
 
 @pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_upload_events_spend_an_eighth_of_a_token_and_are_limited_too(
+    clock: MockClock, door: str
+) -> None:
+    # a file's chunks come faster than clicks; an event that only calls itself an upload
+    # was not limited at all (3,000 on a button were handled at once)
+    with trio.fail_after(20):
+        async with running_app(door, event_rate=10, event_burst=20) as server:
+            async with open_page(server.base_url, "/counter") as client:
+                inc = client.hid("#inc")
+                with _stopped(clock):
+                    for n in range(300):
+                        await client.send_event(inc, "upload", {"op": "chunk", "ref": str(n)})
+                    # reading holds once less than a whole token is left: 20 - 153 / 8 < 1
+                    await _until_counted(lambda: client.acked == 153)
+                    for _ in range(3):
+                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    assert client.acked == 153 and server.stats.throttled == 1
+                    clock.jump(1.0)  # 10 tokens more (10.875): 80 upload events
+                    await _until_counted(lambda: client.acked == 233)
+                    for _ in range(3):
+                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    assert client.acked == 233
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_a_burst_read_as_fast_as_it_comes_is_answered_without_a_disconnect(
+    door: str,
+) -> None:
+    # the ASGI door's writer sends slower than the actor answers: the outbox overflowed and
+    # an honest client (the burst a reconnect flushes) was closed as one reading too slowly
+    with trio.fail_after(20):
+        async with running_app(door) as server, open_page(server.base_url, "/counter") as client:
+            inc = client.hid("#inc")
+            for _ in range(200):  # the default burst: not throttled
+                await client.send_event(inc, "click")
+            await client.wait_for(lambda: client.acked == 200)
+            await client.synced()
+            assert client.text("#count") == "200"
+            manager = server.app.front.manager
+            assert manager is not None and manager.statistics().resyncs == 0
+            assert client.closed is None
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
 async def test_a_throttled_session_still_runs_its_timers(clock: MockClock, door: str) -> None:
     # The reader's wait for a token holds only the socket: the session's own work (a timer
     # here; a broadcast alike) goes on meanwhile, and the held clicks come in later.

@@ -154,6 +154,17 @@ def test_fragments_count_toward_the_limit_together() -> None:
         read_all(data, max_message=64)
 
 
+def test_a_message_of_endless_empty_frames_is_refused() -> None:
+    # empty continuation frames carry no byte for the size limit to count: they were
+    # collected for ever (and read without a pause: one client froze the worker)
+    empty = client_frame(0x0, b"", fin=False)
+    with pytest.raises(ProtocolError) as caught:
+        read_all(client_frame(OP_BINARY, b"\x95", fin=False) + empty * 10_000)
+    assert caught.value.message == "WebSocket message in more than 128 frames"
+    assert caught.value.close_code == CloseCode.TOO_BIG
+    assert read_all(client_frame(OP_BINARY, b"a", fin=False) + empty * 126 + client_frame(0, b"b"))
+
+
 def test_a_text_message_is_refused_with_1003() -> None:
     with pytest.raises(ProtocolError) as caught:
         read_all(client_frame(0x1, b"hi"))
@@ -242,6 +253,35 @@ async def test_a_hello_sent_with_the_upgrade_request_is_not_lost() -> None:
                 while (first := server_message(rest)) is None:
                     rest += await stream.receive_some(65536)
                 assert type(decode(first)) is Welcome
+
+
+async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server, open_page(server.base_url, "/counter") as other:
+            shell = await load_page(server.base_url, "/counter")
+            port = server.app.front.live_port
+            assert port is not None
+            request = (
+                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+            flood = client_frame(OP_BINARY, b"\x95", fin=False)
+            flood += client_frame(0x0, b"", fin=False) * 200  # no payload byte to count
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request)
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += await stream.receive_some(65536)
+                received = received.partition(b"\r\n\r\n")[2]
+                await stream.send_all(flood)
+                while (1009).to_bytes(2, "big") not in received:  # CLOSE TOO_BIG
+                    received += await stream.receive_some(65536)  # (before: waited for more)
+            await other.click("#inc")
+            await other.synced()
+            assert other.text("#count") == "1"
 
 
 def server_message(data: bytes) -> bytes | None:
