@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_SIZE = 8 * 1024 * 1024
 CHUNK_SIZE = 32 * 1024  # the bin limit (max_str_len); the frame stays below 64 KB
+#: Refused entries a slot keeps to show (the latest); older ones are forgotten.
+REFUSED_KEPT = 16
 WINDOW = 4  # chunks a client keeps unacknowledged per upload input
 
 
@@ -103,7 +105,16 @@ class UploadSlot:
                 if entry.size == 0:
                     self._spool(entry)  # done at once: an empty file
             self.entries[entry.ref] = entry
+        self._forget_refused()
         return fresh
+
+    def _forget_refused(self) -> None:
+        """Keep the last ``REFUSED_KEPT`` refused entries (shown with their error): a client
+        announcing thousands of files again and again must not grow the session's memory or
+        its renders."""
+        refused = [ref for ref, e in self.entries.items() if e.error is not None]
+        for ref in refused[: max(0, len(refused) - REFUSED_KEPT)]:
+            _unlink(self.entries.pop(ref))
 
     def chunk(self, ref: str, offset: int, data: bytes) -> UploadEntry | None:
         """Write ``data`` at ``offset``; None for an unknown, refused or finished entry."""

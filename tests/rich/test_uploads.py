@@ -18,6 +18,7 @@ from vango_actors.protocol import Event, ProtocolError, decode_client, encode_ev
 from vango_actors.uploads import (
     CHUNK_SIZE,
     DEFAULT_MAX_SIZE,
+    REFUSED_KEPT,
     UploadError,
     UploadSlot,
     handle,
@@ -64,6 +65,18 @@ def test_the_count_error_lasts_over_a_selection_s_parts_until_save_or_remove(
     assert slot.errors == ["too many files: at most 1"]
     slot.chunk("1", 0, b"a")
     assert [e.name for e in slot.consume()] == ["a.txt"] and slot.errors == []
+
+
+def test_a_slot_keeps_the_last_refused_entries_only(tmp_path: Path) -> None:
+    # announcing thousands of refused files again and again grew the session without end
+    slot = _slot(tmp_path, max_entries=2)
+    for batch in range(20):
+        slot.start(
+            {"ref": f"{batch}-{n}", "name": f"{n}.txt", "type": "", "size": 1} for n in range(1000)
+        )
+    assert len(slot.entries) == 2 + REFUSED_KEPT == 18
+    assert [ref for ref, e in slot.entries.items() if e.error is None] == ["0-0", "0-1"]
+    assert list(slot.entries)[-1] == "19-999"
 
 
 def test_chunks_are_spooled_to_disk_resent_chunks_ignored_and_consumed(tmp_path: Path) -> None:
@@ -179,10 +192,11 @@ def test_hundreds_of_files_picked_at_once_are_announced_and_refused_past_the_cou
     open_live(page, server.url + "/upload")
     files = [_file(f"{i:03} {'n' * 190}.txt", b"x", "text/plain") for i in range(400)]
     page.set_input_files("#upload-input", files=files)
-    page.wait_for_function(f"() => ({STATES})().length === 400", timeout=20_000)
+    page.wait_for_function(f"() => ({STATES})().filter((t) => t.endsWith('done')).length === 3")
     wait_synced(page, 20_000)
-    states = page.evaluate(STATES)
-    assert [s.endswith("done") for s in states].count(True) == 3
+    states = page.evaluate(STATES)  # the three taken, and the last 16 refused (REFUSED_KEPT)
+    assert [s.endswith("done") for s in states] == [True] * 3 + [False] * 16
+    assert states[-1].startswith("399 ")
     assert all(s.endswith("too many files: at most 3 Remove") for s in states[3:])
     assert not [w for w in warnings if "vango" in w]  # no ERROR TOO_BIG, no close 1009
     assert page.text_content("#upload-errors") == "too many files: at most 3"
