@@ -293,7 +293,10 @@ ROWS = (
     '</li><li data-hid="h4">C <button data-hid="h5" data-on="click">del</button></li></ul>'
 )
 # the same list remounted after B went meanwhile (another tab): C's button now has hid 3
-REMOUNTED = '<ul data-hid="h1"><li data-hid="h2">C <button data-hid="h3" data-on="click">del</button></li></ul>'
+REMOUNTED = (
+    '<ul data-hid="h1"><li data-hid="h2">C <button data-hid="h3" data-on="click">del</button>'
+    "</li></ul>"
+)
 
 
 def test_a_queued_click_is_not_replayed_on_another_row_after_a_remount(
