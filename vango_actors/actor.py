@@ -74,6 +74,8 @@ _POLL_BURST = 16
 
 #: What a handling running in the door's poller task yields where it must wait (_off_poller).
 _OFF_POLLER = object()
+#: (component class, parent tag) pairs already warned about a duplicate key (once each).
+_WARNED_DUPLICATE_KEYS: set[tuple[type, str]] = set()
 
 
 @types.coroutine
@@ -1159,10 +1161,30 @@ class SessionActor:
             self._index(host, found, copies)
             self._ops.extend(ops)
         finally:
+            if self.ids.duplicate_keys:
+                self._warn_duplicate_keys(host)
             if removed and self._on_poller:
                 await _off_poller()
             for child in removed:
                 await self._unmount_subtree(child)
+
+    def _warn_duplicate_keys(self, host: Host) -> None:
+        """Log once per (component class, parent tag) a keyed list of ``host`` that repeats a
+        key (the diff matched it by position, so the page stays right); clear the notes."""
+        for tag, key in self.ids.duplicate_keys:
+            if (host.cls, tag) not in _WARNED_DUPLICATE_KEYS:
+                _WARNED_DUPLICATE_KEYS.add((host.cls, tag))
+                logger.warning(
+                    "session %s: %s: duplicate key %r among the children of <%s>; keys must "
+                    "be unique among siblings: that list is matched by position instead "
+                    "(slower, and an element's state follows its place, not its key)",
+                    self.id,
+                    host.path,
+                    key,
+                    tag,
+                    extra={"session_id": self.id, "component": host.path, "where": "render"},
+                )
+        self.ids.duplicate_keys.clear()
 
     async def _render(
         self, host: Host, memoise: bool = False
@@ -1224,6 +1246,8 @@ class SessionActor:
                 resolved, _, found = await self._render(host)
                 copies = self.ids.copies
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
+                if self.ids.duplicate_keys:
+                    self._warn_duplicate_keys(host)
                 host.dirty = False
                 self._index(host, found, copies)
                 return
@@ -1473,14 +1497,12 @@ class _Resolver:
         else:
             position = -1
         ident = (cls, key, position)
-        if ident in self.new:
-            raise ValueError(
-                f"{self.host.path}: two {cls.__name__} children with key={key!r}; "
-                "keys must be unique among siblings of one class"
-            )
+        while ident in self.new:  # a key used twice: told apart by order (-1, -2, ...)
+            position -= 1
+            ident = (cls, key, position)
         child = self.old.get(ident)
         if child is None:
-            path = child_path(self.host, cls, key, max(position, 0))
+            path = child_path(self.host, cls, key, position if key is None else -1 - position)
             child = Host(self.actor, cls, node.props, key, self.host, path)
             self.fresh.append(child)
         elif child.props != node.props:

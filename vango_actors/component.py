@@ -364,8 +364,11 @@ _PLACEHOLDER = Element("template")
 
 
 def child_path(parent: Host, cls: type, key: str | int | None, position: int) -> str:
-    """``Page/TodoList/Row[key=3]``; unkeyed siblings of one class: ``Row``, ``Row[1]``..."""
+    """``Page/TodoList/Row[key=3]``; unkeyed siblings of one class: ``Row``, ``Row[1]``...;
+    a key used twice: ``Row[key=3]``, ``Row[key=3][1]``..."""
     if key is not None:
+        if position:
+            return f"{parent.path}/{cls.__name__}[key={key}][{position}]"
         return f"{parent.path}/{cls.__name__}[key={key}]"
     if position:
         return f"{parent.path}/{cls.__name__}[{position}]"

@@ -10,6 +10,8 @@ Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.O
   end), then MOVE the kept children that are not on a longest increasing subsequence of their
   old positions (n - LIS moves, the minimum), then INSERT new keys in increasing index order;
   the kept children's own ops follow (they address nodes by hid, so order does not matter);
+  a list with a key twice is matched by position instead, and the runtime warns (React
+  warns too): ``assign_hids`` and the diff note it in ``HidCounter.duplicate_keys``;
 - ``value``/``checked``/``selected`` on input, textarea, select and option travel as SET_PROP
   so the live control follows the server; a textarea's text is its ``value``; after a submit
   the runtime also re-sends rendered text values the browser no longer shows
@@ -120,6 +122,8 @@ def _number(node: Element, ids: HidCounter) -> None:
     ids.last = hid
     set_hid(node, hid)
     kids = node.children
+    if len(kids) > 1 and getattr(kids[0], "key", None) is not None:
+        _note_duplicate_keys(node.tag, _keys_of(kids), ids)
     out: list[Node] | None = None
     for index, child in enumerate(kids):
         kind = type(child)
@@ -522,10 +526,17 @@ def _diff_children(
         new_keys = _keys_of(new)
         if new_keys is not None:
             if old_keys == new_keys:  # same order: matched pairwise, no structure ops
-                if len(set(new_keys)) != len(new_keys):
-                    _index_keys(tag, new_keys)  # raises: duplicate key
+                _note_duplicate_keys(tag, new_keys, ids)
                 return _diff_pairs(hid, old, new, ops, ids)
-            return _diff_keyed(hid, tag, old, new, old_keys, new_keys, ops, ids)
+            new_index = _index_keys(new_keys)
+            if new_index is None:
+                _note_duplicate_keys(tag, new_keys, ids)
+            else:
+                old_index = _index_keys(old_keys)
+                if old_index is not None:
+                    return _diff_keyed(
+                        hid, old, new, old_keys, new_keys, old_index, new_index, ops, ids
+                    )
     return _diff_positional(hid, old, new, ops, ids)
 
 
@@ -590,17 +601,17 @@ def _reject_raw(node: Node) -> Node:
 
 def _diff_keyed(
     hid: int,
-    tag: str,
     old: tuple[Node, ...],
     new: tuple[Node, ...],
     old_keys: list[Any],
     new_keys: list[Any],
+    old_index: dict[Any, int],
+    new_index: dict[Any, int],
     ops: Ops,
     ids: HidCounter,
 ) -> tuple[Node, ...]:
-    """Keys differ (order or membership): structure ops first, then each kept child's ops."""
-    old_index = _index_keys(tag, old_keys)
-    new_index = _index_keys(tag, new_keys)
+    """Keys differ (order or membership), each unique: structure ops first, then each kept
+    child's ops."""
     _reorder_keyed(hid, old, old_keys, new_keys, old_index, new_index, ops)
     child_ops: Ops = []
     out: list[Node] | None = None
@@ -623,13 +634,19 @@ def _diff_keyed(
     return new if out is None else tuple(out)
 
 
-def _index_keys(tag: str, keys: list[Any]) -> dict[Any, int]:
+def _index_keys(keys: list[Any]) -> dict[Any, int] | None:
+    """Each key's position; None when a key is there twice (the list is matched by position)."""
     index = {key: position for position, key in enumerate(keys)}
-    if len(index) != len(keys):
-        seen: set[Any] = set()
-        duplicate = next(key for key in keys if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise ValueError(f"duplicate key {duplicate!r} among the children of <{tag}>")
-    return index
+    return index if len(index) == len(keys) else None
+
+
+def _note_duplicate_keys(tag: str, keys: list[Any] | None, ids: HidCounter) -> None:
+    """Note (tag, first repeated key) in ``ids`` when ``keys`` holds a key twice."""
+    if keys is None or len(set(keys)) == len(keys):
+        return
+    seen: set[Any] = set()
+    duplicate = next(key for key in keys if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+    ids.duplicate_keys.append((tag, duplicate))
 
 
 def _reorder_keyed(

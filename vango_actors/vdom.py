@@ -179,13 +179,16 @@ Child: TypeAlias = Union[Node, str, int, float, bool, Iterable["Child"], None]  
 class HidCounter:
     """Hands out hydration ids, never twice, for one session (1, 2, 3, ...). ``copies``
     counts the elements the diff copied because they were numbered already (mounted
-    elsewhere): while it stays, the elements of a new tree are the ones numbered."""
+    elsewhere): while it stays, the elements of a new tree are the ones numbered.
+    ``duplicate_keys`` collects (parent tag, key) for each keyed child list met with a key
+    twice (matched by position instead); the runtime logs and clears them."""
 
-    __slots__ = ("copies", "last")
+    __slots__ = ("copies", "duplicate_keys", "last")
 
     def __init__(self, last: int = 0) -> None:
         self.last = last
         self.copies = 0
+        self.duplicate_keys: list[tuple[str, Any]] = []
 
     def next(self) -> int:
         self.last += 1

@@ -242,10 +242,24 @@ def test_keyed_child_content_changes_follow_the_structure_ops() -> None:
     assert ops == [[Op.MOVE, 1, 3, 0], [Op.TEXT, 3, 0, "B"]]
 
 
-def test_duplicate_keys_are_refused_with_the_key() -> None:
-    old, ids = mounted(h.ul(h.li("a", key="a")))
-    with pytest.raises(ValueError, match=r"^duplicate key 'x' among the children of <ul>$"):
-        diff(old, h.ul(h.li("1", key="x"), h.li("2", key="x")), ids)
+def test_duplicate_keys_are_matched_by_position_and_noted() -> None:
+    old, ids = mounted(h.ul([h.li(t, key=t) for t in ["red", "red", "blue"]]))
+    assert ids.duplicate_keys == [("ul", "red")]  # noted at the first render too
+    ids.duplicate_keys.clear()
+    for after in (["red", "red", "blue", "x"], ["blue", "red", "red"], ["red", "red", "blue"]):
+        new = h.ul([h.li(t.upper(), key=t) for t in after])
+        ops, new = diff(old, new, ids)
+        assert_patches_to(old, ops, new)
+        assert ids.duplicate_keys == [("ul", "red")]
+        ids.duplicate_keys.clear()
+        old = new
+
+
+def test_unique_keys_after_duplicate_ones_are_matched_by_position() -> None:
+    old, ids = mounted(h.ul([h.li(t, key=t) for t in ["a", "a", "b"]]))
+    ops, new = diff(old, h.ul([h.li(t, key=t) for t in ["b", "a"]]), ids)
+    assert_patches_to(old, ops, new)
+    assert ids.duplicate_keys == [("ul", "a")]  # only the first render's
 
 
 def test_unkeyed_children_append_and_truncate() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -80,6 +81,39 @@ async def test_check_and_keydown(vango: Harness) -> None:
     await view.type("#search", "abc", event="keydown")  # not bound for that: no
     await view.keydown("#search", "Enter")
     assert view.text("#keys") == "Enter"
+
+
+class Colours(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.colours = ["red", "red", "blue"]
+        self.clicks = 0
+
+    def click(self) -> None:
+        self.clicks += 1
+
+    def add(self) -> None:
+        self.colours = ["green", *self.colours]
+
+    def render(self) -> Element:
+        return h.div(
+            h.button(f"clicked {self.clicks}", id="click", on_click=self.click),
+            h.button("add", id="add", on_click=self.add),
+            h.ul([h.li(c, key=c) for c in self.colours], id="colours"),
+        )
+
+
+async def test_duplicate_keys_keep_the_page_working_and_warn_once(
+    vango: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="vango_actors"):
+        view = await vango.mount(Colours)
+        await view.click("#click")
+        await view.click("#add")
+        await view.click("#click")
+    assert view.errors == [] and view.text("#click") == "clicked 2"
+    assert [li.text_content for li in view.select("#colours li")] == ["green", "red", "red", "blue"]
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "Colours: duplicate key 'red' among the children of <ul>" in warning.getMessage()
 
 
 class Counter(Component):

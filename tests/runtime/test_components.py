@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -90,23 +92,33 @@ async def test_unkeyed_children_match_by_class_and_position(rt: SessionManager) 
     assert b.text("#count") == "1"
 
 
-async def test_duplicate_keys_are_a_clear_render_error(rt: SessionManager) -> None:
+async def test_children_sharing_a_key_keep_their_own_instances_in_order(
+    rt: SessionManager, caplog: pytest.LogCaptureFixture
+) -> None:
     class Dupes(Component):
         def mount(self, props: Mapping[str, Any]) -> None:
-            self.n = 1
+            self.n = 2
 
         def more(self) -> None:
             self.n += 1
 
         def render(self) -> Element:
-            kids = [h(Row, key="same", id=i, label="x") for i in range(self.n)]
-            return h.div(h.button("more", id="more", on_click=self.more), *kids)
+            kids = [h(Row, key="same", id=i, label=f"row {i}") for i in range(self.n)]
+            return h.div(h.button("more", id="more", on_click=self.more), h.ul(kids))
 
-    b = await Browser.open(rt, Dupes)
-    await b.click("#more")
-    assert b.errors()[0].message.endswith(
-        "ValueError: Dupes: two Row children with key='same'; "
-        "keys must be unique among siblings of one class"
+    with caplog.at_level(logging.WARNING, logger="vango_actors"):
+        b = await Browser.open(rt, Dupes)
+        await b.click("#row1")
+        await b.click("#more")
+        await b.click("#more")
+    assert b.errors() == []
+    assert [li.attrs["id"] for li in b.doc.select("li")] == ["row0", "row1", "row2", "row3"]
+    assert b.doc.select("li.selected") == b.doc.select("#row1")
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.endswith(
+        "Dupes: duplicate key 'same' among the children of <ul>; keys must be unique among "
+        "siblings: that list is matched by position instead (slower, and an element's state "
+        "follows its place, not its key)"
     )
 
 
