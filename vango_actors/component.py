@@ -391,24 +391,30 @@ _TAKES_EVENT: dict[tuple[object, bool], bool] = {}
 
 
 def takes_argument(fn: Callable[..., Any]) -> bool:
-    """True if ``fn`` accepts one positional argument (the event); cached per function."""
+    """True if ``fn`` is to be called with the event: its first positional parameter is
+    required, or it takes ``*args``. Cached per code object (not for a decorated function:
+    a decorator's wrapper shares one code object among all the functions it wraps)."""
     code = getattr(getattr(fn, "__func__", fn), "__code__", None)
     key = (code if code is not None else fn, hasattr(fn, "__self__"))
     cached = _TAKES_EVENT.get(key)
     if cached is None:
         cached = _accepts_one(fn)
-        if code is not None:
+        if code is not None and not hasattr(fn, "__wrapped__"):
             _TAKES_EVENT[key] = cached
     return cached
 
 
 def _accepts_one(fn: Callable[..., Any]) -> bool:
+    """The first positional parameter decides: one without a default takes the event, one
+    with a default keeps it (``lambda n=name: ...``, the loop-capture idiom)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return True
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     for p in params:
-        if p.kind is inspect.Parameter.VAR_POSITIONAL or p.kind in positional:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
             return True
+        if p.kind in positional:
+            return p.default is inspect.Parameter.empty
     return False
