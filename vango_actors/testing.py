@@ -268,11 +268,23 @@ class LiveView:
         return await self._enter(selector, value, "change")
 
     async def check(self, selector: str, checked: bool = True) -> Reply:
-        """Tick (or untick) a checkbox or radio and fire ``change`` with ``checked``."""
+        """Tick (or untick) a checkbox or radio and fire ``change`` with ``checked``, if bound.
+
+        As in a browser: ticking a radio unticks the others of its group (same name, same
+        form); without a ``change`` binding on it or an ancestor nothing is sent, and the box
+        travels with a later ``submit``.
+        """
         element = self.element(selector)
+        _check_tickable(element, selector, checked)
+        if checked and input_type(element.attrs) == "radio":
+            for other in _radio_group(element):
+                other.props["checked"] = False
         element.props["checked"] = checked
-        value = element.attrs.get("value", "on")
-        return await self.dispatch(selector, "change", {"value": value, "checked": checked})
+        target = bound_element(element, "change")
+        if target is None:
+            return Reply(())
+        payload = {"value": element.attrs.get("value", "on"), "checked": checked}
+        return await self._send_to(target, "change", payload)
 
     async def keydown(self, selector: str, key: str, *, event: str = "keydown") -> Reply:
         element = self.element(selector)
@@ -684,6 +696,40 @@ def _check_typeable(element: DomElement, selector: str, *, select_ok: bool) -> N
         raise ViewError(f"cannot type into {selector!r}: it is disabled")
     if "readonly" in element.attrs and kind != "select":
         raise ViewError(f"cannot type into {selector!r}: it is read-only")
+
+
+def _check_tickable(element: DomElement, selector: str, checked: bool) -> None:
+    kind = input_type(element.attrs) if element.tag == "input" else element.tag
+    if kind not in ("checkbox", "radio"):
+        raise ViewError(
+            f"cannot tick {selector!r}, a <{element.tag}> ({kind}): only checkboxes and radios tick"
+        )
+    if _disabled(element):
+        raise ViewError(f"cannot tick {selector!r}: it is disabled")
+    if kind == "radio" and not checked:
+        raise ViewError(f"cannot untick the radio {selector!r}: tick another of its group")
+
+
+def _radio_group(radio: DomElement) -> list[DomElement]:
+    """The other radios of ``radio``'s group: same non-empty name, same form (or none)."""
+    name = radio.attrs.get("name", "")
+    if not name:
+        return []
+    form = _form_of(radio)
+    scope = form
+    if scope is None:
+        scope = radio
+        while scope.parent is not None:
+            scope = scope.parent
+    return [
+        other
+        for other in scope.iter()
+        if other is not radio
+        and other.tag == "input"
+        and input_type(other.attrs) == "radio"
+        and other.attrs.get("name") == name
+        and _form_of(other) is form
+    ]
 
 
 def _check_submitter(form: DomElement, button: DomElement, selector: str | None) -> None:

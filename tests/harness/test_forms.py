@@ -111,6 +111,53 @@ async def test_typing_follows_what_a_browser_allows(vango: Harness) -> None:
         await view.change("select[name=size]", "xl")
 
 
+class Task(Component):
+    """Boxes without a change binding: their state goes with the submit, as in a browser."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.received: dict[str, Any] = {}
+
+    def save(self, event: Event) -> None:
+        self.received = dict(event.payload["form"])
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(
+                h.input(type="checkbox", name="done", id="done"),
+                h.input(type="checkbox", name="late", id="late", disabled=True),
+                h.input(type="radio", name="size", value="s", id="small", checked=True),
+                h.input(type="radio", name="size", value="l", id="large"),
+                h.button("Save"),
+                id="task",
+                on_submit=self.save,
+            ),
+            h.form(h.input(type="radio", name="size", value="m", id="other", checked=True)),
+            h.pre(repr(sorted(self.received.items())), id="got"),
+        )
+
+
+async def test_an_unbound_box_ticked_travels_with_the_submit(vango: Harness) -> None:
+    view = await vango.mount(Task)
+    reply = await view.check("#done")  # no change binding: nothing is sent, the box is ticked
+    assert reply.frames == () and view.value("#done") is True
+    await view.check("#large")  # a radio unticks the others of its group, in its form only
+    assert [view.value(s) for s in ("#small", "#large", "#other")] == [False, True, True]
+    await view.submit("#task")
+    assert view.text("#got") == repr([("done", "on"), ("size", "l")])
+
+
+async def test_ticking_follows_what_a_browser_allows(vango: Harness) -> None:
+    view = await vango.mount(Task)
+    with pytest.raises(ViewError, match="cannot tick '#late': it is disabled"):
+        await view.check("#late")
+    assert view.value("#late") is False
+    with pytest.raises(ViewError, match="cannot untick the radio '#small'"):
+        await view.check("#small", False)
+    message = "cannot tick '#got', a <pre> (pre): only checkboxes and radios tick"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.check("#got")
+
+
 class Clicks(Component):
     def mount(self, props: Mapping[str, Any]) -> None:
         self.log: list[str] = []
