@@ -7,6 +7,8 @@ token signed for the new route) or None (not a live page here: the client loads 
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -88,8 +90,17 @@ def query_params(url: str) -> dict[str, str]:
 
 
 def local_url(url: str) -> str | None:
-    """``url`` as path?query#fragment if it stays on this origin (no scheme/host), else None."""
+    """``url`` as path?query#fragment if it stays on this origin (no scheme/host), else None.
+
+    A backslash or a control character refuses it too: browsers read a backslash as ``/``
+    and drop tabs and newlines, so ``/\\evil.example`` (and a tab between two slashes)
+    lead off the site."""
+    if "\\" in url or _CONTROL.search(url):
+        return None
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
     return url
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vango_actors import Component, Element, h
-from vango_actors.protocol import Op
+from vango_actors.protocol import ErrorCode, Op
 from vango_actors.testing import Harness, ViewError
 
 
@@ -94,3 +94,16 @@ async def test_a_nav_event_to_a_static_page_redirects(vango: Harness) -> None:
     view = await vango.mount("/nav")
     reply = await view.navigate("/")
     assert [Op.REDIRECT, "/"] in reply.ops and view.session_id is None
+
+
+@pytest.mark.parametrize("url", ["/\\evil.example/x", "/\t/evil.example/x", "/\n/evil.example"])
+async def test_a_nav_event_to_a_url_a_browser_reads_as_another_site_is_refused(
+    vango: Harness, url: str
+) -> None:
+    # Chromium reads "/\evil.example/x" as //evil.example/x: it was answered with a
+    # REDIRECT off the site
+    view = await vango.mount("/nav")
+    reply = await view.send_event(0, "nav", {"url": url, "replace": False, "pop": False})
+    assert [op[0] for op in reply.ops] == []
+    assert [e.code for e in reply.errors] == [ErrorCode.UNKNOWN_TARGET]
+    assert view.url == "/nav"
