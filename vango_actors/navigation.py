@@ -8,7 +8,6 @@ token signed for the new route) or None (not a live page here: the client loads 
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
