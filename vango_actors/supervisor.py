@@ -119,8 +119,18 @@ def describe(exc: BaseException) -> str:
 
 
 def crash_message(path: str, where: str, exc: BaseException, *, dev: bool) -> str:
-    """The ERROR frame text; dev mode adds the traceback."""
+    """The ERROR frame text. Outside dev mode it names the exception's type only: its text
+    may hold what the page must not show (a query's values, a path, a secret); the log has
+    it. Dev mode gives the text and the traceback."""
+    if not dev:
+        return f"{path} crashed in {where} and was restarted: {_type_names(exc)}"
     message = f"{path} crashed in {where} and was restarted: {describe(exc)}"
-    if dev:
-        message += "\n" + "".join(traceback.format_exception(exc))
-    return message
+    return message + "\n" + "".join(traceback.format_exception(exc))
+
+
+def _type_names(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_type_names(leaf) for leaf in exc.exceptions)
+    if isinstance(exc, EscapedBaseException):
+        return _type_names(exc.original)
+    return type(exc).__name__
