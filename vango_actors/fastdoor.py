@@ -23,7 +23,9 @@ Rules:
    ``handshake_timeout``.
 2. Origin: the origin of the page that rendered the session (recorded in the session's
    ``origin`` meta by the front), else -- session unknown here, so the client can hear
-   RELOAD -- the live host's own host name on any port; plus ``allowed_origins``.
+   RELOAD -- the live host's own host name on any port; plus ``allowed_origins``. A session
+   remounted from its token takes the page's origin the token carries (front.py,
+   ``remount_session``), and a socket from another origin is told to reload.
 3. Client frames must be masked, RSV bits clear, control frames short and unfragmented; a
    message may be fragmented. Breaking this -> ProtocolError (close 1002); a message over
    the frame limit -> TOO_BIG (1009) as soon as its header says so; text -> 1003.

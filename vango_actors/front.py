@@ -353,7 +353,14 @@ async def remount_session(
     here = _page_url(front, url, claims)
     if here is not None:
         meta["url"] = here
-    if origin:
+    signed = claims.data.get("origin")
+    if isinstance(signed, str):  # the page's origin, from the token
+        if origin and origin != signed and origin not in front.settings.allowed_origins:
+            raise SessionNotFound(
+                sid, "unknown", f"cannot remount: Origin {origin!r} is not the page's ({signed!r})"
+            )
+        meta["origin"] = signed
+    elif origin:
         meta["origin"] = origin
     try:
         await manager.create(route.target, props, meta=meta, session_id=sid)
@@ -487,8 +494,9 @@ async def _live_page_response(
     manager = front.manager
     if manager is None:
         return _unavailable_response(front)
+    meta = _meta(route, params)
     try:
-        created = await manager.create(route.target, dict(params), meta=_meta(route, params))
+        created = await manager.create(route.target, dict(params), meta=meta)
     except SessionLimitReached:
         front.stats.sessions_refused += 1
         return _unavailable_response(front, "The server is at its session limit; try again.")
@@ -498,6 +506,7 @@ async def _live_page_response(
         created.session_id,
         route.pattern,
         params,
+        _signed_data(meta),
         live_url=_live_url(front, created.session_id),
         dev=front.settings.dev,
     )
@@ -520,6 +529,13 @@ def _meta(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def _signed_data(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """What the token vouches for besides the page: the page's origin, so that a remount
+    (no session here) takes it from the token, not from whichever socket came first."""
+    origin = meta.get("origin")
+    return {"origin": origin} if isinstance(origin, str) else {}
+
+
 def _request_url() -> str:
     """path?query of the current request (what ``handle_params`` sees first)."""
     query = request.query_string.decode("latin-1")
@@ -531,7 +547,8 @@ def _navigator(front: Front) -> Navigator:
 
     def navigate(url: str, info: SessionInfo) -> Destination | None:
         def token(route: Route, params: Mapping[str, Any]) -> str:
-            return sign_token(front.signer, PageSession(info.id, route.pattern, dict(params)))
+            signed = _signed_data(info.data)
+            return sign_token(front.signer, PageSession(info.id, route.pattern, params, signed))
 
         return live_destination(front.routes, url, token)
 

@@ -3,19 +3,28 @@ VANGO_SECRET_KEY; the remounted session follows the event-seq rule of PROTOCOL.m
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
+import attrs
 import trio
 
 from vango_actors.protocol import Patches, Reload, Welcome
 
-from ..liveclient import load_page, open_live
-from .inprocess import running_app
+from ..liveclient import load_page, open_live, origin_of
+from .inprocess import InProcessServer, running_app
+
+
+def another_worker(a: InProcessServer) -> AbstractAsyncContextManager[InProcessServer]:
+    """A second server behind the same public origin as ``a`` (here: on another port, so it
+    allows ``a``'s origin): the page's socket may reach either."""
+    return running_app(allowed_origins=(origin_of(a.base_url),))
 
 
 async def test_a_page_rendered_by_one_server_is_remounted_by_another() -> None:
     with trio.fail_after(30):
-        async with running_app() as a, running_app() as b:
+        async with running_app() as a, another_worker(a) as b:
             shell = await load_page(a.base_url, "/counter")
-            async with open_live(b.base_url, shell) as client:
+            async with open_live(b.base_url, shell, origin=origin_of(a.base_url)) as client:
                 await client.hello()
                 welcome = await client.connected()
                 assert welcome == Welcome(1, 0, 0, welcome.heartbeat_ms, False)
@@ -37,10 +46,10 @@ async def test_a_page_rendered_by_one_server_is_remounted_by_another() -> None:
 
 async def _remounted_tab(url: str) -> str:
     """What ``/nav?tab=b`` shows once remounted elsewhere from a HELLO naming ``url``."""
-    async with running_app() as a, running_app() as b:
+    async with running_app() as a, another_worker(a) as b:
         shell = await load_page(a.base_url, "/nav?tab=b")
         assert "Second tab" in shell.inner_html
-        async with open_live(b.base_url, shell) as client:
+        async with open_live(b.base_url, shell, origin=origin_of(a.base_url)) as client:
             await client.hello(url=url)
             await client.connected()
             await client.wait_for(lambda: client.seq == 1)
@@ -70,3 +79,25 @@ async def test_an_ended_session_is_not_remounted_but_reloaded() -> None:
             ]
             assert closed.code == 4001
             assert isinstance(client.reloads[0], Reload)
+
+
+async def test_a_remount_takes_the_page_origin_from_the_token() -> None:
+    # the fast door lets a socket for a session it does not know in from the live host's
+    # name on any port (so it can hear RELOAD); the remount then recorded that socket's
+    # origin, and the page's own tab was refused (1008, "do not reconnect") after it
+    with trio.fail_after(30):
+        async with running_app() as a, running_app(live_port=0) as b:
+            shell = await load_page(a.base_url, "/counter")
+            door = f"ws://127.0.0.1:{b.app.front.live_port}/vango/live/{shell.session_id}"
+            at_b = attrs.evolve(shell, live_url=door)
+            async with open_live(b.base_url, at_b, origin="http://127.0.0.1:9") as intruder:
+                await intruder.hello()
+                closed = await intruder.wait_closed()
+            assert closed.code == 4001 and not intruder.of_type(Welcome)
+            assert "is not the page's" in intruder.reloads[0].reason
+            async with open_live(b.base_url, at_b, origin=origin_of(a.base_url)) as client:
+                await client.hello()
+                await client.connected()
+                await client.click("#inc")
+                await client.synced()
+                assert client.text("#count") == "1"
