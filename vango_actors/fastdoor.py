@@ -404,9 +404,14 @@ class FastTransport:
             self._closed_by_peer = True
             code = control.close_code()
             reason = control.payload[2:].decode(errors="replace")
+            answer = code  # RFC 6455 7.4: an invalid CLOSE is answered 1002 (1007: bad UTF-8)
+            if len(control.payload) == 1 or (code is not None and not _valid_close_code(code)):
+                answer = CloseCode.PROTOCOL_ERROR
+            elif "\ufffd" in reason and control.payload[2:] != reason.encode():
+                answer = 1007  # invalid frame payload data
             if not self._close_sent:
                 self._close_sent = True
-                echo = close_payload(code, "") if code is not None else b""
+                echo = close_payload(answer, "") if answer is not None else b""
                 try:
                     await self._write(frame(OP_CLOSE, echo))
                 except ConnectionClosed:
@@ -756,6 +761,11 @@ def expected_origin(
     if origin and _hostname(origin) is not None and _hostname(origin) == _hostname(host):
         return origin  # unknown session: same host name, so the client gets told to reload
     return None
+
+
+def _valid_close_code(code: int) -> bool:
+    """A close code a peer may send (RFC 6455 7.4): not reserved, not unassigned."""
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
 
 
 def live_url(page_host: str, page_scheme: str, port: int, session_id: str) -> str:

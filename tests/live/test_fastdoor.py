@@ -284,6 +284,41 @@ async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> N
             assert other.text("#count") == "1"
 
 
+@pytest.mark.parametrize(
+    ("payload", "answer"),
+    [
+        ((1000).to_bytes(2, "big") + b"bye", 1000),  # echoed
+        ((999).to_bytes(2, "big"), 1002),  # not a close code
+        ((1005).to_bytes(2, "big"), 1002),  # reserved: never sent on the wire
+        (b"\x03", 1002),  # one byte: half a code
+        ((1000).to_bytes(2, "big") + b"\xff\xfe", 1007),  # a reason that is not UTF-8
+    ],
+)
+async def test_a_close_frame_is_echoed_if_valid_and_answered_1002_if_not(
+    payload: bytes, answer: int
+) -> None:
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast") as server:
+            shell = await load_page(server.base_url, "/counter")
+            port = server.app.front.live_port
+            assert port is not None
+            request = (
+                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request + client_frame(OP_CLOSE, payload))
+                received = b""
+                while more := await stream.receive_some(65536):
+                    received += more
+            closing = received.partition(b"\r\n\r\n")[2]
+            assert closing[0] == 0x80 | OP_CLOSE
+            assert int.from_bytes(closing[2:4], "big") == answer
+
+
 def server_message(data: bytes) -> bytes | None:
     """The payload of the first (unmasked, unfragmented) server frame in ``data``, if whole."""
     if len(data) < 4:
