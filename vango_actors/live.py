@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -73,6 +74,32 @@ TRY_AGAIN_LATER = 1013
 #: times faster than clicks (800 32 KB chunks a second at the default rate, ~25 MB/s), and
 #: events that only call themselves uploads are limited all the same.
 UPLOAD_EVENT_COST = 0.125
+
+
+class _Warnings:
+    """At most one warning per kind every ``period`` seconds, saying how many were held back
+    since: refusals are worth an operator's eye, a flood of them is not worth a log line
+    each (the metrics count every one)."""
+
+    def __init__(self, period: float = 10.0) -> None:
+        self.period = period
+        self._next: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def warn(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now < self._next.get(kind, 0.0):
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return
+        self._next[kind] = now + self.period
+        held = self._held.pop(kind, 0)
+        if held:
+            message += f" ({held} more since the last such line)"
+        log.warning(message, *args)
+
+
+#: Refused origins, bad tokens and protocol errors, logged (rate-limited) and counted.
+refusals = _Warnings()
 
 REMOUNTABLE = frozenset({"unknown", "expired"})
 """``SessionNotFound.reason`` values for which a valid token remounts the page here."""
@@ -289,6 +316,7 @@ async def serve_connection(
         )
         if refusal is not None:
             stats.refused_origins += 1
+            refusals.warn("origin", "live socket refused (peer %s): %s", peer, refusal)
             await _refuse(
                 transport,
                 settings,
@@ -324,11 +352,13 @@ async def _handshake(
         return None
     except ProtocolError as exc:
         stats.protocol_errors += 1
+        refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
         await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
     except BadToken as exc:
         # Say why, then send the page to reload for a fresh token (expired, rotated key,
         # restarted server); the session, if any, keeps its state for a correct reconnect.
         stats.bad_tokens += 1
+        refusals.warn("token", "live socket refused: %s", exc.reason)
         with trio.move_on_after(settings.close_timeout):
             try:
                 await transport.send(encode(Error(ErrorCode.BAD_TOKEN, exc.reason)))
@@ -596,6 +626,9 @@ class _Connection:
             self.peer_code = failure.code
         elif isinstance(failure, ProtocolError):
             self._stats.protocol_errors += 1
+            refusals.warn(
+                "protocol", "live socket closed for a protocol error: %s", failure.message
+            )
             error = Error(failure.code, failure.message)
             await self.close(failure.close_code, failure.message, error)
         elif failure is not None:
@@ -641,6 +674,7 @@ class _Connection:
             self.peer_code = exc.code
         except ProtocolError as exc:
             self._stats.protocol_errors += 1
+            refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
             await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:

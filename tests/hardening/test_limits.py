@@ -15,6 +15,7 @@ import trio
 import trio.testing
 from trio.testing import MockClock
 
+from vango_actors import live
 from vango_actors.limits import LiveLimiter, TokenBucket
 from vango_actors.live import TRY_AGAIN_LATER
 from vango_actors.protocol import CloseCode, ErrorCode, Hello, Ping, Pong
@@ -253,7 +254,10 @@ async def test_sockets_per_address_are_limited_and_counted() -> None:
             assert counters["vango_live_refused_connections_total"] == 1
 
 
-async def test_guessed_session_ids_and_tokens_are_refused_and_counted() -> None:
+async def test_guessed_session_ids_and_tokens_are_refused_and_counted(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "refusals", live._Warnings())  # (none logged yet this period)
     with trio.fail_after(20):
         async with running_app(token_max_age=60) as server:
             shell = await load_page(server.base_url, "/counter")
@@ -277,6 +281,13 @@ async def test_guessed_session_ids_and_tokens_are_refused_and_counted() -> None:
             counters = await metrics(server.base_url)
             assert counters["vango_live_bad_tokens_total"] == 2
             assert counters["vango_live_refused_origins_total"] == 2
+            # logged too, one line per kind and 10 s: the second of each is held back
+            logged = [r.getMessage() for r in caplog.records if r.name == "vango_actors.live"]
+            assert logged == [
+                "live socket refused: token was issued for another session",
+                "live socket refused (peer 127.0.0.1): Origin 'http://evil.example' is not "
+                f"allowed: expected '{server.base_url}'",
+            ]
             # the real owner is unaffected
             async with open_live(server.base_url, shell) as owner:
                 await owner.hello()
