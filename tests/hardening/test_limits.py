@@ -77,6 +77,13 @@ async def _until_counted(done: Callable[[], bool], seconds: float = 10.0) -> Non
         await trio.testing.wait_all_tasks_blocked(cushion=0.01)
 
 
+async def _settled() -> None:
+    """Every task idle three times over: what the server could read (its clock stopped) is
+    read and answered."""
+    for _ in range(3):
+        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+
+
 @pytest.mark.parametrize("door", ["asgi", "fast"])
 async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
     clock: MockClock, door: str
@@ -99,22 +106,19 @@ async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
                         await client.send_event(inc, "click")
                     await client.send_frame(Ping(7))  # PINGs share the bucket and wait their turn
                     await _until_counted(lambda: count() == 20)
-                    for _ in range(3):
-                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    await _settled()
                     assert count() == 20 and client.acked == 20 and stats.throttled == 1
 
                     clock.jump(1.0)  # one second later: exactly 10 more
                     await _until_counted(lambda: count() == 30)
-                    for _ in range(3):
-                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    await _settled()
                     assert count() == 30 and not client.of_type(Pong)
 
                     steps = []  # clicks read per further second, until all 200 and the PING are
                     while not client.of_type(Pong) and len(steps) < 30:
                         before = count()
                         clock.jump(1.0)
-                        for _ in range(3):
-                            await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                        await _settled()
                         steps.append(count() - before)
                     assert count() == 200 and client.acked == 200
                     assert client.of_type(Pong) == [Pong(7)]
@@ -139,13 +143,11 @@ async def test_upload_events_spend_an_eighth_of_a_token_and_are_limited_too(
                         await client.send_event(inc, "upload", {"op": "chunk", "ref": str(n)})
                     # reading holds once less than a whole token is left: 20 - 153 / 8 < 1
                     await _until_counted(lambda: client.acked == 153)
-                    for _ in range(3):
-                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    await _settled()
                     assert client.acked == 153 and server.stats.throttled == 1
                     clock.jump(1.0)  # 10 tokens more (10.875): 80 upload events
                     await _until_counted(lambda: client.acked == 233)
-                    for _ in range(3):
-                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    await _settled()
                     assert client.acked == 233
 
 
@@ -184,8 +186,7 @@ async def test_a_throttled_session_still_runs_its_timers(clock: MockClock, door:
                     assert client.text("#ticks") == ticks
                     clock.jump(0.5)  # two ticks due, no token yet (one a second)
                     await _until_counted(lambda: client.text("#ticks") != ticks)
-                    for _ in range(3):
-                        await trio.testing.wait_all_tasks_blocked(cushion=0.01)
+                    await _settled()
                     assert client.text("#count") == "5"
                     for _ in range(3):
                         clock.jump(1.0)

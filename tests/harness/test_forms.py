@@ -48,13 +48,17 @@ def test_lists_stay_lists_when_nothing_is_chosen() -> None:
     assert form_values(form, form.select("input[type=submit]")[0])["s"] == "S"
 
 
-class Order(Component):
+class _Receiving(Component):
+    """A form page that shows what its last submit sent."""
+
     def mount(self, props: Mapping[str, Any]) -> None:
         self.received: dict[str, Any] = {}
 
     def save(self, event: Event) -> None:
         self.received = dict(event.payload["form"])
 
+
+class Order(_Receiving):
     def render(self) -> Element:
         return h.div(
             h.form(
@@ -111,14 +115,8 @@ async def test_typing_follows_what_a_browser_allows(vango: Harness) -> None:
         await view.change("select[name=size]", "xl")
 
 
-class Task(Component):
+class Task(_Receiving):
     """Boxes without a change binding: their state goes with the submit, as in a browser."""
-
-    def mount(self, props: Mapping[str, Any]) -> None:
-        self.received: dict[str, Any] = {}
-
-    def save(self, event: Event) -> None:
-        self.received = dict(event.payload["form"])
 
     def render(self) -> Element:
         return h.div(

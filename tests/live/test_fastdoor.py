@@ -24,7 +24,7 @@ from vango_actors.protocol import (
 )
 
 from ..liveclient import http_get, load_page, open_live, open_page
-from .test_socket import TIMEOUT, running_app
+from .test_socket import TIMEOUT, Server, running_app
 
 MASK = b"\x01\x02\x03\x04"
 
@@ -227,20 +227,26 @@ async def test_websocket_level_pings_are_answered_and_the_page_stays_live() -> N
             assert client.text("#count") == "3"
 
 
+def _upgrade(server: Server, session_id: str) -> tuple[int, bytes]:
+    """The fast door's port and a browser's upgrade request to it for ``session_id``."""
+    port = server.app.front.live_port
+    assert port is not None
+    request = (
+        f"GET /vango/live/{session_id} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    return port, request
+
+
 async def test_a_hello_sent_with_the_upgrade_request_is_not_lost() -> None:
     """A client may send its first frame right behind the upgrade request, in the same TCP
     segment, without waiting for the 101: the door must keep those bytes for the connection."""
     with trio.fail_after(TIMEOUT):
         async with running_app("fast") as server:
             shell = await load_page(server.base_url, "/counter")
-            port = server.app.front.live_port
-            assert port is not None
-            request = (
-                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
+            port, request = _upgrade(server, shell.session_id)
             hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
             stream = await trio.open_tcp_stream("127.0.0.1", port)
             async with stream:
@@ -259,14 +265,7 @@ async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> N
     with trio.fail_after(TIMEOUT):
         async with running_app("fast") as server, open_page(server.base_url, "/counter") as other:
             shell = await load_page(server.base_url, "/counter")
-            port = server.app.front.live_port
-            assert port is not None
-            request = (
-                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
+            port, request = _upgrade(server, shell.session_id)
             flood = client_frame(OP_BINARY, b"\x95", fin=False)
             flood += client_frame(0x0, b"", fin=False) * 200  # no payload byte to count
             stream = await trio.open_tcp_stream("127.0.0.1", port)
@@ -300,14 +299,7 @@ async def test_a_close_frame_is_echoed_if_valid_and_answered_1002_if_not(
     with trio.fail_after(TIMEOUT):
         async with running_app("fast") as server:
             shell = await load_page(server.base_url, "/counter")
-            port = server.app.front.live_port
-            assert port is not None
-            request = (
-                f"GET /vango/live/{shell.session_id} HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\nOrigin: {server.base_url}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            ).encode()
+            port, request = _upgrade(server, shell.session_id)
             stream = await trio.open_tcp_stream("127.0.0.1", port)
             async with stream:
                 await stream.send_all(request + client_frame(OP_CLOSE, payload))
