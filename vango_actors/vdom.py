@@ -657,7 +657,7 @@ def _mark_chosen(children: tuple[Node, ...], chosen: frozenset[str]) -> tuple[No
                 child = attrs.evolve(child, children=kids)
         elif type(child) is Element and child.tag == "option":
             own = child.attrs.get("value")
-            value = own if type(own) is str else "" if own is True else _text_of(child)
+            value = own if type(own) is str else "" if own is True else _label(child)
             want = value in chosen
             if want != bool(child.attrs.get("selected")):
                 marked = {k: v for k, v in child.attrs.items() if k != "selected"}
@@ -666,6 +666,15 @@ def _mark_chosen(children: tuple[Node, ...], chosen: frozenset[str]) -> tuple[No
                 child = attrs.evolve(child, attrs=marked)
         out.append(child)
     return tuple(out)
+
+
+def _label(option: Element) -> str:
+    """An option's value when it has no ``value=``: its text, stripped and with runs of
+    whitespace collapsed, as a browser reads it."""
+    return " ".join(_HTML_SPACE.split(_text_of(option).strip("\t\n\f\r ")))
+
+
+_HTML_SPACE = re.compile(r"[\t\n\f\r ]+")
 
 
 def _text_of(node: Element) -> str:

@@ -6,6 +6,7 @@ server (WebSocket, reconnect backoff, replay) is covered by the live-front tests
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,42 +290,45 @@ def test_form_recovery_skips_a_file_input_and_keeps_the_rest(
 
 
 ROWS = (
-    '<ul data-hid="h1"><li data-hid="h2">B <button data-hid="h3" data-on="click">del</button>'
-    '</li><li data-hid="h4">C <button data-hid="h5" data-on="click">del</button></li></ul>'
+    '<table data-hid="h1"><tr data-hid="h2"><td>B</td><td data-hid="h3">'
+    '<button data-hid="h4" data-on="click">del</button></td></tr>'
+    '<tr data-hid="h5"><td>C</td><td data-hid="h6">'
+    '<button data-hid="h7" data-on="click">del</button></td></tr></table>'
 )
-# the same list remounted after B went meanwhile (another tab): C's button now has hid 3
+# the same list remounted after B went meanwhile (another tab): C's button now has hid 4
 REMOUNTED = (
-    '<ul data-hid="h1"><li data-hid="h2">C <button data-hid="h3" data-on="click">del</button>'
-    "</li></ul>"
+    '<table data-hid="h1"><tr data-hid="h2"><td>C</td><td data-hid="h3">'
+    '<button data-hid="h4" data-on="click">del</button></td></tr></table>'
 )
 
 
-def test_a_queued_click_is_not_replayed_on_another_row_after_a_remount(
-    client: ClientPage,
-) -> None:
-    # a remount renders today's data with fresh hids: hid 3 is C's button now; a click
-    # queued on B's was sent there, and deleted C
+def _remount_after_offline_clicks(client: ClientPage, rows: str, remounted: str) -> list[Any]:
+    """Click every row's button while offline, remount elsewhere with ``remounted``: the
+    events the client sends after the resync."""
+    client.load(rows)
+    client.connect()
+    client.receive(Patches(1, 0, []))
+    client.disconnect()
+    for button in client.page.query_selector_all("button"):
+        button.click()  # queued
+    client.connect(seq=1, resumed=False)  # remounted elsewhere: held for the resync
+    client.receive(Patches(2, 0, [[7, 0, remounted]]))
+    return [f[2:4] for f in client.take_sent()]
+
+
+def test_a_queued_click_is_replayed_after_a_remount_on_its_id_only(client: ClientPage) -> None:
+    # a remount renders today's data with fresh hids: hid 4 is C's button now, and a click
+    # queued on B's was sent there and deleted C; the text around a button (its cell) says
+    # nothing about its row either
     warnings: list[str] = []
     client.page.on("console", lambda m: warnings.append(m.text))
-    client.load(ROWS)
-    client.connect()
-    client.receive(Patches(1, 0, []))
-    client.disconnect()
-    client.page.click("li:first-child button")  # B's del, queued offline
-    client.page.click("li:last-child button")  # C's del: its row is there after the remount
-    client.connect(seq=1, resumed=False)  # remounted elsewhere: held for the resync
-    client.receive(Patches(2, 0, [[7, 0, REMOUNTED]]))
-    assert [f[2:4] for f in client.take_sent()] == []  # neither has a sure twin
-    assert warnings.count("vango: not replayed after a remount click") == 2
-    # the same row unchanged (same hid, same text around it): replayed
-    client.load(ROWS)
-    client.connect()
-    client.receive(Patches(1, 0, []))
-    client.disconnect()
-    client.page.click("li:last-child button")
-    client.connect(seq=1, resumed=False)
-    client.receive(Patches(2, 0, [[7, 0, ROWS]]))
-    assert [f[2:4] for f in client.take_sent()] == [[5, "click"]]
+    assert _remount_after_offline_clicks(client, ROWS, REMOUNTED) == []
+    assert warnings.count("vango: not replayed after a remount (no id) click") == 2
+    with_ids = ROWS.replace('<button data-hid="h4"', '<button id="del-b" data-hid="h4"')
+    with_ids = with_ids.replace('<button data-hid="h7"', '<button id="del-c" data-hid="h7"')
+    remounted = REMOUNTED.replace('<button data-hid="h4"', '<button id="del-c" data-hid="h4"')
+    # B's is gone: not replayed; C's is replayed on C's button (its hid is 4 now)
+    assert _remount_after_offline_clicks(client, with_ids, remounted) == [[4, "click"]]
 
 
 CHOICES = (

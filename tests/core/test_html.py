@@ -242,6 +242,10 @@ def test_a_select_value_wins_over_options_marked_selected_and_lists_choose_sever
         "<select multiple><option selected>a</option><optgroup><option>b</option>"
         "<option selected>c</option></optgroup></select>"
     )
+    padded = h.select(h.option(" Red\n "), h.option("Blue"), value="Red")  # read as "Red"
+    assert (
+        render(padded) == "<select><option selected> Red\n </option><option>Blue</option></select>"
+    )
     untouched = h.select(h.option("a"), h.option("b", selected=True), value=None)
     assert render(untouched) == "<select><option>a</option><option selected>b</option></select>"
     with pytest.raises(TypeError, match=re.escape("<select value=[...]>: several values need")):

@@ -236,3 +236,74 @@ def test_back_while_answers_to_a_push_patch_are_in_flight_keeps_the_right_url(
     page.reload()  # what the address bar says is the page shown
     page.wait_for_selector("#tab-content")
     assert page.title().startswith("Navigation")
+
+
+def _go(page: Page, selector: str) -> None:
+    """A click without Playwright's scroll into view (the test is about scroll positions)."""
+    page.evaluate("(sel) => document.querySelector(sel).click()", selector)
+
+
+def _at(page: Page, y: int) -> None:
+    page.evaluate("(y) => scrollTo(0, y)", y)
+    page.wait_for_function("(y) => scrollY === y", arg=y)
+
+
+def test_a_fragment_link_and_the_pages_own_history_entries_are_the_browsers(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav")
+    page.evaluate(
+        "() => { const d = document.createElement('div'); d.style.height = '5000px';"
+        " document.body.prepend(d); const a = document.createElement('a'); a.id = 'frag';"
+        " a.href = '/nav#tab-content'; a.setAttribute('data-vango-nav', '');"
+        " document.body.append(a); }"
+    )
+    sent = page.evaluate("() => vango.state.eventSeq")
+    _go(page, "#frag")  # a live link to a #fragment of this page: scrolled to, no round trip
+    page.wait_for_function("() => scrollY > 4000")
+    assert page.evaluate("() => vango.state.eventSeq") == sent
+    _at(page, 300)
+    page.evaluate("() => history.pushState('app-state', '', '/nav/photo/3')")  # the page's own
+    assert page.evaluate("() => scrollY") == 300  # (a native pushState does not scroll)
+    page.go_back()
+    page.wait_for_function("() => location.pathname === '/nav' && location.hash !== ''")
+    page.go_forward()
+    page.wait_for_function("() => location.pathname === '/nav/photo/3'")
+    assert page.evaluate("() => history.state") == "app-state"  # untouched
+    page.wait_for_timeout(200)  # (a round trip would have been sent by now)
+    assert page.evaluate("() => vango.state.eventSeq") == sent  # none of it asked the server
+    assert_not_reloaded(page)
+
+
+def test_each_entry_keeps_the_place_it_was_left_at_and_a_late_restore_gives_way(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav")
+    page.evaluate(TALL)
+    _at(page, 1200)
+    _go(page, "#nav-other")  # B
+    page.wait_for_selector("#other-title")
+    wait_synced(page)
+    _at(page, 500)
+    _go(page, "#nav-search")  # C
+    page.wait_for_selector("#search")
+    wait_synced(page)
+    page.go_back()  # B, as it was left
+    page.wait_for_selector("#other-title")
+    page.wait_for_function("() => scrollY === 500")
+    _at(page, 2000)  # B moved on, then left by Forward: the place kept is 2000
+    page.go_forward()
+    page.wait_for_selector("#search")
+    wait_synced(page)
+    page.go_back()
+    page.wait_for_selector("#other-title")
+    page.wait_for_function("() => scrollY === 2000")  # (it was restored to a stale 500)
+    # Back, and a live link before its answer: the new page starts at its top
+    page.evaluate("vango.enableLatencySim(150)")
+    page.go_back()  # to /nav, left at 1200, restored only once answered
+    _go(page, "#nav-search")
+    page.wait_for_selector("#search", timeout=10_000)
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(0)")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/nav_search") and page.evaluate("() => scrollY") == 0

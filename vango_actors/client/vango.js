@@ -128,7 +128,8 @@
   let hold = 0;           // remount: events wait until the resync applied (form recovery)
   let applying = 0;       // a batch is being applied: DOM events it fires are not the user's
   // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
-  // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked.
+  // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked,
+  // X.url(url, replace) applies PUSH_URL (history and scroll).
   const X = {};
 
   const store = (k, v) => { try { if (v === undefined) return sessionStorage.getItem(k); sessionStorage.setItem(k, v); } catch (_) { /* storage off */ } };
@@ -213,7 +214,7 @@
         insert(p, parse(p, o[2]), e);
         e.remove();
         break;
-      case O.PUSH_URL: history[o[2] ? 'replaceState' : 'pushState'](null, '', o[1]); break;
+      case O.PUSH_URL: X.url ? X.url(o[1], o[2]) : history[o[2] ? 'replaceState' : 'pushState'](null, '', o[1]); break;
       case O.TITLE: doc.title = o[1]; break;
       case O.FOCUS: e = node(o[1]); e.focus(); select(e, 1e9, 1e9); break; // caret at the end
       case O.REDIRECT: location.assign(o[1]); break;
@@ -376,24 +377,24 @@
 
   /** Form recovery after a remount's resync: restore what the user typed into the new DOM
    * and send it as input/change events, then the queued events, each on its element's twin:
-   * the same tag with the same id, else (no id) with the same hid and the same text around
-   * it. A remount renders today's data with fresh hids: a hid may now be another row's, and
-   * an event without a sure twin is not replayed (warned) rather than sent to the wrong row. */
+   * the element of the same tag with the same id. A remount renders today's data with fresh
+   * hids, so a hid may now be another row's: an element without an id has no sure twin, and
+   * its draft or event is not replayed (warned) rather than sent to the wrong record. Forms
+   * need ids for recovery in LiveView too. */
   function recover() {
-    const old = hold ? Q.splice(0) : [];
-    const around = (x) => (x.parentNode && x.parentNode !== root ? x.parentNode : x).textContent;
-    const twin = (e) => { const n = e.id ? doc.getElementById(e.id) : byHid.get(hidOf(e)); return n && n.tagName === e.tagName && (e.id || around(n) === around(e)) && n; };
+    const old = hold ? Q.splice(0) : [], lost = (t) => console.warn('vango: not replayed after a remount (no id)', t);
+    const twin = (e) => { const n = e.id && doc.getElementById(e.id); return n && n.tagName === e.tagName && n; };
     hold = 0;
     for (const e of [...touched]) {
       const n = twin(e);
       let t = 'input', b;
       touched.delete(e);
-      if (!n) continue;
+      if (!n) { lost('draft'); continue; }
       n.value = e.value; n.checked = e.checked; touched.add(n);
       if (n.options) for (const o of n.options) o.selected = [...e.selectedOptions].some((x) => x.value === o.value); // every choice of a multi-select
       if ((b = bound(n, t) || bound(n, t = 'change'))) push(b, t, payload({target: n}, b, t));
     }
-    for (const q of old) { const n = twin(q.e); n ? push(n, q.t, q.p) : console.warn('vango: not replayed after a remount', q.t); }
+    for (const q of old) { const n = twin(q.e); n ? push(n, q.t, q.p) : lost(q.t); }
   }
 
   function error(code, msg) {

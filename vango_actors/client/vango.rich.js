@@ -13,25 +13,30 @@
 
   // ---------------------------------------------------------------- live navigation
   // EVENT [3, seq, 0, "nav", {url, replace, pop}]: the server patches or remounts the page.
-  // History as a browser keeps it: a push to another path scrolls to the top (or to its
-  // #fragment) and the entry left keeps its scroll position, which Back/Forward restore once
-  // the server answered; a link to the URL shown replaces it; a change of #fragment alone
-  // asks the server nothing.
-  const page = () => location.pathname + location.search, here = () => page() + location.hash;
-  const H = history, put = H.replaceState.bind(H), add = H.pushState.bind(H);
-  let shown = page(), y = scrollY; // y: the user's last scroll (a patch's clamp comes later)
-  addEventListener('scroll', () => { y = scrollY; }, {passive: true});
-  H.replaceState = (s, t, u) => { put(s == null ? H.state : s, t, u); shown = page(); };
-  H.pushState = (s, t, u) => {
+  // History as a browser keeps it (X.url applies the server's PUSH_URL): a push to another
+  // path scrolls to the top, or to its #fragment's target; Back/Forward restore the place
+  // each vango entry (state {vango: id}) was left at, once the server answered; a link to the
+  // URL shown replaces it; a #fragment alone is the browser's (no round trip), and so are
+  // entries the page's own scripts push (their state is not vango's): left alone.
+  const H = history, page = () => location.pathname + location.search, here = () => page() + location.hash;
+  const ys = new Map(), id = () => Math.random().toString(36).slice(2), mine = (s) => s != null && s.vango != null;
+  if (H.state == null) H.replaceState({vango: id()}, '');
+  let shown = page(), y = scrollY, cur = mine(H.state) ? H.state.vango : null, navs = 0;
+  addEventListener('scroll', () => { y = scrollY; }, {passive: true}); // (a patch's clamp comes later)
+  X.url = (u, replace) => {
     const from = location.pathname;
-    put({...H.state, y}, '');
-    add(s, t, u);
+    if (replace) H.replaceState(H.state, '', u);
+    else {
+      if (cur != null) ys.set(cur, y);
+      H.pushState({vango: cur = id()}, '', u);
+      navs++;
+      queueMicrotask(() => { // once the batch is applied
+        let e;
+        try { e = location.hash && doc.getElementById(decodeURIComponent(location.hash.slice(1))); } catch (_) { /* a bad %-escape */ }
+        if (e) e.scrollIntoView(); else if (location.pathname !== from) scrollTo(0, 0);
+      });
+    }
     shown = page();
-    if (location.pathname !== from) queueMicrotask(() => { // once the batch is applied
-      let e;
-      try { e = location.hash && doc.getElementById(decodeURIComponent(location.hash.slice(1))); } catch (_) { /* a bad %-escape */ }
-      e ? e.scrollIntoView() : scrollTo(0, 0);
-    });
   };
   function nav(url, replace, pop) { push(root, 'nav', {url, replace: !!replace, pop: !!pop}); idle(); }
   doc.addEventListener('click', (ev) => {
@@ -39,15 +44,19 @@
     if (!a || ev.defaultPrevented || ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
     const u = new URL(a.href, location.href);
     if (u.origin !== location.origin || (a.target && a.target !== '_self')) return;
+    if (u.pathname + u.search === page() && u.hash) return; // a #fragment of this page: the browser's
     ev.preventDefault();
     nav(u.pathname + u.search + u.hash, a.getAttribute('data-vango-nav') === 'replace' || u.href === location.href);
   });
   addEventListener('popstate', (ev) => {
-    if (page() === shown) return; // the #fragment alone: the browser scrolls to it
+    const s = ev.state;
+    if (cur != null) ys.set(cur, y); // the place the entry left was left at
+    cur = mine(s) ? s.vango : null;
+    if (page() === shown || (s != null && !mine(s))) return; // a #fragment, or the page's own entry
     shown = page();
-    const at = ev.state && ev.state.y;
+    const at = mine(s) ? ys.get(s.vango) : undefined, my = ++navs;
     nav(here(), true, true);
-    if (at != null) V._whenIdle().then(() => scrollTo(0, at));
+    if (at != null) V._whenIdle().then(() => { if (my === navs) scrollTo(0, at); });
   });
 
   // ---------------------------------------------------------------- loading helpers
