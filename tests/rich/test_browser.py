@@ -244,8 +244,14 @@ def _go(page: Page, selector: str) -> None:
 
 
 def _at(page: Page, y: int) -> None:
-    page.evaluate("(y) => scrollTo(0, y)", y)
-    page.wait_for_function("(y) => scrollY === y", arg=y)
+    """Scroll to ``y`` as a user does: done once the scroll event went out (the client
+    learns the place from it)."""
+    page.evaluate(
+        "(y) => new Promise((done) => { if (scrollY === y) return done();"
+        " addEventListener('scroll', () => done(), {once: true}); scrollTo(0, y); })",
+        y,
+    )
+    assert page.evaluate("() => scrollY") == y
 
 
 def test_a_fragment_link_and_the_pages_own_history_entries_are_the_browsers(
