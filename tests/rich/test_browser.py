@@ -313,3 +313,47 @@ def test_each_entry_keeps_the_place_it_was_left_at_and_a_late_restore_gives_way(
     page.evaluate("vango.enableLatencySim(0)")
     page.wait_for_timeout(300)
     assert page.url.endswith("/nav_search") and page.evaluate("() => scrollY") == 0
+
+
+def test_back_while_a_push_patch_answer_is_in_flight_keeps_the_forward_entry(
+    page: Page, server: Server
+) -> None:
+    # the late pushState of the push_patch landed on the entry Back reached and cut off the
+    # entries after it: Forward led nowhere
+    open_live(page, server.url + "/nav_other")
+    _go(page, "#nav-tabs")
+    page.wait_for_selector("#tab-content")
+    wait_synced(page)
+    entries = page.evaluate("() => history.length")
+    page.evaluate("vango.enableLatencySim(150)")
+    page.click("#next-tab")  # answered by a push of /nav?tab=b
+    page.wait_for_timeout(50)
+    page.go_back()
+    page.wait_for_selector("#other-title", timeout=10_000)
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(0)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => [location.pathname, history.length]") == ["/nav_other", entries]
+    page.go_forward()
+    page.wait_for_selector("#tab-content")
+    wait_synced(page)
+    assert page.evaluate("() => location.pathname") == "/nav"
+
+
+def test_back_twice_over_a_fragment_entry_ends_on_the_url_reached(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/nav")
+    page.evaluate("() => { location.hash = '#tab-content'; }")  # the browser's own entry
+    _go(page, "#nav-other")
+    page.wait_for_selector("#other-title")
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(150)")
+    page.go_back()  # to /nav#tab-content: asks for /nav
+    page.wait_for_timeout(40)
+    page.go_back()  # to /nav before its answer: the answer must not write the fragment back
+    page.wait_for_selector("#tab-content", timeout=10_000)
+    wait_synced(page)
+    page.evaluate("vango.enableLatencySim(0)")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => location.pathname + location.hash") == "/nav"

@@ -22,8 +22,13 @@
   const ys = new Map(), id = () => Math.random().toString(36).slice(2), mine = (s) => s != null && s.vango != null;
   if (H.state == null) H.replaceState({vango: id()}, '');
   let shown = page(), y = scrollY, cur = mine(H.state) ? H.state.vango : null, navs = 0;
+  // After Back/Forward the URL shown is the browser's: a PUSH_URL answering an event sent
+  // before it (a push_patch's, say) would land on the entry reached. popAt: the first event
+  // seq after the last pop; acked: the last event answered (X.done runs before a frame's ops).
+  let popAt = 0, acked = 0;
   addEventListener('scroll', () => { y = scrollY; }, {passive: true}); // (a patch's clamp comes later)
   X.url = (u, replace) => {
+    if (acked < popAt) return; // answers an event sent before the last Back/Forward
     const from = location.pathname;
     if (replace) H.replaceState(H.state, '', u);
     else {
@@ -50,6 +55,7 @@
   });
   addEventListener('popstate', (ev) => {
     const s = ev.state;
+    popAt = V.state.eventSeq + 1; // (the nav event below, if any, gets this seq)
     if (cur != null) ys.set(cur, y); // the place the entry left was left at
     cur = mine(s) ? s.vango : null;
     if (page() === shown || (s != null && !mine(s))) return; // a #fragment, or the page's own entry
@@ -275,5 +281,7 @@
     } else if (name === 'exec') run(a.cmds, null);
     // "load": the page needs this script; being here is enough
   };
+  const done1 = X.done; // (last: every part's X.done is set)
+  X.done = (q) => { if (q.s > acked) acked = q.s; done1(q); };
   changes(obs.takeRecords());
 })();
