@@ -276,7 +276,7 @@ def test_a_fragment_link_and_the_pages_own_history_entries_are_the_browsers(
     page.go_forward()
     page.wait_for_function("() => location.pathname === '/nav/photo/3'")
     assert page.evaluate("() => history.state") == "app-state"  # untouched
-    page.wait_for_timeout(200)  # (a round trip would have been sent by now)
+    # (popstate runs as the URL changes: a nav event would have its seq already)
     assert page.evaluate("() => vango.state.eventSeq") == sent  # none of it asked the server
     assert_not_reloaded(page)
 
@@ -310,8 +310,7 @@ def test_each_entry_keeps_the_place_it_was_left_at_and_a_late_restore_gives_way(
     _go(page, "#nav-search")
     page.wait_for_selector("#search", timeout=10_000)
     wait_synced(page)
-    page.evaluate("vango.enableLatencySim(0)")
-    page.wait_for_timeout(300)
+    page.evaluate("vango.enableLatencySim(0)")  # (synced: every answer and restore applied)
     assert page.url.endswith("/nav_search") and page.evaluate("() => scrollY") == 0
 
 
@@ -331,8 +330,7 @@ def test_back_while_a_push_patch_answer_is_in_flight_keeps_the_forward_entry(
     page.go_back()
     page.wait_for_selector("#other-title", timeout=10_000)
     wait_synced(page)
-    page.evaluate("vango.enableLatencySim(0)")
-    page.wait_for_timeout(300)
+    page.evaluate("vango.enableLatencySim(0)")  # (synced: every answer and restore applied)
     assert page.evaluate("() => [location.pathname, history.length]") == ["/nav_other", entries]
     page.go_forward()
     page.wait_for_selector("#tab-content")
@@ -354,6 +352,5 @@ def test_back_twice_over_a_fragment_entry_ends_on_the_url_reached(
     page.go_back()  # to /nav before its answer: the answer must not write the fragment back
     page.wait_for_selector("#tab-content", timeout=10_000)
     wait_synced(page)
-    page.evaluate("vango.enableLatencySim(0)")
-    page.wait_for_timeout(300)
+    page.evaluate("vango.enableLatencySim(0)")  # (synced: every answer and restore applied)
     assert page.evaluate("() => location.pathname + location.hash") == "/nav"
