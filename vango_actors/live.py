@@ -101,6 +101,18 @@ class _Warnings:
 #: Refused origins, bad tokens and protocol errors, logged (rate-limited) and counted.
 refusals = _Warnings()
 
+
+def _protocol_error(stats: LiveStats, exc: ProtocolError) -> None:
+    """A connection is closed for ``exc``: counted and logged."""
+    stats.protocol_errors += 1
+    refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
+
+
+def _event_cost(event: Event) -> float:
+    """Rate-limit tokens an EVENT spends (an upload chunk an eighth, see UPLOAD_EVENT_COST)."""
+    return UPLOAD_EVENT_COST if event.type == "upload" else 1.0
+
+
 REMOUNTABLE = frozenset({"unknown", "expired"})
 """``SessionNotFound.reason`` values for which a valid token remounts the page here."""
 
@@ -351,8 +363,7 @@ async def _handshake(
     except ConnectionClosed:
         return None
     except ProtocolError as exc:
-        stats.protocol_errors += 1
-        refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
+        _protocol_error(stats, exc)
         await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
     except BadToken as exc:
         # Say why, then send the page to reload for a fresh token (expired, rotated key,
@@ -561,7 +572,7 @@ class _Connection:
         self._last_seen = trio.current_time()
         frame = decode_client(data, self._settings.limits)
         if type(frame) is Event:
-            self._spend(UPLOAD_EVENT_COST if frame.type == "upload" else 1.0)
+            self._spend(_event_cost(frame))
             return frame
         elif type(frame) is Ping:
             self._spend()
@@ -625,10 +636,7 @@ class _Connection:
             self._closed = True
             self.peer_code = failure.code
         elif isinstance(failure, ProtocolError):
-            self._stats.protocol_errors += 1
-            refusals.warn(
-                "protocol", "live socket closed for a protocol error: %s", failure.message
-            )
+            _protocol_error(self._stats, failure)
             error = Error(failure.code, failure.message)
             await self.close(failure.close_code, failure.message, error)
         elif failure is not None:
@@ -673,13 +681,12 @@ class _Connection:
             self._closed = True
             self.peer_code = exc.code
         except ProtocolError as exc:
-            self._stats.protocol_errors += 1
-            refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
+            _protocol_error(self._stats, exc)
             await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:
         if type(frame) is Event:
-            self._spend(UPLOAD_EVENT_COST if frame.type == "upload" else 1.0)
+            self._spend(_event_cost(frame))
             if not self._attachment.offer(frame):  # the mailbox is full: wait for room
                 with self._untimed():
                     await self._attachment.deliver(frame)

@@ -105,32 +105,25 @@ def handleable(exc: BaseException) -> Exception:
     return EscapedBaseException(exc).with_traceback(exc.__traceback__)
 
 
-def describe(exc: BaseException) -> str:
-    """``ValueError: boom`` — the type and the text, for logs and ERROR frames.
+def describe(exc: BaseException, *, text: bool = True) -> str:
+    """``ValueError: boom`` — the type and the text (``text=False``: the type only), for
+    logs and ERROR frames.
 
     An exception group is described by its leaves (a nursery wraps even a single error).
     """
     if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(describe(leaf) for leaf in exc.exceptions)
+        return "; ".join(describe(leaf, text=text) for leaf in exc.exceptions)
     if isinstance(exc, EscapedBaseException):
-        return describe(exc.original)
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return describe(exc.original, text=text)
+    said = str(exc) if text else ""
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
 
 
 def crash_message(path: str, where: str, exc: BaseException, *, dev: bool) -> str:
     """The ERROR frame text. Outside dev mode it names the exception's type only: its text
     may hold what the page must not show (a query's values, a path, a secret); the log has
     it. Dev mode gives the text and the traceback."""
-    if not dev:
-        return f"{path} crashed in {where} and was restarted: {_type_names(exc)}"
-    message = f"{path} crashed in {where} and was restarted: {describe(exc)}"
-    return message + "\n" + "".join(traceback.format_exception(exc))
-
-
-def _type_names(exc: BaseException) -> str:
-    if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(_type_names(leaf) for leaf in exc.exceptions)
-    if isinstance(exc, EscapedBaseException):
-        return _type_names(exc.original)
-    return type(exc).__name__
+    message = f"{path} crashed in {where} and was restarted: {describe(exc, text=dev)}"
+    if dev:
+        message += "\n" + "".join(traceback.format_exception(exc))
+    return message
