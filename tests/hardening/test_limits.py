@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import trio
@@ -20,8 +20,8 @@ from vango_actors.limits import LiveLimiter, TokenBucket
 from vango_actors.live import TRY_AGAIN_LATER
 from vango_actors.protocol import CloseCode, ErrorCode, Hello, Ping, Pong
 
-from ..liveclient import http_get, load_page, open_live, open_page
-from .server import metrics, running_app
+from ..liveclient import LiveClient, http_get, load_page, open_live, open_page
+from .server import Server, metrics, running_app
 
 
 def test_token_bucket_refills_at_its_rate_and_says_when() -> None:
@@ -84,6 +84,14 @@ async def _settled() -> None:
         await trio.testing.wait_all_tasks_blocked(cushion=0.01)
 
 
+@contextlib.asynccontextmanager
+async def _limited_counter(door: str) -> AsyncIterator[tuple[Server, LiveClient]]:
+    """``/counter`` on a server that reads 10 events a second past a burst of 20."""
+    async with running_app(door, event_rate=10, event_burst=20) as server:
+        async with open_page(server.base_url, "/counter") as client:
+            yield server, client
+
+
 @pytest.mark.parametrize("door", ["asgi", "fast"])
 async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
     clock: MockClock, door: str
@@ -93,39 +101,38 @@ async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
     # time the test moves the clock on), however slow the machine is. Past the burst the
     # server reads nothing more: the rest waits in the socket, and none of it is dropped.
     with trio.fail_after(20):
-        async with running_app(door, event_rate=10, event_burst=20) as server:
-            async with open_page(server.base_url, "/counter") as client:
-                inc = client.hid("#inc")
-                stats = server.stats
+        async with _limited_counter(door) as (server, client):
+            inc = client.hid("#inc")
+            stats = server.stats
 
-                def count() -> int:
-                    return int(client.text("#count"))
+            def count() -> int:
+                return int(client.text("#count"))
 
-                with _stopped(clock):
-                    for _ in range(200):
-                        await client.send_event(inc, "click")
-                    await client.send_frame(Ping(7))  # PINGs share the bucket and wait their turn
-                    await _until_counted(lambda: count() == 20)
+            with _stopped(clock):
+                for _ in range(200):
+                    await client.send_event(inc, "click")
+                await client.send_frame(Ping(7))  # PINGs share the bucket and wait their turn
+                await _until_counted(lambda: count() == 20)
+                await _settled()
+                assert count() == 20 and client.acked == 20 and stats.throttled == 1
+
+                clock.jump(1.0)  # one second later: exactly 10 more
+                await _until_counted(lambda: count() == 30)
+                await _settled()
+                assert count() == 30 and not client.of_type(Pong)
+
+                steps = []  # clicks read per further second, until all 200 and the PING are
+                while not client.of_type(Pong) and len(steps) < 30:
+                    before = count()
+                    clock.jump(1.0)
                     await _settled()
-                    assert count() == 20 and client.acked == 20 and stats.throttled == 1
-
-                    clock.jump(1.0)  # one second later: exactly 10 more
-                    await _until_counted(lambda: count() == 30)
-                    await _settled()
-                    assert count() == 30 and not client.of_type(Pong)
-
-                    steps = []  # clicks read per further second, until all 200 and the PING are
-                    while not client.of_type(Pong) and len(steps) < 30:
-                        before = count()
-                        clock.jump(1.0)
-                        await _settled()
-                        steps.append(count() - before)
-                    assert count() == 200 and client.acked == 200
-                    assert client.of_type(Pong) == [Pong(7)]
-                    assert max(steps) <= 10 and len(steps) in (17, 18)
-                assert client.closed is None and client.errors == []
-                counters = await metrics(server.base_url)
-                assert counters["vango_live_throttled_total"] == stats.throttled >= 18
+                    steps.append(count() - before)
+                assert count() == 200 and client.acked == 200
+                assert client.of_type(Pong) == [Pong(7)]
+                assert max(steps) <= 10 and len(steps) in (17, 18)
+            assert client.closed is None and client.errors == []
+            counters = await metrics(server.base_url)
+            assert counters["vango_live_throttled_total"] == stats.throttled >= 18
 
 
 @pytest.mark.parametrize("door", ["asgi", "fast"])
@@ -135,20 +142,19 @@ async def test_upload_events_spend_an_eighth_of_a_token_and_are_limited_too(
     # a file's chunks come faster than clicks; an event that only calls itself an upload
     # was not limited at all (3,000 on a button were handled at once)
     with trio.fail_after(20):
-        async with running_app(door, event_rate=10, event_burst=20) as server:
-            async with open_page(server.base_url, "/counter") as client:
-                inc = client.hid("#inc")
-                with _stopped(clock):
-                    for n in range(300):
-                        await client.send_event(inc, "upload", {"op": "chunk", "ref": str(n)})
-                    # reading holds once less than a whole token is left: 20 - 153 / 8 < 1
-                    await _until_counted(lambda: client.acked == 153)
-                    await _settled()
-                    assert client.acked == 153 and server.stats.throttled == 1
-                    clock.jump(1.0)  # 10 tokens more (10.875): 80 upload events
-                    await _until_counted(lambda: client.acked == 233)
-                    await _settled()
-                    assert client.acked == 233
+        async with _limited_counter(door) as (server, client):
+            inc = client.hid("#inc")
+            with _stopped(clock):
+                for n in range(300):
+                    await client.send_event(inc, "upload", {"op": "chunk", "ref": str(n)})
+                # reading holds once less than a whole token is left: 20 - 153 / 8 < 1
+                await _until_counted(lambda: client.acked == 153)
+                await _settled()
+                assert client.acked == 153 and server.stats.throttled == 1
+                clock.jump(1.0)  # 10 tokens more (10.875): 80 upload events
+                await _until_counted(lambda: client.acked == 233)
+                await _settled()
+                assert client.acked == 233
 
 
 @pytest.mark.parametrize("door", ["asgi", "fast"])
