@@ -121,7 +121,8 @@ async def test_an_event_flood_is_slowed_to_the_rate_and_loses_nothing(
                 await _settled()
                 assert count() == 30 and not client.of_type(Pong)
 
-                steps = []  # clicks read per further second, until all 200 and the PING are
+                # clicks read per further second, until all 200 and the PING are
+                steps: list[int] = []
                 while not client.of_type(Pong) and len(steps) < 30:
                     before = count()
                     clock.jump(1.0)
