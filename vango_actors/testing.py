@@ -27,7 +27,6 @@ Outside pytest: ``async with open_harness("my_routes") as vango: ...``.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -63,6 +62,7 @@ from .protocol import (
 )
 from .routing import Route, RouteError, RouteTable, scan
 from .service import Service, open_services, package_services
+from .vdom import option_label
 
 __all__ = ["Harness", "LiveView", "Reply", "ViewError", "open_harness"]
 
@@ -612,7 +612,7 @@ def _option_value(option: DomElement) -> str:
     """Its ``value`` attribute, else its text with whitespace stripped and collapsed."""
     if "value" in option.attrs:
         return option.attrs["value"]
-    return " ".join(re.split(r"[\t\n\f\r ]+", option.text_content.strip("\t\n\f\r ")))
+    return option_label(option.text_content)
 
 
 def _control_value(control: DomElement) -> str:

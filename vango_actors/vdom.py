@@ -669,9 +669,14 @@ def _mark_chosen(children: tuple[Node, ...], chosen: frozenset[str]) -> tuple[No
 
 
 def _label(option: Element) -> str:
-    """An option's value when it has no ``value=``: its text, stripped and with runs of
-    whitespace collapsed, as a browser reads it."""
-    return " ".join(_HTML_SPACE.split(_text_of(option).strip("\t\n\f\r ")))
+    """An option's value when it has no ``value=`` (see :func:`option_label`)."""
+    return option_label(_text_of(option))
+
+
+def option_label(text: str) -> str:
+    """An ``<option>``'s text as its value, as a browser reads it: stripped of HTML
+    whitespace, runs of it collapsed to one space."""
+    return " ".join(_HTML_SPACE.split(text.strip("\t\n\f\r ")))
 
 
 _HTML_SPACE = re.compile(r"[\t\n\f\r ]+")
