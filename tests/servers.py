@@ -177,12 +177,16 @@ def hypercorn_server(
 
 
 @asynccontextmanager
-async def serving_in_process(app: Any) -> AsyncIterator[str]:
+async def serving_in_process(
+    app: Any, *, keep_alive_timeout: float | None = None
+) -> AsyncIterator[str]:
     """Serve an ASGI ``app`` with hypercorn's trio worker in this process on a free loopback
     port; yields its base URL and shuts the server down on exit."""
     config = Config()
     config.bind = ["127.0.0.1:0"]
     config.accesslog = None
+    if keep_alive_timeout is not None:
+        config.keep_alive_timeout = keep_alive_timeout
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(

@@ -128,6 +128,8 @@ class VangoApp(QuartTrio):
         elif scope["type"] == "websocket" and scope["path"].startswith(live.LIVE_PATH):
             await self._serve_live(scope, receive, send)
             return
+        elif scope["type"] == "http":
+            send = _shield_last_body(send)
         await super().__call__(scope, receive, send)
 
     async def _serve_live(self, scope: Any, receive: Any, send: Any) -> None:
@@ -146,6 +148,26 @@ class VangoApp(QuartTrio):
             stats=front.live_stats,
             remount=front.remount,
         )
+
+
+def _shield_last_body(send: Any) -> Any:
+    """``send`` with the response's last body message shielded from cancellation.
+
+    hypercorn's trio worker ends the exchange inside that call: it closes a ``Connection:
+    close`` connection, or arms the keep-alive timer. The same call hands the app
+    ``http.disconnect``, on which quart-trio cancels the request's nursery, so without the
+    shield that bookkeeping was cancelled and the connection stayed open until the client
+    left (tests/front/test_connections.py). The shield adds no wait: hypercorn already
+    shields its socket writes."""
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            with trio.CancelScope(shield=True):
+                await send(message)
+        else:
+            await send(message)
+
+    return sending
 
 
 # ----------------------------------------------------------------- the asyncio-worker check
