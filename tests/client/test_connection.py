@@ -302,17 +302,22 @@ REMOUNTED = (
 )
 
 
-def _remount_after_offline_clicks(client: ClientPage, rows: str, remounted: str) -> list[Any]:
+def _remount_after_offline_clicks(
+    client: ClientPage, rows: str, remounted: str, applied: int = 1
+) -> list[Any]:
     """Click every row's button while offline, remount elsewhere with ``remounted``: the
-    events the client sends after the resync."""
+    events the client sends after the resync. ``applied``: PATCHES frames the page applied
+    before it went offline."""
     client.load(rows)
-    client.connect()
-    client.receive(Patches(1, 0, []))
+    client.connect(resumed=False)  # the first claim of the parked session
+    for seq in range(1, applied + 1):
+        client.receive(Patches(seq, 0, []))
     client.disconnect()
     for button in client.page.query_selector_all("button"):
         button.click()  # queued
-    client.connect(seq=1, resumed=False)  # remounted elsewhere: held for the resync
-    client.receive(Patches(2, 0, [[7, 0, remounted]]))
+    client.connect(seq=applied, resumed=False)  # remounted elsewhere: held for the resync
+    assert client.take_sent() == []
+    client.receive(Patches(applied + 1, 0, [[7, 0, remounted]]))
     return [f[2:4] for f in client.take_sent()]
 
 
@@ -329,6 +334,20 @@ def test_a_queued_click_is_replayed_after_a_remount_on_its_id_only(client: Clien
     remounted = REMOUNTED.replace('<button data-hid="h4"', '<button id="del-c" data-hid="h4"')
     # B's is gone: not replayed; C's is replayed on C's button (its hid is 4 now)
     assert _remount_after_offline_clicks(client, with_ids, remounted) == [[4, "click"]]
+
+
+def test_a_remount_holds_queued_clicks_of_a_page_that_never_applied_a_frame(
+    client: ClientPage,
+) -> None:
+    # connected once, no PATCHES yet (lastSeq 0): a non-resumed WELCOME on a later socket is
+    # a remount all the same. The clicks went out at once by the first render's hids, and
+    # B's deleted C.
+    assert _remount_after_offline_clicks(client, ROWS, REMOUNTED, applied=0) == []
+    with_ids = ROWS.replace('<button data-hid="h7"', '<button id="del-c" data-hid="h7"')
+    remounted = REMOUNTED.replace('<button data-hid="h4"', '<button id="del-c" data-hid="h4"')
+    assert _remount_after_offline_clicks(client, with_ids, remounted, applied=0) == [
+        [4, "click"]
+    ]
 
 
 CHOICES = (

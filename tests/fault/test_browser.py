@@ -131,8 +131,8 @@ def test_another_server_remounts_the_page_and_recovers_the_form(
 def test_a_remount_before_any_patch_still_recovers_what_was_typed(
     page: Page, server: Server, proxy: ThreadedFaultProxy
 ) -> None:
-    # No PATCHES yet (lastSeq 0): the client held nothing, but the remounted session resyncs
-    # all the same; the text typed into the (unbound) box must survive that REPLACE.
+    # No PATCHES yet (lastSeq 0), but a WELCOME: the next non-resumed one is a remount, and
+    # the text typed into the (unbound) box must survive the resync's REPLACE.
     with hypercorn_server(env=ENV) as other:
         open_live(page, proxy.url + "/todos")
         assert page.evaluate("() => window.vango.state.lastSeq") == 0

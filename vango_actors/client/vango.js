@@ -126,6 +126,7 @@
   const waiters = [];     // _whenIdle resolvers
   const touched = new Set(); // form controls the user typed into / changed (form recovery)
   let hold = 0;           // remount: events wait until the resync applied (form recovery)
+  let met = 0;            // a WELCOME came: a later non-resumed one is a remount
   let applying = 0;       // a batch is being applied: DOM events it fires are not the user's
   // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
   // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked,
@@ -345,9 +346,10 @@
     heartbeat = f[4];
     // Fresh or remounted session: its seqs start over. min(): a session first claimed after
     // the page rendered replays what it sent while parked, and those frames must apply.
-    // With lastSeq > 0 it is a remount (state lost): a resync follows; events wait for it.
+    // After a frame or a WELCOME it is a remount (state lost): a resync follows; events wait.
     touched.forEach((e) => e.isConnected || touched.delete(e));
-    hold = !f[5] && lastSeq;
+    hold = !f[5] && (lastSeq || met);
+    met = 1;
     if (!f[5]) lastSeq = Math.min(lastSeq, f[2]);
     ack(f[3]);
     if (!hold) for (const q of Q) emit(q);
