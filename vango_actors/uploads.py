@@ -17,11 +17,16 @@ Design (sans-IO, one :class:`UploadSlot` per ``allow_upload(name, ...)``):
   from the last offset the server has); a gap or more bytes than announced fails the entry.
 - ``cancel(ref)``; ``fail_incomplete(reason)`` when the page goes away; ``consume()`` hands the
   finished entries to the component (it moves or reads ``path``) and forgets them.
+- Spool files are named after the host and worker that write them
+  (``vango-upload-<host>-<pid>-*``) until handed over; the first spool file a process writes
+  in a directory sweeps there the files of this host's dead workers (killed mid-upload:
+  their unmount never ran).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -153,6 +158,7 @@ class UploadSlot:
         self.errors.clear()  # (about the files just taken, or ones picked before)
         for entry in done:
             del self.entries[entry.ref]
+            _hand_over(entry)
         return done
 
     def close(self) -> None:
@@ -173,7 +179,11 @@ class UploadSlot:
 
     def _spool(self, entry: UploadEntry) -> str:
         if entry.path is None:
-            fd, entry.path = tempfile.mkstemp(prefix="vango-upload-", dir=self.directory)
+            directory = self.directory or tempfile.gettempdir()
+            if directory not in _swept:
+                _swept.add(directory)
+                sweep_spool(directory)
+            fd, entry.path = tempfile.mkstemp(prefix=_owned_prefix(), dir=directory)
             os.close(fd)
         return entry.path
 
@@ -205,6 +215,63 @@ def _accepted(entry: UploadEntry, accept: tuple[str, ...]) -> bool:
         if rule == entry.type.lower():
             return True
     return False
+
+
+_SPOOL_PREFIX = "vango-upload-"
+_swept: set[str] = set()  # directories swept by this process
+
+
+def _owned_prefix() -> str:
+    """The spool file name prefix of this host and worker (computed per file: a fork
+    changes the pid)."""
+    return f"{_SPOOL_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+
+
+def sweep_spool(directory: str) -> list[str]:
+    """Remove the spool files that dead workers of this host left in ``directory``; returns
+    their names. A live worker's (any pid that answers signal 0), another host's (a shared
+    volume) and a handed-over file (no owner in its name) are left alone."""
+    if os.name != "posix":
+        return []
+    host, removed = socket.gethostname(), []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    for name in names:
+        owner = name[len(_SPOOL_PREFIX) :].rsplit("-", 2)
+        if not name.startswith(_SPOOL_PREFIX) or len(owner) != 3 or owner[0] != host:
+            continue
+        if not owner[1].isdigit() or len(owner[1]) > 9 or _alive(int(owner[1])):
+            continue
+        try:
+            os.unlink(os.path.join(directory, name))
+            removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+def _hand_over(entry: UploadEntry) -> None:
+    """Rename a finished spool file without its owner's mark: it is the app's now, and no
+    sweep may take it when this worker has gone."""
+    if entry.path is not None:
+        fd, path = tempfile.mkstemp(prefix=_SPOOL_PREFIX, dir=os.path.dirname(entry.path))
+        os.close(fd)
+        os.replace(entry.path, path)
+        entry.path = path
 
 
 def _unlink(entry: UploadEntry) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,7 @@ from vango_actors.uploads import (
     UploadError,
     UploadSlot,
     handle,
+    sweep_spool,
 )
 
 
@@ -92,6 +96,42 @@ def test_chunks_are_spooled_to_disk_resent_chunks_ignored_and_consumed(tmp_path:
     assert Path(entry.path).parent == tmp_path
     assert slot.consume() == [entry] and slot.entries == {}
     os.unlink(entry.path)
+
+
+def test_spool_files_of_a_dead_worker_of_this_host_are_swept_by_the_next_upload(
+    tmp_path: Path,
+) -> None:
+    # a worker killed mid-upload never unmounts: its spool files stayed for ever
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as alive:
+        try:
+            left = {
+                "dead": f"vango-upload-{host}-{dead.pid}-abc_1234",
+                "alive": f"vango-upload-{host}-{alive.pid}-def_5678",
+                "other host": f"vango-upload-{host}x-{dead.pid}-ghi_9012",
+                "handed over": "vango-upload-jkl_3456",
+                "not ours": f"photo-{host}-{dead.pid}-x",
+            }
+            for name in left.values():
+                (tmp_path / name).write_bytes(b"x" * 10)
+            slot = _slot(tmp_path)
+            slot.start([{"ref": "r", "name": "a", "type": "", "size": 2}])
+            entry = slot.chunk("r", 0, b"ab")
+            assert entry is not None and entry.path is not None
+            mine = Path(entry.path).name
+            assert mine.startswith(f"vango-upload-{host}-{os.getpid()}-")
+            kept = {p.name for p in tmp_path.iterdir()}
+            assert kept == {mine} | set(left.values()) - {left["dead"]}
+            assert sweep_spool(str(tmp_path)) == []  # our own file is not a dead worker's
+            # handed over: no owner in the name, so no later sweep takes the app's file
+            (done,) = slot.consume()
+            assert done.path is not None and Path(done.path).read_bytes() == b"ab"
+            assert not Path(done.path).name.startswith(f"vango-upload-{host}-")
+            assert not (tmp_path / mine).exists()
+        finally:
+            alive.kill()
 
 
 def test_gap_overflow_cancel_and_page_gone_remove_the_spool_file(tmp_path: Path) -> None:
