@@ -545,11 +545,16 @@ class RedisBroker(_BrokerBase):
                 auth = [self.address.username or "default", self.address.password]
                 await stream.send_all(resp_command("AUTH", *auth))
             await stream.send_all(resp_command("PSUBSCRIBE", self.prefix + "*"))
-            async with trio.open_nursery() as nursery:
-                alive = _Alive(trio.current_time())
-                nursery.start_soon(self._pinger, stream, alive)
-                await self._read_replies(stream, reader, alive)
-                nursery.cancel_scope.cancel()
+            try:
+                async with trio.open_nursery() as nursery:
+                    alive = _Alive(trio.current_time())
+                    nursery.start_soon(self._pinger, stream, alive)
+                    await self._read_replies(stream, reader, alive)
+                    nursery.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                # the nursery wraps even one error: give _listen_logged the error itself (a
+                # refused AUTH, an unanswered PING), not "ExceptionGroup: ..."
+                raise _sole_error(group) from None
 
     async def _open_stream(self) -> trio.abc.Stream:
         addr = self.address
@@ -563,9 +568,11 @@ class RedisBroker(_BrokerBase):
     async def _pinger(self, stream: trio.abc.Stream, alive: _Alive) -> None:
         while True:
             await trio.sleep(self.ping_interval)
-            if trio.current_time() - alive.last > 2 * self.ping_interval:
-                await stream.aclose()  # no reply to the last PING: the link is dead
-                return
+            silent = trio.current_time() - alive.last
+            if silent > 2 * self.ping_interval:  # no reply to the last PING: the link is dead
+                raise PubSubUnavailable(
+                    f"Redis at {self._where()} did not answer PING for {silent:.1f} s"
+                )
             await stream.send_all(resp_command("PING"))
 
     async def _read_replies(self, stream: trio.abc.Stream, reader: Any, alive: _Alive) -> None:
@@ -615,6 +622,22 @@ class RedisBroker(_BrokerBase):
 @attrs.define
 class _Alive:
     last: float
+
+
+def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one Exception a group holds (however nested); the group itself otherwise (several
+    errors, or a cancellation, which must propagate as it came)."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    if len(leaves) == 1 and isinstance(leaves[0], Exception):
+        return leaves[0]
+    return group
 
 
 # ------------------------------------------------------------------------------ current broker

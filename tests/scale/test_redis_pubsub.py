@@ -123,3 +123,43 @@ async def test_chat_catches_up_on_what_was_sent_while_its_listener_was_down(
                     proxy.refuse = False
                     assert await page.receive() == message  # sent on once merged
                     assert room.history() == [message]
+
+
+async def test_a_refused_auth_is_reported_by_its_reason_without_a_traceback_per_retry(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a Redis that needs a password, a URL without one: the listener retries, and the error
+    # (health's "error", the log) is Redis's NOAUTH, not the nursery's "ExceptionGroup: ..."
+    with trio.fail_after(20):
+        async with open_pubsub(RedisBroker(redis.url)) as admin:
+            assert isinstance(admin, RedisBroker)
+            await trio.to_thread.run_sync(admin.client.config_set, "requirepass", "pw")
+        async with open_pubsub(RedisBroker(redis.url, max_backoff=0.1)) as broker:
+            assert isinstance(broker, RedisBroker)
+            while broker.status().error in (None, "not connected yet"):
+                await trio.sleep(0.05)
+            await trio.sleep(0.5)  # a few retries
+            assert "NOAUTH" in (broker.status().error or ""), broker.status().error
+            assert not broker.connected
+        assert "pub/sub listener failed" not in caplog.text
+        assert "ExceptionGroup" not in caplog.text
+
+
+async def test_a_link_that_stops_answering_is_dropped_with_the_reason(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with trio.fail_after(20):
+        async with open_fault_proxy(redis.port) as proxy:
+            url = f"redis://127.0.0.1:{proxy.port}"
+            async with open_pubsub(RedisBroker(url, ping_interval=0.2, max_backoff=0.1)) as a:
+                assert isinstance(a, RedisBroker)
+                await a.wait_connected()
+                proxy.stall = True  # connections stay open, nothing comes back
+                while a.connected:
+                    await trio.sleep(0.05)
+                assert "did not answer PING" in (a.status().error or ""), a.status().error
+                proxy.stall = False
+                proxy.cut()
+                await a.wait_connected()
+        assert "pub/sub listener failed" not in caplog.text
+        assert "ExceptionGroup" not in caplog.text
