@@ -59,16 +59,24 @@ class Presence(Service):
             self.local = {}  # the pages own these: they survive a restart of the service
         self.remote = {}
         self.broadcast_errors = 0
+        self._changed = trio.Event()  # set when this process's members changed
 
     async def run(self) -> None:
         async with trio.open_nursery() as nursery:
             sub = self.pubsub.subscribe(TOPIC)
             nursery.start_soon(self._listen, sub)
+            nursery.start_soon(self._prune_every_heartbeat)
             await self._broadcast(hello=True)
-            while True:
-                await trio.sleep(self.heartbeat)
-                self._prune()
+            while True:  # broadcast after a change (several coalesce), else every heartbeat
+                with trio.move_on_after(self.heartbeat):
+                    await self._changed.wait()
+                self._changed = trio.Event()  # before publishing: a change meanwhile counts
                 await self._broadcast()
+
+    async def _prune_every_heartbeat(self) -> None:
+        while True:
+            await trio.sleep(self.heartbeat)
+            self._prune()
 
     async def terminate(self) -> None:
         self.local = {}
@@ -90,7 +98,9 @@ class Presence(Service):
         return sorted(rows, key=lambda row: (str(row.get("name", "")), row["id"]))
 
     # ---- internals
-    async def _set(self, page: str, member: str, meta: dict[str, Any] | None) -> None:
+    def _set(self, page: str, member: str, meta: dict[str, Any] | None) -> None:
+        """Change this process's members; the broadcast is run()'s (a slow Redis must not hold
+        up the page that joins or leaves, nor every call queued behind it)."""
         members = self.local.setdefault(page, {})
         if meta is None:
             members.pop(member, None)
@@ -99,14 +109,14 @@ class Presence(Service):
         else:
             members[member] = meta
         self._notify({page})
-        await self._broadcast()
+        self._changed.set()
 
     async def _listen(self, sub: Any) -> None:
         with sub:
             async for message in sub:
-                await self._on_message(message)
+                self._on_message(message)
 
-    async def _on_message(self, message: Any) -> None:
+    def _on_message(self, message: Any) -> None:
         if not isinstance(message, dict) or message.get("worker") == self.worker:
             return
         worker, pages = message.get("worker"), message.get("pages")
@@ -119,7 +129,7 @@ class Presence(Service):
             self.remote[worker] = (pages, trio.current_time())
         self._notify(set(before) | set(pages))
         if message.get("hello"):
-            await self._broadcast()  # a new worker: tell it who is here now
+            self._changed.set()  # a new worker: tell it who is here now
 
     def _prune(self) -> None:
         horizon = trio.current_time() - self.ttl

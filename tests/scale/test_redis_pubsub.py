@@ -6,6 +6,7 @@ import pytest
 import trio
 
 from services.chat import ChatRoom
+from services.presence import TOPIC, Presence
 from tests.faultproxy import open_fault_proxy
 from tests.redis_server import RedisServer
 from vango_actors.pubsub import PubSubUnavailable, RedisBroker, open_pubsub
@@ -163,3 +164,35 @@ async def test_a_link_that_stops_answering_is_dropped_with_the_reason(
                 await a.wait_connected()
         assert "pub/sub listener failed" not in caplog.text
         assert "ExceptionGroup" not in caplog.text
+
+
+async def test_presence_joins_do_not_wait_for_a_redis_that_stopped_answering(
+    redis: RedisServer,
+) -> None:
+    # Redis stalls (a long command, a paused server, a black-holed link not yet noticed by
+    # the listener's PING): a page's join must not wait out the publish timeout (2 s), nor
+    # queue behind the joins before it. The members still go out once Redis answers again.
+    with trio.fail_after(20):
+        async with open_fault_proxy(redis.port) as proxy:
+            url = f"redis://127.0.0.1:{proxy.port}"
+            async with (
+                open_pubsub(RedisBroker(url)) as a,
+                open_pubsub(RedisBroker(redis.url)) as b,
+            ):
+                await a.wait_connected()
+                await b.wait_connected()
+                heard = b.subscribe(TOPIC)  # what another process hears
+                async with open_services([Presence], a):
+                    presence = Presence.instance()
+                    proxy.stall = True
+                    with trio.fail_after(1):
+                        async with trio.open_nursery() as nursery:
+                            for n in range(3):
+                                meta = {"name": f"user{n}"}
+                                nursery.start_soon(presence.join, "/chat", f"m{n}", meta)
+                    assert [m["id"] for m in presence.members("/chat")] == ["m0", "m1", "m2"]
+                    proxy.stall = False
+                    while True:
+                        message = await heard.receive()
+                        if len(message["pages"].get("/chat", {})) == 3:
+                            break
