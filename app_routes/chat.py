@@ -35,6 +35,7 @@ from vango_actors.streams import Stream
 
 PAGE = "/chat"
 UNAVAILABLE = "Chat is unavailable right now; your message was not sent. Try again shortly."
+SLOW = "Chat is slow right now; your message may still arrive. Check before sending it again."
 
 Message = dict[str, Any]
 
@@ -190,7 +191,9 @@ class Chat(Component):
             await self.room.post(self.name, str(text))
         except ValueError as exc:
             self.error = str(exc)
-        except (PubSubUnavailable, ServiceUnavailable):
+        except PubSubUnavailable as exc:  # a timeout: Redis may deliver it late
+            self.error = SLOW if exc.maybe_sent else UNAVAILABLE
+        except ServiceUnavailable:
             self.error = UNAVAILABLE
         else:
             self.error = ""

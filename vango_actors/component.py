@@ -246,7 +246,8 @@ class Component:
 
     async def publish(self, topic: str, message: Any) -> None:
         """Publish ``message`` (msgpack-serialisable) on ``topic``; raises PubSubUnavailable
-        when the backend cannot take it (the message is then not sent)."""
+        when the backend cannot take it (the message is then not sent, unless the error's
+        ``maybe_sent``: Redis did not answer in time and may still deliver it)."""
         from .pubsub import current
 
         await current().publish(topic, message)

@@ -4,8 +4,9 @@ A broker fans messages out to the subscriptions of its process. ``publish(topic,
 sends a msgpack-serialisable value to every subscriber of ``topic`` in every process sharing
 the backend; each subscription receives its own decoded copy. Delivery is at-most-once, like
 Redis pub/sub itself: a message published while Redis is unreachable is refused with
-:class:`PubSubUnavailable`, and a subscription whose buffer is full drops (and counts) the
-message instead of slowing the publisher.
+:class:`PubSubUnavailable` (``maybe_sent`` when Redis was reached but did not answer in
+time: it may still deliver it), and a subscription whose buffer is full drops (and counts)
+the message instead of slowing the publisher.
 
 Backends (``VANGO_PUBSUB``):
 
@@ -57,7 +58,13 @@ class PubSubError(VangoError):
 
 
 class PubSubUnavailable(PubSubError):
-    """The backend could not take a message (Redis unreachable or too slow); it was not sent."""
+    """The backend could not take a message: Redis refused it or was unreachable (it was not
+    sent), or did not answer in time (``maybe_sent``: the command may already be in Redis,
+    which then delivers it late; do not tell a user it was lost, or a retry doubles it)."""
+
+    def __init__(self, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 @attrs.frozen
@@ -404,9 +411,10 @@ class RedisBroker(_BrokerBase):
     async def publish(self, topic: str, message: Any) -> None:
         """Send ``message`` to every subscriber of ``topic`` in every process.
 
-        Raises PubSubUnavailable (the message was not sent) when Redis refuses, fails or does
-        not answer within ``publish_timeout`` seconds, or while this process's listener is
-        not subscribed (see :meth:`_check_listening`).
+        Raises PubSubUnavailable when Redis refuses or fails (the message was not sent), or
+        while this process's listener is not subscribed (see :meth:`_check_listening`); when
+        Redis does not answer within ``publish_timeout`` seconds it raises with
+        ``maybe_sent`` set: the command may be waiting in Redis, which delivers it late.
         """
         self._check_listening(topic)
         data = encode_message(topic, message)
@@ -418,7 +426,7 @@ class RedisBroker(_BrokerBase):
         """Publish, and keep ``message`` among the last ``keep`` of ``topic`` in Redis (a list
         ``<prefix>kept:<topic>``, LPUSH + LTRIM + PUBLISH in one MULTI), so a process that
         starts later reads them with :meth:`recent`. Raises like :meth:`publish`; then nothing
-        was kept or sent."""
+        was kept or sent, unless ``maybe_sent`` (a timeout: both may still happen)."""
         _check_count("publish_and_keep(keep=...)", keep)
         self._check_listening(topic)
         data = encode_message(topic, message)
@@ -479,7 +487,8 @@ class RedisBroker(_BrokerBase):
                 ) from exc
         raise PubSubUnavailable(
             f"{what} failed: Redis at {self._where()} did not answer within "
-            f"{self.publish_timeout} s"
+            f"{self.publish_timeout} s (the command may still run when it does)",
+            maybe_sent=True,
         )
 
     @property

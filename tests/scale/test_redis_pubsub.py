@@ -196,3 +196,32 @@ async def test_presence_joins_do_not_wait_for_a_redis_that_stopped_answering(
                         message = await heard.receive()
                         if len(message["pages"].get("/chat", {})) == 3:
                             break
+
+
+async def test_a_publish_redis_took_but_did_not_answer_is_maybe_sent_and_may_arrive(
+    redis: RedisServer,
+) -> None:
+    # Redis stalls with the command on its way (here a proxy holds it): after the publish
+    # timeout the caller must not be told the message was not sent, since it still arrives
+    with trio.fail_after(20):
+        async with open_fault_proxy(redis.port) as proxy:
+            url = f"redis://127.0.0.1:{proxy.port}"
+            async with (
+                open_pubsub(RedisBroker(url)) as a,
+                open_pubsub(RedisBroker(redis.url)) as b,
+            ):
+                await a.wait_connected()
+                await b.wait_connected()
+                sub = b.subscribe("room")
+                proxy.stall = True
+                with pytest.raises(PubSubUnavailable, match="may still run") as raised:
+                    await a.publish("room", "late")
+                assert raised.value.maybe_sent
+                proxy.stall = False
+                assert await sub.receive() == "late"
+                proxy.refuse = True
+                proxy.cut()
+                await trio.to_thread.run_sync(redis.stop)
+                with pytest.raises(PubSubUnavailable) as refused:
+                    await b.publish("room", "lost")
+                assert not refused.value.maybe_sent
