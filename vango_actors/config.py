@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -79,6 +80,14 @@ def _parse_env(raw: str) -> bool:
 def _check_pubsub(url: str) -> None:
     if url != "memory" and not str(url).startswith(("redis://", "rediss://")):
         raise ConfigError(f"VANGO_PUBSUB: expected 'memory' or a redis:// URL, got {url!r}")
+    if url != "memory":  # the broker reads the port at start-up: a bad one fails here, not there
+        try:
+            urlsplit(url).port  # noqa: B018 (reading the port is the check)
+        except ValueError:
+            raise ConfigError(
+                f"VANGO_PUBSUB: expected redis://[user:password@]host:port[/db] with a port "
+                f"0-65535, got {url!r}"
+            ) from None
 
 
 @attrs.frozen

@@ -64,6 +64,16 @@ def test_overrides_win_over_the_environment() -> None:
         ({"VANGO_DEV": "maybe"}, "VANGO_DEV: expected 1/0 (or true/false), got 'maybe'"),
         ({"VANGO_MAX_SESSIONS": "lots"}, "VANGO_MAX_SESSIONS: expected an integer, got 'lots'"),
         ({"VANGO_UNCLAIMED_TTL": "-1"}, "VANGO_UNCLAIMED_TTL: expected a value >= 0, got '-1'"),
+        (
+            {"VANGO_PUBSUB": "redis://127.0.0.1:abc"},
+            "VANGO_PUBSUB: expected redis://[user:password@]host:port[/db] with a port 0-65535, "
+            "got 'redis://127.0.0.1:abc'",
+        ),
+        (
+            {"VANGO_PUBSUB": "rediss://h:70000/0"},
+            "VANGO_PUBSUB: expected redis://[user:password@]host:port[/db] with a port 0-65535, "
+            "got 'rediss://h:70000/0'",
+        ),
     ],
 )
 def test_bad_values_say_what_was_expected(env: dict[str, str], message: str) -> None:
