@@ -567,12 +567,27 @@ class RedisBroker(_BrokerBase):
 
     async def _open_stream(self) -> trio.abc.Stream:
         addr = self.address
-        with trio.fail_after(max(1.0, self.publish_timeout)):
-            if addr.tls:
-                return await trio.open_ssl_over_tcp_stream(
-                    addr.host, addr.port, ssl_context=ssl.create_default_context()
-                )
-            return await trio.open_tcp_stream(addr.host, addr.port)
+        timeout = max(1.0, self.publish_timeout)
+        with trio.fail_after(timeout):
+            if not addr.tls:
+                return await trio.open_tcp_stream(addr.host, addr.port)
+            stream = await trio.open_ssl_over_tcp_stream(
+                addr.host, addr.port, ssl_context=ssl.create_default_context()
+            )
+        # the handshake is bounded too: trio would do it at the first send, unbounded, and a
+        # plain (non-TLS) Redis never answers a ClientHello
+        with trio.move_on_after(timeout):
+            try:
+                await stream.do_handshake()
+            except BaseException:
+                await trio.aclose_forcefully(stream)
+                raise
+            return stream
+        await trio.aclose_forcefully(stream)
+        raise PubSubUnavailable(
+            f"TLS handshake with Redis at {self._where()} did not complete within {timeout:g} s "
+            "(rediss:// needs a TLS port)"
+        )
 
     async def _pinger(self, stream: trio.abc.Stream, alive: _Alive) -> None:
         while True:

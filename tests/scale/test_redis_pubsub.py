@@ -225,3 +225,16 @@ async def test_a_publish_redis_took_but_did_not_answer_is_maybe_sent_and_may_arr
                 with pytest.raises(PubSubUnavailable) as refused:
                     await b.publish("room", "lost")
                 assert not refused.value.maybe_sent
+
+
+async def test_rediss_to_a_plain_redis_port_says_the_tls_handshake_failed(
+    redis: RedisServer,
+) -> None:
+    # a plain Redis never answers the ClientHello: the listener must not wait forever
+    url = f"rediss://127.0.0.1:{redis.port}"
+    with trio.fail_after(10):
+        async with open_pubsub(RedisBroker(url, publish_timeout=0.5, max_backoff=0.1)) as b:
+            while b.status().error == "not connected yet":
+                await trio.sleep(0.05)
+            assert "TLS handshake" in (b.status().error or ""), b.status().error
+            assert not b.connected
