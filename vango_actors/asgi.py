@@ -8,6 +8,13 @@ from the HTTP front, ``vango_actors.front``, which builds nothing.
 
 from __future__ import annotations
 
-from .front import VangoApp, create_app
+import traceback
 
-app: VangoApp = create_app()
+from .front import VangoApp, create_app, fail_hypercorn_start
+
+try:
+    app: VangoApp = create_app()
+except Exception as exc:  # a bad VANGO_* setting, a routes package that does not import
+    traceback.print_exc()
+    fail_hypercorn_start(f"vango-actors: the app could not be built: {exc}")
+    raise

@@ -125,6 +125,7 @@ class VangoApp(QuartTrio):
             if library != "trio":
                 await refuse_lifespan(library, receive, send)
                 return
+            send = _exit_on_failed_startup(send)
         elif scope["type"] == "websocket" and scope["path"].startswith(live.LIVE_PATH):
             await self._serve_live(scope, receive, send)
             return
@@ -189,15 +190,37 @@ async def refuse_lifespan(library: str, receive: Any, send: Any) -> None:
     """
     message = NEEDS_TRIO.format(library=library)
     await receive()  # lifespan.startup
-    supervisor = _hypercorn_supervisor_pid()
-    if supervisor is not None:
-        print(message, file=sys.stderr, flush=True)
-        try:
-            os.kill(supervisor, signal.SIGUSR1)
-        except OSError:
-            pass  # another worker ended it first
-        os._exit(3)
+    fail_hypercorn_start(message)
     await send({"type": "lifespan.startup.failed", "message": message})
+
+
+def fail_hypercorn_start(message: str) -> None:
+    """In one of hypercorn's spawned workers, end a failed start with a non-zero status:
+    print ``message``, end the supervisor with SIGUSR1 and exit 3 without a traceback.
+    Hypercorn's supervisor reports exit status 0 when its worker fails (hypercorn issue
+    #269), so a process manager would not restart it. Returns outside such a worker."""
+    supervisor = _hypercorn_supervisor_pid()
+    if supervisor is None:
+        return
+    print(message, file=sys.stderr, flush=True)
+    try:
+        os.kill(supervisor, signal.SIGUSR1)
+    except OSError:
+        pass  # another worker ended it first
+    os._exit(3)
+
+
+def _exit_on_failed_startup(send: Any) -> Any:
+    """The lifespan's ``send``: a failed start-up (a port in use, a service that cannot
+    start) ends the server with a non-zero status (:func:`fail_hypercorn_start`); the error
+    itself is logged by Quart above that line."""
+
+    async def sending(message: Any) -> None:
+        if message["type"] == "lifespan.startup.failed":
+            fail_hypercorn_start(f"vango-actors: start-up failed: {message.get('message', '')}")
+        await send(message)
+
+    return sending
 
 
 def _hypercorn_supervisor_pid() -> int | None:

@@ -4,9 +4,11 @@ refuses to start with one line that says how to run it."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 import trio
 
 from tests.liveclient import LiveClient, open_live, parse_shell
@@ -77,3 +79,29 @@ def test_asyncio_worker_exits_non_zero_with_one_clear_line() -> None:
     assert returncode != 0, output
     assert NEEDS_TRIO + "\n" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"VANGO_DEV": "maybe"}, "the app could not be built: VANGO_DEV: expected 1/0"),
+        ({"VANGO_ROUTES": "no_such_routes_pkg"}, "the app could not be built: routes package"),
+        ({"VANGO_LIVE_PORT": "taken"}, "start-up failed: [Errno 98] Address already in use"),
+    ],
+)
+def test_a_failed_start_exits_non_zero_and_says_why(env: dict[str, str], says: str) -> None:
+    # hypercorn's supervisor reported status 0 when its worker failed to start (hypercorn
+    # issue #269): a process manager saw a clean exit and never restarted the server
+    with socket.socket() as taken:  # a port in use, without SO_REUSEPORT: the door cannot bind
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        if env.get("VANGO_LIVE_PORT") == "taken":
+            env = {**env, "VANGO_LIVE_PORT": str(taken.getsockname()[1])}
+        process = spawn_hypercorn(env={**E2E_ENV, **env})
+        try:
+            returncode = process.process.wait(30)
+        finally:
+            process.stop()
+    output = process.output()
+    assert returncode != 0, output
+    assert f"vango-actors: {says}" in output
