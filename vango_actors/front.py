@@ -203,11 +203,30 @@ def fail_hypercorn_start(message: str) -> None:
     if supervisor is None:
         return
     print(message, file=sys.stderr, flush=True)
-    try:
-        os.kill(supervisor, signal.SIGUSR1)
-    except OSError:
-        pass  # another worker ended it first
+    for pid in [*_sibling_workers(supervisor), supervisor]:
+        try:  # the others first (they drain and exit), or they would outlive the supervisor
+            os.kill(pid, signal.SIGTERM if pid != supervisor else signal.SIGUSR1)
+        except OSError:
+            pass  # gone already (another worker ended it first)
     os._exit(3)
+
+
+def _sibling_workers(supervisor: int) -> list[int]:
+    """The other workers hypercorn's ``supervisor`` spawned (multiprocessing ``spawn_main``
+    children; not its resource tracker)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == supervisor and b"spawn_main" in cmdline:
+            found.append(int(entry))
+    return found
 
 
 def _exit_on_failed_startup(send: Any) -> Any:

@@ -4,13 +4,17 @@ refuses to start with one line that says how to run it."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import trio
 
+from tests.front.routes_fixture import static
 from tests.liveclient import LiveClient, open_live, parse_shell
 from tests.servers import Server, fetch, spawn_hypercorn
 from vango_actors.clientjs import client_url
@@ -105,3 +109,50 @@ def test_a_failed_start_exits_non_zero_and_says_why(env: dict[str, str], says: s
     output = process.output()
     assert returncode != 0, output
     assert f"vango-actors: {says}" in output
+
+
+FAILS_IN_ONE_WORKER = """
+import os
+from vango_actors.service import Service
+
+class FailsInOneWorker(Service):
+    async def init(self):
+        try:  # the first worker to get here fails; the other starts
+            os.close(os.open({flag!r}, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            return
+        raise RuntimeError("cannot start in this worker")
+
+services = [FailsInOneWorker]
+"""
+
+
+def test_a_start_failed_in_one_worker_of_two_stops_the_other_too(tmp_path: Path) -> None:
+    # the failed worker ends hypercorn's supervisor (non-zero status); its sibling, started
+    # fine, must not go on serving without a supervisor
+    package = tmp_path / "one_fails_routes"
+    package.mkdir()
+    (package / "__init__.py").write_text(FAILS_IN_ONE_WORKER.format(flag=str(tmp_path / "f")))
+    (package / "index.py").write_text(static("home"))
+    env = {**E2E_ENV, "VANGO_ROUTES": package.name, "PYTHONPATH": str(tmp_path)}
+    process = spawn_hypercorn(env=env, extra_args=["--workers", "2"])
+    try:
+        returncode = process.process.wait(30)
+        deadline = time.monotonic() + 15
+        while _group_alive(process.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = _group_alive(process.process.pid)
+    finally:
+        process.stop()
+    output = process.output()
+    assert returncode != 0, output
+    assert "vango-actors: start-up failed: " in output, output
+    assert not left, "a worker outlived its supervisor\n" + output
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
