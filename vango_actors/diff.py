@@ -5,7 +5,10 @@ Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.O
 - ops apply in order; every index refers to the state after the previous op;
 - an element matches an old one with the same tag and key at the same place (positional
   children) or with the same key (keyed children); a match keeps its hid, new elements get
-  fresh hids from the session's :class:`~.vdom.HidCounter`, which only grows;
+  fresh hids from the session's :class:`~.vdom.HidCounter`, which only grows; when a
+  positional list's count changes, its unchanged end (children equal to the old ones, or
+  elements with the same ``id``) is matched from the end first, so a child that comes or
+  goes does not shift its later siblings onto other nodes (:func:`_diff_positional`);
 - keyed children (every child an Element/Slot with a key): REMOVE old keys first (from the
   end), then MOVE the kept children that are not on a longest increasing subsequence of their
   old positions (n - LIS moves, the minimum), then INSERT new keys in increasing index order;
@@ -327,11 +330,17 @@ def _diff_other_children(hid: int, old: Element, new: Element, ops: Ops, ids: Hi
 
 
 def _diff_pairs(
-    hid: int, old: tuple[Node, ...], new: tuple[Node, ...], ops: Ops, ids: HidCounter
+    hid: int,
+    old: tuple[Node, ...],
+    new: tuple[Node, ...],
+    ops: Ops,
+    ids: HidCounter,
+    start: int = 0,
 ) -> tuple[Node, ...]:
-    """Children of equal count matched by position (no Raw among them)."""
+    """Children of equal count matched by position (no Raw among them); ``new[0]`` is the
+    parent's child ``start`` (the index TEXT and mismatch ops name)."""
     out: list[Node] | None = None
-    index = 0
+    index = start
     for before, after in zip(old, new):  # noqa: B905 (equal lengths)
         if before is not after:
             kind = type(after)
@@ -348,20 +357,20 @@ def _diff_pairs(
                     after = _unshared(after, ids)  # type: ignore[arg-type]
                     if out is None:
                         out = list(new)
-                    out[index] = after
+                    out[index - start] = after
                 _diff_element(before, after, ops, ids)  # type: ignore[arg-type]
             elif kind is Lazy and type(before) is Lazy:
                 fresh = _diff_lazy(before, after, ops, ids)
                 if fresh is not after:
                     if out is None:
                         out = list(new)
-                    out[index] = fresh
+                    out[index - start] = fresh
             else:
                 fresh = _diff_mismatch(hid, index, before, after, ops, ids)
                 if fresh is not after:
                     if out is None:
                         out = list(new)
-                    out[index] = fresh
+                    out[index - start] = fresh
         index += 1
     return new if out is None else tuple(out)
 
@@ -557,18 +566,48 @@ def _keys_of(children: tuple[Node, ...]) -> list[Any] | None:
 def _diff_positional(
     hid: int, old: tuple[Node, ...], new: tuple[Node, ...], ops: Ops, ids: HidCounter
 ) -> tuple[Node, ...]:
-    """Children matched by position: pairs first, then INSERT the extra or REMOVE the surplus."""
-    common = min(len(old), len(new))
-    if len(old) == len(new):
+    """Children matched by position: pairs first, then INSERT the extra or REMOVE the surplus.
+
+    When the count changed, the unchanged end of the list is matched first (children equal
+    to the old ones, or elements with the same ``id``): a child that comes or goes before
+    them (a conditional field, an error message) does not shift them onto other nodes, so
+    a focused input keeps its node, its text and its caret (morphdom matches ids too)."""
+    n_old, n_new = len(old), len(new)
+    if n_old == n_new:
         return _diff_pairs(hid, old, new, ops, ids)
+    common = min(n_old, n_new)
+    same = 0
+    while same < common and _same_place(old[n_old - 1 - same], new[n_new - 1 - same]):
+        same += 1
+    common -= same
     kids = list(_diff_pairs(hid, old[:common], new[:common], ops, ids))
-    for index in range(common, len(new)):
+    for index in range(common, n_new - same):
         fresh = assign_hids(_reject_raw(new[index]), ids)
         ops.append([_INSERT, hid, index, render(fresh)])
         kids.append(fresh)
-    for index in range(len(old) - 1, common - 1, -1):
+    for index in range(n_old - same - 1, common - 1, -1):
         ops.append([_REMOVE, hid, index])
+    if same:
+        kids.extend(
+            _diff_pairs(hid, old[n_old - same :], new[n_new - same :], ops, ids, n_new - same)
+        )
     return new if all(map(_is, kids, new)) else tuple(kids)
+
+
+def _same_place(old: Node, new: Node) -> bool:
+    """Sure to be the same child at the end of a list whose count changed: equal, or
+    elements of the same tag, key and ``id``."""
+    if old is new:
+        return True
+    kind = type(new)
+    if kind is not type(old) or (kind is not Element and kind is not Text):
+        return False
+    if kind is Text:
+        return old == new
+    if old.tag != new.tag or old.key != new.key:  # type: ignore[union-attr]
+        return False
+    ident = new.attrs.get("id")  # type: ignore[union-attr]
+    return (ident is not None and ident == old.attrs.get("id")) or old == new  # type: ignore[union-attr]
 
 
 def _is(a: object, b: object) -> bool:

@@ -403,15 +403,13 @@ def test_a_shared_constant_element_keeps_its_hids_per_session() -> None:
     assert first.children[1] is SHARED_FOOTER and all_hids(SHARED_FOOTER) == [3, 4, 5]
     assert all_hids(second) == [101, 102, 103, 104]
     # Each session re-renders: the constant is the very old node for session one (kept),
-    # a mounted stranger for session two (its copy carries session two's hids).
+    # a mounted stranger for session two (its copy carries session two's hids: the footer,
+    # equal to the last child before, is matched from the end and keeps 102..104).
     ops, first_new = diff(first, h.div(h.p("two"), SHARED_FOOTER), first_ids)
     assert ops == [[Op.TEXT, 2, 0, "two"]] and first_new.children[1] is SHARED_FOOTER
     ops, second_new = diff(second, h.div(h.p("x"), SHARED_FOOTER), second_ids)
-    assert ops == [
-        [Op.REPLACE, 102, '<p data-hid="h105">x</p>'],
-        [Op.INSERT, 101, 1, render(second_new.children[1])],
-    ]
-    assert all_hids(second_new) == [101, 105, 106, 107, 108]
+    assert ops == [[Op.INSERT, 101, 0, '<p data-hid="h105">x</p>']]
+    assert all_hids(second_new) == [101, 105, 102, 103, 104]
     assert all_hids(SHARED_FOOTER) == [3, 4, 5]
     assert render(first_new) == (
         '<div data-hid="h1"><p data-hid="h2">two</p><footer data-hid="h3">'
@@ -425,6 +423,22 @@ def test_one_element_twice_in_a_tree_gets_two_hids() -> None:
     assert all_hids(tree) == [1, 2, 3, 4]
     assert tree.children[0] is rule and tree.children[2] is not rule
     ops, new = diff(tree, h.div(rule, h.p("y"), rule, rule), ids)
-    assert ops == [[Op.TEXT, 3, 0, "y"], [Op.INSERT, 1, 3, '<hr data-hid="h5">']]
-    assert all_hids(new) == [1, 2, 3, 4, 5] and rule.hid == 2
+    # the count changed: the last rule is matched from the end, the new one goes before it
+    assert ops == [[Op.TEXT, 3, 0, "y"], [Op.INSERT, 1, 2, '<hr data-hid="h5">']]
+    assert all_hids(new) == [1, 2, 3, 5, 4] and rule.hid == 2
     assert_patches_to(tree, ops, new)
+
+
+def test_a_child_coming_or_going_before_unchanged_siblings_does_not_shift_them() -> None:
+    # unkeyed children whose count changes: the unchanged end is matched first, so the input
+    # after an error message that appears (or a field that goes) keeps its node and hid
+    old, ids = mounted(h.form(h.input(id="company"), h.input(id="email"), h.button("Go")))
+    bad = h.form(h.p("Bad"), h.input(id="company"), h.input(id="email", class_="x"), h.button("Go"))
+    ops, new = diff(old, bad, ids)
+    assert ops == [[Op.INSERT, 1, 0, '<p data-hid="h5">Bad</p>'], [Op.SET_ATTR, 3, "class", "x"]]
+    assert all_hids(new) == [1, 5, 2, 3, 4]
+    assert_patches_to(old, ops, new)
+    ops, newer = diff(new, h.form(h.p("Bad"), h.input(id="email"), h.button("Go")), ids)
+    assert ops == [[Op.REMOVE, 1, 1], [Op.REMOVE_ATTR, 3, "class"]]
+    assert all_hids(newer) == [1, 5, 3, 4]
+    assert_patches_to(new, ops, newer)

@@ -40,3 +40,37 @@ def test_a_submit_clears_the_fields_the_page_renders_empty(page: Page, server: S
         "eggs: ",
     ]
     assert page.input_value("#title") == ""
+
+
+def field(page: Page, selector: str) -> list[object]:
+    """Value, caret and whether the field has the focus."""
+    found: list[object] = page.eval_on_selector(
+        selector,
+        "e => [e.value, e.selectionStart, e.selectionEnd, e === document.activeElement]",
+    )
+    return found
+
+
+def test_a_field_appearing_or_leaving_above_the_one_typed_in_leaves_it_alone(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/signup")
+    page.click("#email")
+    for key in "ab":  # each answer inserts (then keeps) the error message above the field
+        page.keyboard.type(key)
+        wait_synced(page)
+    assert page.is_visible("#email-error")
+    assert field(page, "#email") == ["ab", 2, 2, True]
+    page.keyboard.type("@x")
+    wait_synced(page)  # the message goes: the field does not slide onto #phone
+    assert page.query_selector("#email-error") is None
+    assert field(page, "#email") == ["ab@x", 4, 4, True]
+    assert field(page, "#phone") == ["", 0, 0, False]
+    assert page.text_content("#server-email") == "ab@x"
+    page.click("#business")
+    wait_synced(page)
+    page.fill("#company", "ACME")
+    page.click("#personal")
+    wait_synced(page)  # the company field goes: its text does not move into #email
+    assert page.query_selector("#company") is None
+    assert [page.input_value(s) for s in ("#email", "#phone")] == ["ab@x", ""]
