@@ -74,3 +74,28 @@ def test_a_field_appearing_or_leaving_above_the_one_typed_in_leaves_it_alone(
     wait_synced(page)  # the company field goes: its text does not move into #email
     assert page.query_selector("#company") is None
     assert [page.input_value(s) for s in ("#email", "#phone")] == ["ab@x", ""]
+
+
+def test_a_late_answer_does_not_undo_a_later_click_on_a_checkbox_or_radio(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/signup")
+    page.evaluate("() => vango.enableLatencySim(100)")
+    answered_first = "() => vango.state.pending === 1"
+    # the answer to the first click lands between the second and the third: it is older
+    # than the second click and must not tick the box (or the group's radio) back
+    page.click("#news")
+    page.click("#news")
+    page.wait_for_function(answered_first)
+    page.click("#news")
+    page.click("#business")
+    page.click("#personal")
+    page.wait_for_function(answered_first)
+    page.click("#business")  # still unticked: a change event goes out
+    wait_synced(page)
+    assert page.text_content("#server-choices") == "business True"
+    assert [page.is_checked(s) for s in ("#news", "#business", "#personal")] == [
+        True,
+        True,
+        False,
+    ]

@@ -174,13 +174,14 @@
   };
   // Select a..b in e (clamped to its value); elements without a selection ignore it.
   const select = (e, a, b) => { const n = (e.value || '').length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* none */ } };
-  // An input whose own input event the server has not acknowledged yet: its value echo is stale.
-  const typing = (e) => Q.some((q) => q.e === e && q.t === 'input') || [...pend].some((q) => q.e === e && q.t === 'input');
+  // A control with an input or change event (its own, or its radio group's: same name) the
+  // server has not acknowledged yet: a value or checked echo is older than the user's act.
+  const typing = (e) => [...Q, ...pend].some((q) => (q.e === e || e.name && q.e.name === e.name) && (q.t == 'input' || q.t == 'change'));
 
   function setProp(e, k, v) {
     if (!PROPS.includes(k)) throw Error('SET_PROP ' + k + ': expected ' + PROPS);
-    if (k !== 'value' || e !== doc.activeElement) { e[k] = v; return; }
     if (typing(e)) return;
+    if (k !== 'value' || e !== doc.activeElement) { e[k] = v; return; }
     const a = e.selectionStart, b = e.selectionEnd;
     e.value = v;
     if (a != null) select(e, a, b);
@@ -544,8 +545,7 @@
   }
 
   // ------------------------------------------------------------------ test hooks and boot
-  const isIdle = () => connected && !Q.length && !pend.size;
-  function idle() { if (isIdle()) waiters.splice(0).forEach((r) => r()); }
+  function idle() { if (connected && !Q.length && !pend.size) waiters.splice(0).forEach((r) => r()); }
 
   function enableLatencySim(ms) {
     latency = Math.max(0, +ms || 0);

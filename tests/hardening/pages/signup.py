@@ -13,12 +13,16 @@ class Signup(Component):
     def mount(self, props: object) -> None:
         self.kind = "personal"
         self.email = ""
+        self.news = False
 
     def set_kind(self, event: Event) -> None:
         self.kind = str(event.payload.get("value", "personal"))
 
     def set_email(self, event: Event) -> None:
         self.email = str(event.payload.get("value", ""))
+
+    def set_news(self, event: Event) -> None:
+        self.news = event.payload.get("checked") is True
 
     def render(self) -> Element:
         bad = self.email and "@" not in self.email
@@ -44,7 +48,9 @@ class Signup(Component):
                 bad and h.p("That is not an e-mail address.", id="email-error"),
                 h.input(id="email", name="email", on_input=self.set_email),
                 h.input(id="phone", name="phone"),
+                h.input(type="checkbox", id="news", checked=self.news, on_change=self.set_news),
                 id="signup",
             ),
             h.p(self.email, id="server-email"),
+            h.p(f"{self.kind} {self.news}", id="server-choices"),
         )
