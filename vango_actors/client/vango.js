@@ -179,7 +179,7 @@
   const typing = (e) => [...Q, ...pend].some((q) => (q.e === e || e.name && q.e.name === e.name) && (q.t == 'input' || q.t == 'change'));
 
   function setProp(e, k, v) {
-    if (!PROPS.includes(k)) throw Error('SET_PROP ' + k + ': expected ' + PROPS);
+    if (!PROPS.includes(k)) throw Error('SET_PROP ' + k);
     if (typing(e)) return;
     if (k !== 'value' || e !== doc.activeElement) { e[k] = v; return; }
     const a = e.selectionStart, b = e.selectionEnd;
