@@ -1093,7 +1093,15 @@ class SessionActor:
         self.title = dest.title
         cls = dest.component
         self.root = Host(self, cls, dict(dest.props), None, None, cls.__name__)
-        await self._start_instance(self.root)
+        try:
+            await self._start_instance(self.root)
+        except Escalation:
+            # The page at ``url`` cannot mount: the session ends with RELOAD. Show ``url``
+            # first, so the reload loads it (its error page, or the page if the failure has
+            # passed), not the page the user left (a pop shows ``url`` already).
+            if not pop:
+                self._emit(self._patches([[8, url, replace]]))
+            raise
         markup = _html.render(self.root.tree)
         ops: list[list[Any]] = [[7, 0, markup]]
         if self.title is not None:

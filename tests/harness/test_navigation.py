@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from vango_actors import Component, Element, h
-from vango_actors.protocol import ErrorCode, Op
-from vango_actors.testing import Harness, ViewError
+from vango_actors.navigation import Destination
+from vango_actors.protocol import ErrorCode, Op, Reload
+from vango_actors.testing import Harness, ViewError, open_harness
 
 
 async def test_a_nav_event_to_the_same_page_is_a_patch(vango: Harness) -> None:
@@ -107,3 +108,35 @@ async def test_a_nav_event_to_a_url_a_browser_reads_as_another_site_is_refused(
     assert [op[0] for op in reply.ops] == []
     assert [e.code for e in reply.errors] == [ErrorCode.UNKNOWN_TARGET]
     assert view.url == "/nav"
+
+
+class FailsToMount(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        raise RuntimeError("no database")
+
+    def render(self) -> Element:
+        return h.p("never")
+
+
+class BrokenChildPage(Component):
+    def render(self) -> Element:
+        return h.main(h.h1("Broken"), h(FailsToMount))
+
+
+@pytest.mark.parametrize("page", [FailsToMount, BrokenChildPage])
+async def test_a_live_navigation_to_a_page_that_cannot_mount_reloads_that_page(
+    page: type[Component],
+) -> None:
+    # The session ends with RELOAD; before, the browser reloaded the URL it still showed,
+    # so a click on a link to /broken landed on the page the user left, reset, without a
+    # word. The URL of the page that failed is shown first: the reload loads it (its 500
+    # page over HTTP), as a full page load of the link would.
+    def navigator(url: str, info: object) -> Destination | None:
+        return Destination(page, {}, "/broken", "Broken") if url == "/broken" else None
+
+    async with open_harness(navigator=navigator) as harness:
+        view = await harness.mount(Leaver, {"to": "/broken"})
+        reply = await view.click("#go")
+        assert isinstance(view.ended, Reload)
+        assert reply.ops == [[Op.PUSH_URL, "/broken", False]]
+        assert view.url == "/broken"
