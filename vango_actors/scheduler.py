@@ -9,6 +9,7 @@ component code never needs locks. A failing background function arrives as :clas
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,11 +80,13 @@ class InstanceScheduler:
 
     def every(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
         _check_interval("every", seconds)
+        _check_callable("every", fn, "self.every(1.0, self.tick)")
         return self._start(self._every, seconds, fn)
 
     def after(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
         if not seconds >= 0:
             raise ValueError(f"after(seconds={seconds!r}): expected a delay >= 0")
+        _check_callable("after", fn, "self.after(1.0, self.done)")
         return self._start(self._after, seconds, fn)
 
     def spawn(
@@ -92,6 +95,15 @@ class InstanceScheduler:
         args: tuple[Any, ...],
         on_done: Callable[[Any], Any] | None,
     ) -> TaskHandle:
+        if inspect.iscoroutine(async_fn):
+            async_fn.close()  # never awaited: no RuntimeWarning on top of this error
+            raise TypeError(
+                "spawn() takes an async function and its arguments, got a coroutine object: "
+                "write self.spawn(self.fetch, arg), not self.spawn(self.fetch(arg))"
+            )
+        _check_callable("spawn", async_fn, "self.spawn(self.fetch, arg)")
+        if on_done is not None:
+            _check_callable("spawn(on_done=)", on_done, "on_done=self.show")
         return self._start(self._background, async_fn, args, on_done)
 
     def cancel_all(self) -> None:
@@ -149,6 +161,16 @@ class InstanceScheduler:
             return
         if on_done is not None:
             await self._send(Call(self.host, self.generation, on_done, (result,), "on_done"))
+
+
+def _check_callable(name: str, fn: object, example: str) -> None:
+    """Refuse a value that is not callable where it is passed (``self.every(1.0, self.tick())``
+    passes tick's result): else each tick would crash the component far from the mistake."""
+    if not callable(fn):
+        raise TypeError(
+            f"{name}: expected a function to call later, got {type(fn).__name__} "
+            f"(pass the function itself, e.g. {example})"
+        )
 
 
 def _check_interval(name: str, seconds: float) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import trio
@@ -179,3 +179,53 @@ def _session_tasks(rt: SessionManager) -> list[str]:
         for nursery in task.child_nurseries:
             names.extend(t.name.rsplit(".", 1)[-1] for t in nursery.child_tasks)
     return sorted(names)
+
+
+async def test_a_call_instead_of_a_function_is_refused_where_it_is_passed(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    # self.spawn(self.fetch()) crashed later "in background task" with "'coroutine' object
+    # is not callable" (and a never-awaited warning); self.every(1, self.tick()) crashed at
+    # every tick until the session ended. Now the call that passes it raises, saying what to
+    # write, and the traceback points at that line.
+    class Mistaken(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.errors: list[str] = []
+
+        async def fetch(self) -> int:
+            return 1
+
+        def tick(self) -> None:
+            pass
+
+        def go(self) -> None:
+            wrongs: list[Callable[[], object]] = [
+                lambda: self.spawn(self.fetch()),  # type: ignore[arg-type]
+                lambda: self.every(1.0, self.tick()),  # type: ignore[func-returns-value,arg-type]
+                lambda: self.after(1.0, None),  # type: ignore[arg-type]
+                lambda: self.spawn(self.fetch, on_done=1),  # type: ignore[arg-type]
+            ]
+            for wrong in wrongs:
+                try:
+                    wrong()
+                except TypeError as exc:
+                    self.errors.append(str(exc))
+
+        def render(self) -> Element:
+            return h.ul([h.li(e) for e in self.errors], id="errors", on_click=self.go)
+
+    b = await Browser.open(rt, Mistaken)
+    await b.click("#errors")
+    await trio.sleep(3)
+    await b.settle()
+    assert b.errors() == []
+    assert [li.text_content for li in b.doc.select("#errors li")] == [
+        "spawn() takes an async function and its arguments, got a coroutine object: "
+        "write self.spawn(self.fetch, arg), not self.spawn(self.fetch(arg))",
+        "every: expected a function to call later, got NoneType "
+        "(pass the function itself, e.g. self.every(1.0, self.tick))",
+        "after: expected a function to call later, got NoneType "
+        "(pass the function itself, e.g. self.after(1.0, self.done))",
+        "spawn(on_done=): expected a function to call later, got int "
+        "(pass the function itself, e.g. on_done=self.show)",
+    ]
