@@ -479,6 +479,10 @@ class SessionActor:
                 html = _html.render(self.root.tree)  # (a value it cannot render fails here)
             except Exception as exc:
                 failure = exc
+                # What did mount (siblings of the failed child, the failed instance itself)
+                # is unmounted as at a session's end: else its unmount() never ran and its
+                # pub/sub subscriptions stayed in the hub, feeding this dead session's mailbox.
+                await self._unmount_subtree(self.root)
                 nursery.cancel_scope.cancel()
             else:
                 self.started = True

@@ -19,6 +19,7 @@ from vango_actors import (
     SessionNotFound,
     h,
     open_runtime,
+    pubsub,
 )
 from vango_actors.actor import SessionActor
 from vango_actors.protocol import CloseCode, Error, ErrorCode, Patches, Reload
@@ -122,6 +123,49 @@ async def test_root_mount_failure_makes_create_raise(rt: SessionManager) -> None
     assert str(info.value) == "cannot create session: Broken failed to mount: KeyError: 'user'"
     assert isinstance(info.value.__cause__, KeyError)
     assert len(rt) == 0 and rt.statistics().parked == 0
+
+
+async def test_a_failed_create_unmounts_what_did_mount(rt: SessionManager) -> None:
+    # A child whose mount fails past the budget makes create raise. Its sibling had mounted
+    # and subscribed: it was never unmounted, so its subscription stayed in the hub, feeding
+    # the dead session's mailbox; once that was full (64 messages), every publish on the
+    # topic raised "Nursery is closed to new arrivals" (a backlog task for a dead session).
+    unmounted: list[str] = []
+
+    class Listener(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.subscribe("room", self.heard)
+
+        def heard(self, message: object) -> None:
+            pass
+
+        def unmount(self) -> None:
+            unmounted.append("Listener")
+
+        def render(self) -> Element:
+            return h.p("listening")
+
+    class Down(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            raise ConnectionError("database down")
+
+        def unmount(self) -> None:
+            unmounted.append("Down")
+
+        def render(self) -> Element:
+            return h.p("never")
+
+    class Page(Component):
+        def render(self) -> Element:
+            return h.main(h(Listener), h(Down))
+
+    with pytest.raises(MountError, match="Page/Down crashed 4 times"):
+        await rt.create(Page)
+    assert sorted(unmounted) == ["Down"] * 4 + ["Listener"]  # 3 restarts, then the end
+    broker = pubsub.current()
+    assert broker.hub.subscribers("room") == 0
+    for n in range(100):
+        await broker.publish("room", n)
 
 
 async def test_a_first_render_with_a_value_html_cannot_hold_makes_create_raise(
