@@ -193,6 +193,7 @@ class Document:
         self.token: str | None = None  # TOKEN: the session's latest token
         self.calls: list[tuple[str, dict[str, Any]]] = []  # CALL ops (client extension)
         self._by_hid: dict[int, DomElement] = {}
+        self._moved: list[DomElement] | None = None  # while a frame applies: see _index
         self._index(root)
 
     @classmethod
@@ -230,8 +231,15 @@ class Document:
             return
         hid = node.hid
         if hid is not None:
-            if self._by_hid.get(hid, node) is not node:
-                raise PatchError(f"hid {hid} is already on the page")
+            before = self._by_hid.get(hid, node)
+            if before is not node:
+                # Within a frame an INSERT may carry hids still on the page: a keyed child
+                # moved to an earlier parent, whose REMOVE from its old place comes later.
+                # The inserted node takes the hid (as in the browser); the frame must
+                # remove the old one (checked by apply()).
+                if self._moved is None:
+                    raise PatchError(f"hid {hid} is already on the page")
+                self._moved.append(before)
             self._by_hid[hid] = node
         for child in node.children:
             self._index(child)
@@ -271,14 +279,27 @@ def apply(document: Document, ops: Sequence[Sequence[Any]]) -> None:
     applied after the others, as ``vango.rich.js`` does (their container may be new).
     """
     calls = len(document.calls)
-    for number, op in enumerate(ops):
-        try:
-            _apply_one(document, op)
-        except PatchError as error:
-            raise PatchError(f"op #{number} {_short(op)}: {error}") from None
+    document._moved = []
+    try:
+        for number, op in enumerate(ops):
+            try:
+                _apply_one(document, op)
+            except PatchError as error:
+                raise PatchError(f"op #{number} {_short(op)}: {error}") from None
+        for old in document._moved:
+            if _attached(old, document.root):
+                raise PatchError(f"hid {old.hid} is on the page twice after the frame")
+    finally:
+        document._moved = None
     for name, args in document.calls[calls:]:
         if name == "stream":
             _apply_stream(document, args)
+
+
+def _attached(node: DomNode, root: DomElement) -> bool:
+    while node.parent is not None:
+        node = node.parent
+    return node is root
 
 
 def _short(op: object) -> str:

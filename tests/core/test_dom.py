@@ -114,6 +114,17 @@ def test_insert_remove_and_move() -> None:
     assert document.by_hid(7).parent is document.by_hid(3)
 
 
+def test_an_insert_may_carry_hids_that_a_later_op_of_the_frame_removes() -> None:
+    # a keyed child moved to an earlier parent: INSERT with its hids, then REMOVE the old
+    # place; the inserted nodes are the ones those hids address, as in the browser
+    document = page()
+    document.apply([[4, 3, 0, '<li data-hid="h4">moved</li>'], [1, 4, "class", "x"], [5, 3, 1]])
+    assert [li.text_content for li in document.select("ul li")] == ["moved", "b & c"]
+    assert document.by_hid(4).attrs["class"] == "x"
+    with pytest.raises(PatchError, match="hid 4 is already on the page"):
+        Document.from_html('<p data-hid="h4"></p><p data-hid="h4"></p>')
+
+
 def test_insert_text_node() -> None:
     document = page()
     document.apply([[4, 2, 1, " items &amp; more"]])
@@ -174,8 +185,8 @@ def test_page_level_ops() -> None:
             "op #0 [1, 2, 'data-hid', 'h9']: data-hid cannot be changed by SET_ATTR",
         ),
         (
-            [4, 3, 0, '<li data-hid="h2"></li>'],
-            "op #0 [4, 3, 0, '<li data-hid=\"h2\"></li>']: hid 2 is already on the page",
+            [4, 3, 0, '<li data-hid="h2"></li>'],  # and the old hid 2 is not removed
+            "hid 2 is on the page twice after the frame",
         ),
         ([42], "op #0 [42]: unknown opcode 42: expected 0..13"),
         ([0, 2, 0], "op #0 [0, 2, 0]: expected 4 items, got 3"),
