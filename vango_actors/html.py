@@ -7,8 +7,9 @@ Rendering is XSS-safe by construction:
 - attribute names must match :data:`ATTR_NAME_PATTERN`; ``on*`` names (any case), ``srcdoc``
   (its value is parsed as HTML) and the reserved ``data-hid`` are refused with ``ValueError``:
   handlers are bound with ``on_click=`` in :mod:`vango_actors.vdom` and never rendered;
-- URL attributes (:data:`URL_ATTRS`) whose scheme is ``javascript:`` or ``vbscript:``, or
-  ``data:`` (except ``data:image/...`` in ``src``), are replaced by :data:`REFUSED_URL`. The
+- URL attributes (:data:`URL_ATTRS`, in any case: ``HREF`` too) whose scheme is
+  ``javascript:`` or ``vbscript:``, or ``data:`` (except ``data:image/...`` in ``src``), are
+  replaced by :data:`REFUSED_URL`. The
   scheme is read after decoding HTML entities and deleting ASCII whitespace and control
   characters, the way a browser would see it if the value reached it unescaped. We replace
   rather than raise so one hostile value from user data cannot break a whole page;
@@ -51,6 +52,10 @@ URL_ATTRS = frozenset(
 REFUSED_URL = "about:invalid#refused"
 ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"
 HID_ATTR = "data-hid"
+#: :data:`URL_ATTRS` in every spelling met so far (``HREF``, ``Src``...): HTML attribute names
+#: are case-insensitive. Filled by the name check, which runs before any value is rendered;
+#: bounded by the case variants of those nine names.
+_URL_NAMES: set[str] = set(URL_ATTRS)
 _RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
 #: Tags after whose start tag an HTML parser drops one newline: a text starting with "\n" gets
 #: an extra "\n" so it survives (as browsers and React serialise them).
@@ -88,6 +93,8 @@ def _attr_name_error(name: str) -> str | None:
             f"expected a name matching {ATTR_NAME_PATTERN}"
         )
     lowered = name.lower()
+    if lowered in URL_ATTRS:
+        _URL_NAMES.add(name)
     if lowered.startswith("on"):
         return (
             f"refused attribute {name!r} on <{{tag}}>: event handlers are bound with "
@@ -134,7 +141,7 @@ def safe_url(name: str, value: str) -> str:
     if scheme == "javascript" or scheme == "vbscript":
         return REFUSED_URL
     if scheme == "data":
-        if name == "src" and seen[5:].lower().startswith("image/"):
+        if name.lower() == "src" and seen[5:].lower().startswith("image/"):
             return value
         return REFUSED_URL
     return value
@@ -153,7 +160,7 @@ def attr_value(tag: str, name: str, value: AttrValue) -> str | None:
         return ""
     if type(value) is not str:
         value = _stringify(tag, name, value)
-    if name in URL_ATTRS:
+    if name in _URL_NAMES:
         return safe_url(name, value)
     return value
 
@@ -239,7 +246,7 @@ def _render_element(node: Element, out: list[str]) -> None:
             if name not in errors or errors[name] is not None:
                 check_attr_name(tag, name)
             if type(value) is str:
-                if name in URL_ATTRS:
+                if name in _URL_NAMES:
                     value = safe_url(name, value)
                 if "&" in value or "<" in value or ">" in value or '"' in value:
                     value = escape_attr(value)

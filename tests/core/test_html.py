@@ -53,6 +53,16 @@ from vango_actors.vdom import ComponentNode, Element, Raw, Text, h
         (h.a("x", href="/path:with:colons"), '<a href="/path:with:colons">x</a>'),
         (h.a("x", href="mailto:a@b.c"), '<a href="mailto:a@b.c">x</a>'),
         (h.a("x", title="javascript:ok-in-title"), '<a title="javascript:ok-in-title">x</a>'),
+        # attribute names are case-insensitive: h.a(**user_dict) with "HREF" is an href
+        (h.a("x", HREF="javascript:x()"), '<a HREF="about:invalid#refused">x</a>'),
+        (h.a("x", Href="vbscript:x()"), '<a Href="about:invalid#refused">x</a>'),
+        (h.form(ACTION="javascript:x()"), '<form ACTION="about:invalid#refused"></form>'),
+        (h.iframe(SRC="data:text/html,x"), '<iframe SRC="about:invalid#refused"></iframe>'),
+        (h.img(SRC="data:image/png;base64,AA"), '<img SRC="data:image/png;base64,AA">'),
+        (
+            Element("a", {"xlink:HREF": "javascript:x()"}),
+            '<a xlink:HREF="about:invalid#refused"></a>',
+        ),
     ],
 )
 def test_hostile_text_and_attributes_are_neutralised(tree: Element, expected: str) -> None:
