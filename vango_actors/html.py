@@ -15,7 +15,10 @@ Rendering is XSS-safe by construction:
   rather than raise so one hostile value from user data cannot break a whole page;
 - ``<script>``/``<style>`` text is emitted verbatim (the browser does not decode entities
   there), so a ``Text`` containing ``</`` or ``<!--`` inside them is refused with
-  ``ValueError``: it could close the element early. Trusted code goes through ``Raw``;
+  ``ValueError``: it could close the element early. So is ``<`` before a letter: inside
+  ``<svg>`` or ``<math>`` these elements are not raw text and ``<img onerror=...>`` would be
+  parsed as a tag (the renderer does not know an element's namespace). Trusted code goes
+  through ``Raw``;
 - ``Raw`` is the only node rendered verbatim.
 """
 
@@ -65,6 +68,7 @@ _SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | NEWLINE_DROPPING_TAGS
 
 _ATTR_NAME_RE = re.compile(ATTR_NAME_PATTERN)
 _TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
+_TAG_OPEN_RE = re.compile(r"<[a-zA-Z]")
 _URL_IGNORED_RE = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _CACHE_LIMIT = 4096
@@ -359,5 +363,11 @@ def _raw_text(tag: str, text: str) -> str:
         raise ValueError(
             f"text inside <{tag}> must not contain '</' or '<!--' (it could end the element "
             f"early); got {text[:60]!r}; use h.raw(...) for trusted code"
+        )
+    if "<" in text and _TAG_OPEN_RE.search(text):
+        raise ValueError(
+            f"text inside <{tag}> must not contain '<' before a letter (inside <svg> or "
+            f"<math> the element is not raw text: '<img ...>' would start a tag); got "
+            f"{text[:60]!r}; use h.raw(...) for trusted code"
         )
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -182,6 +183,17 @@ def test_script_and_style_text_is_verbatim_but_cannot_break_out() -> None:
         render(h.style("</STYLE>"))
     with pytest.raises(ValueError, match=r"^text inside <script> must not contain"):
         render(h.script("<!-- <script>"))
+
+
+@pytest.mark.parametrize("wrapper", [h.svg, h.math, h.div])
+@pytest.mark.parametrize("tag", [h.style, h.script])
+def test_script_and_style_text_cannot_open_a_tag_in_svg_or_math(wrapper: Any, tag: Any) -> None:
+    # inside <svg>/<math> style and script are foreign elements: their text is parsed as
+    # markup, and an <img> there is an HTML element again (Chromium runs its onerror)
+    with pytest.raises(ValueError) as error:
+        render(wrapper(tag("<img src=x onerror=alert(1)>")))
+    assert "must not contain '<' before a letter" in str(error.value)
+    assert render(wrapper(tag("a<1 || b < c"))).count("a<1 || b < c") == 1
 
 
 def test_raw_is_verbatim_and_only_through_the_marker() -> None:
