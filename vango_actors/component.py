@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import attrs
 
 from .errors import VangoError
+from .html import REFUSED_URL, safe_url
 from .vdom import Element, Memo
 
 if TYPE_CHECKING:
@@ -111,13 +112,16 @@ class Component:
 
     def push_patch(self, url: str, *, replace: bool = False) -> None:
         """Same page, new URL (e.g. new query params): the browser URL changes (history push)
-        and the page's ``handle_params(params)`` runs with the new query; no remount."""
-        self._runtime().request_navigation(str(url), bool(replace), True)
+        and the page's ``handle_params(params)`` runs with the new query; no remount.
+        A ``javascript:``, ``vbscript:`` or ``data:`` URL raises ``ValueError``."""
+        self._runtime().request_navigation(_navigable(url), bool(replace), True)
 
     def navigate(self, url: str, *, replace: bool = False) -> None:
         """Go to another page of this app over the same socket (no reload): the page at
-        ``url`` is mounted in this session; a URL that is no live page here is loaded."""
-        self._runtime().request_navigation(str(url), bool(replace), False)
+        ``url`` is mounted in this session; a URL that is no live page here is loaded (any
+        site: check a URL from user data is local before). A ``javascript:``, ``vbscript:``
+        or ``data:`` URL raises ``ValueError``: the client would run it in the page."""
+        self._runtime().request_navigation(_navigable(url), bool(replace), False)
 
     # ------------------------------------------------------------------ flash messages
 
@@ -374,6 +378,19 @@ def child_path(parent: Host, cls: type, key: str | int | None, position: int) ->
     if position:
         return f"{parent.path}/{cls.__name__}[{position}]"
     return f"{parent.path}/{cls.__name__}"
+
+
+def _navigable(url: object) -> str:
+    """``url`` as a str, unless its scheme would run script or show a made-up document: the
+    client loads a URL that is no live page with ``location.assign``, which runs
+    ``javascript:`` URLs in the page (the check is html.safe_url's, as for ``href``)."""
+    text = str(url)
+    if safe_url("href", text) == REFUSED_URL:
+        raise ValueError(
+            f"refused navigation to {text[:60]!r}: javascript:, vbscript: and data: URLs "
+            f"would run in the page"
+        )
+    return text
 
 
 def check_rendered(host: Host, result: object) -> Element:

@@ -140,3 +140,24 @@ async def test_a_live_navigation_to_a_page_that_cannot_mount_reloads_that_page(
         assert isinstance(view.ended, Reload)
         assert reply.ops == [[Op.PUSH_URL, "/broken", False]]
         assert view.url == "/broken"
+
+
+class Patcher(Leaver):
+    def go(self) -> None:
+        self.push_patch(self.target)
+
+
+@pytest.mark.parametrize("page", [Leaver, Patcher])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JaVa\tScRiPt:alert(1)", "vbscript:x", "data:text/html,x"]
+)
+async def test_a_navigation_to_a_script_url_is_refused(
+    vango: Harness, page: type[Component], url: str
+) -> None:
+    # e.g. navigate(params["next"]) after a login: the client loads a URL that is no live
+    # page with location.assign, which ran javascript: URLs in the page (Chromium)
+    view = await vango.mount(page, {"to": url})
+    reply = await view.click("#go")
+    assert [op for op in reply.ops if op[0] in (Op.REDIRECT, Op.PUSH_URL)] == []
+    assert [e.code for e in reply.errors] == [ErrorCode.COMPONENT_CRASHED]
+    assert view.session_id is not None and view.url != url
