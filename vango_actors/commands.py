@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .html import attr_value, check_attr_name
+
 
 class _Builder:
     """Makes each command usable both as ``JS.show(...)`` and ``js.show(...)`` (chaining)."""
@@ -50,6 +52,8 @@ class JS(str):
             raise ValueError(f"unknown client command {name!r}: expected one of {COMMANDS}")
         if target is not None and not isinstance(target, str):
             raise TypeError(f"JS.{name}: target must be a CSS selector str or None, got {target!r}")
+        if name == "set_attr" and args:
+            args = _safe_set_attr(*args)
         return JS((*self.commands, (name, target, *args)))
 
     def __add__(self, other: object) -> JS:
@@ -63,10 +67,23 @@ class JS(str):
     add_class = _Builder("add_class")  # (target, "a b")
     remove_class = _Builder("remove_class")  # (target, "a b")
     toggle_class = _Builder("toggle_class")  # (target, "a b")
-    set_attr = _Builder("set_attr")  # (target, name, value); on* names are ignored
+    set_attr = _Builder("set_attr")  # (target, name, value); checked as html.render checks
     remove_attr = _Builder("remove_attr")  # (target, name)
     focus = _Builder("focus")  # (target)
     dispatch = _Builder("dispatch")  # (target, event_name, detail)
+
+
+def _safe_set_attr(attr: object, value: object = "", *rest: Any) -> tuple[Any, ...]:
+    """``set_attr``'s name and value under the renderer's rules (vango_actors.html): ``on*``,
+    ``srcdoc`` and invalid names raise ``ValueError``; a ``javascript:``/``vbscript:``/
+    ``data:`` URL in a URL attribute (``href``, ``src``...) becomes ``about:invalid#refused``.
+    The browser sets what it is given (``setAttribute``): the check must happen here."""
+    if not isinstance(attr, str):
+        raise TypeError(f"JS.set_attr: the attribute name must be a str, got {attr!r}")
+    check_attr_name("JS.set_attr", attr)
+    if isinstance(value, str):
+        value = attr_value("JS.set_attr", attr, value)
+    return (attr, value, *rest)
 
 
 COMMANDS = (
