@@ -93,8 +93,10 @@ def local_url(url: str) -> str | None:
 
     A backslash or a control character refuses it too: browsers read a backslash as ``/``
     and drop tabs and newlines, so ``/\\evil.example`` (and a tab between two slashes)
-    lead off the site."""
-    if "\\" in url or _CONTROL.search(url):
+    lead off the site. So does a URL starting with ``//``: ``///evil.example`` has no host
+    for ``urlsplit`` but is scheme-relative for a browser (a live link to ``/.///evil.example``
+    sends that path)."""
+    if "\\" in url or url.startswith("//") or _CONTROL.search(url):
         return None
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
