@@ -607,16 +607,29 @@ def _request_url() -> str:
 
 
 def _navigator(front: Front) -> Navigator:
-    """Live navigation: a local URL of a live page -> Destination with a fresh token."""
+    """Live navigation: a local URL of a live page -> Destination with a fresh token.
+
+    With middleware, only the page shown (same route and path params: a patch) is reached
+    live; another page is a full load (None: REDIRECT), so that the middleware's ``before``
+    (an authentication check, say) sees every page a user reaches, as it sees page GETs."""
 
     def navigate(url: str, info: SessionInfo) -> Destination | None:
         def token(route: Route, params: Mapping[str, Any]) -> str:
             signed = _signed_data(info.data)
             return sign_token(front.signer, PageSession(info.id, route.pattern, params, signed))
 
-        return live_destination(front.routes, url, token)
+        dest = live_destination(front.routes, url, token)
+        if dest is not None and front.chain.middleware and not _shown(dest, info):
+            return None
+        return dest
 
     return navigate
+
+
+def _shown(dest: Destination, info: SessionInfo) -> bool:
+    """``dest`` is the page the session shows (its route and path params)."""
+    data = info.data
+    return dest.route == data.get("route") and dest.meta.get("params") == data.get("params")
 
 
 def _live_url(front: Front, session_id: str) -> str | None:

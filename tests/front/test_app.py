@@ -17,7 +17,9 @@ import trio
 from quart import Response
 from werkzeug.datastructures import Headers
 
+from vango_actors import front as front_module
 from vango_actors.clientjs import client_source, client_url
+from vango_actors.component import SessionInfo
 from vango_actors.front import VangoApp, create_app
 from vango_actors.routing import BaseMiddleware
 
@@ -209,3 +211,23 @@ def test_importing_the_front_builds_no_app_and_imports_no_routes(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[] False"
+
+
+async def test_with_middleware_a_live_navigation_to_another_page_is_a_full_load(
+    routes: str,
+) -> None:
+    # Gate refuses GET /counter; a live page could still send a nav event for /counter and
+    # have it mounted over its socket (Chromium showed the refused page): the middleware
+    # never saw that request. Now only the page shown is reached live (a patch).
+    def navigator(app: VangoApp) -> Any:
+        return front_module._navigator(app.front)
+
+    on_user = SessionInfo("s1", {"route": "/users/<id>", "params": {"id": "1"}})
+    gated = create_app(routes, secret_keys="k1", middleware=[Gate()])
+    assert navigator(gated)("/counter", on_user) is None  # REDIRECT: GET runs the middleware
+    assert navigator(gated)("/users/2", on_user) is None
+    same = navigator(gated)("/users/1?tab=b", on_user)
+    assert same is not None and (same.route, same.props) == ("/users/<id>", {"id": 1})
+    plain = create_app(routes, secret_keys="k1")
+    live_page = navigator(plain)("/counter", on_user)
+    assert live_page is not None and live_page.route == "/counter"
