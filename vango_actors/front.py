@@ -63,7 +63,7 @@ from .metrics import FrontStats, make_registry, render_metrics, session_counts
 from .navigation import Destination, Navigator, live_destination, route_meta
 from .protocol import Limits
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
-from .routing import MiddlewareChain, Route, RouteTable, scan
+from .routing import BaseMiddleware, MiddlewareChain, Route, RouteTable, scan
 from .service import Service, ServiceGroup, open_services, package_services
 from .supervisor import MountError
 from .tokens import TokenClaims, TokenSigner
@@ -609,9 +609,11 @@ def _request_url() -> str:
 def _navigator(front: Front) -> Navigator:
     """Live navigation: a local URL of a live page -> Destination with a fresh token.
 
-    With middleware, only the page shown (same route and path params: a patch) is reached
-    live; another page is a full load (None: REDIRECT), so that the middleware's ``before``
-    (an authentication check, say) sees every page a user reaches, as it sees page GETs."""
+    With a middleware ``before`` hook, only the page shown (same route and path params: a
+    patch) is reached live; another page is a full load (None: REDIRECT), so that ``before``
+    (an authentication check, say) sees every page a user reaches, as it sees page GETs.
+    Middleware with an ``after`` hook only (headers on responses) keeps live navigation."""
+    gated = any(_has_before(item) for item in front.chain.middleware)
 
     def navigate(url: str, info: SessionInfo) -> Destination | None:
         def token(route: Route, params: Mapping[str, Any]) -> str:
@@ -619,11 +621,17 @@ def _navigator(front: Front) -> Navigator:
             return sign_token(front.signer, PageSession(info.id, route.pattern, params, signed))
 
         dest = live_destination(front.routes, url, token)
-        if dest is not None and front.chain.middleware and not _shown(dest, info):
+        if dest is not None and gated and not _shown(dest, info):
             return None
         return dest
 
     return navigate
+
+
+def _has_before(item: object) -> bool:
+    """``item`` has a ``before`` hook of its own (not BaseMiddleware's, which does nothing)."""
+    hook = getattr(type(item), "before", None)
+    return hook is not None and hook is not BaseMiddleware.before
 
 
 def _shown(dest: Destination, info: SessionInfo) -> bool:

@@ -231,3 +231,13 @@ async def test_with_middleware_a_live_navigation_to_another_page_is_a_full_load(
     plain = create_app(routes, secret_keys="k1")
     live_page = navigator(plain)("/counter", on_user)
     assert live_page is not None and live_page.route == "/counter"
+    # a middleware that only stamps responses gates nothing: live navigation stays
+    stamped = create_app(routes, secret_keys="k1", middleware=[Stamp()])
+    live_page = navigator(stamped)("/counter", on_user)
+    assert live_page is not None and live_page.route == "/counter"
+
+
+class Stamp(BaseMiddleware[Any, Response]):
+    def after(self, request: Any, response: Response) -> Response | None:
+        response.headers["X-Stamp"] = "1"
+        return None
