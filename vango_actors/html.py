@@ -163,10 +163,26 @@ def attr_value(tag: str, name: str, value: AttrValue) -> str | None:
     if value is True:
         return ""
     if type(value) is not str:
-        value = _stringify(tag, name, value)
+        value = _stringify(tag, name, value)  # (a JS value is a str subclass)
+    elif name[0] in "dD" and _is_js_name(name):
+        raise ValueError(_js_from_str(tag, name))
     if name in _URL_NAMES:
         return safe_url(name, value)
     return value
+
+
+def _is_js_name(name: str) -> bool:
+    return name[:8].lower() == "data-js-"
+
+
+def _js_from_str(tag: str, name: str) -> str:
+    """A ``data-js-*`` attribute takes client commands built with ``JS`` only: a plain str
+    there may come from data (``h.div(**user_dict)``) and would run any command, such as
+    ``set_attr`` of a ``javascript:`` href, in the browser."""
+    return (
+        f"attribute {name!r} on <{tag}>: expected a JS value (JS.show(...), ...), got a "
+        f"plain str: client commands are built with JS, never taken from data"
+    )
 
 
 def _stringify(tag: str, name: str, value: object) -> str:
@@ -252,6 +268,8 @@ def _render_element(node: Element, out: list[str]) -> None:
             if type(value) is str:
                 if name in _URL_NAMES:
                     value = safe_url(name, value)
+                elif name[0] in "dD" and _is_js_name(name):
+                    raise ValueError(_js_from_str(tag, name))
                 if "&" in value or "<" in value or ">" in value or '"' in value:
                     value = escape_attr(value)
                 out.append(f' {name}="{value}"')

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.core.strategies import TEXT_ALPHABET
+from vango_actors.commands import JS
 from vango_actors.dom import DomElement, parse
-from vango_actors.html import render
+from vango_actors.html import attr_value, render
 from vango_actors.vdom import ComponentNode, Element, Raw, Text, h
 
 
@@ -274,3 +275,19 @@ def test_a_select_value_wins_over_options_marked_selected_and_lists_choose_sever
         h.select(h.option("a"), value=["a"])
     with pytest.raises(TypeError, match="expected str, int or float, got dict"):
         h("select", h.option("a"), value={"a": 1})
+
+
+@pytest.mark.parametrize("name", ["data-js-click", "DATA-JS-CLICK", "Data-Js-Input"])
+def test_client_commands_come_from_js_values_never_from_a_str(name: str) -> None:
+    # h.div(**user_dict) with {"data-js-click": '[["set_attr","a","href","javascript:..."]]'}
+    # rendered as is, and vango.rich.js ran the commands on a click
+    forged = '[["set_attr","#a","href","javascript:alert(1)"]]'
+    with pytest.raises(ValueError, match="expected a JS value"):
+        render(Element("button", {name: forged}))
+    with pytest.raises(ValueError, match="expected a JS value"):
+        attr_value("button", name, forged)
+    shown = render(Element("button", {name: JS.show("#menu")}))
+    assert shown == f'<button {name}="[[&quot;show&quot;,&quot;#menu&quot;]]"></button>'
+    assert render(Element("div", {"data-jsx": "x", "data-j": "y"})) == (
+        '<div data-jsx="x" data-j="y"></div>'
+    )
