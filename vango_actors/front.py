@@ -534,10 +534,28 @@ def _add_page_routes(app: VangoApp) -> None:
             response, passed = front.chain.before(req)
             if response is None:
                 response = await _page_response(front, "/" + path)
+            _secure(response)
             return front.chain.after(req, response, passed)
         except Exception as exc:
             log.exception("error while serving %s", request.path)
-            return _error_response(front, exc)
+            return _secure(_error_response(front, exc))
+
+
+#: Sent with every page unless the response has its own (a middleware ``after`` may change
+#: them): no framing by other sites (clickjacking a live page's buttons), no MIME sniffing,
+#: no full URL (path params, query) in the Referer to other sites. As Phoenix's
+#: ``put_secure_browser_headers``.
+SECURE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _secure(response: Response) -> Response:
+    for name, value in SECURE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 async def _page_response(front: Front, path: str) -> Response:

@@ -241,3 +241,31 @@ class Stamp(BaseMiddleware[Any, Response]):
     def after(self, request: Any, response: Response) -> Response | None:
         response.headers["X-Stamp"] = "1"
         return None
+
+
+SECURE = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/counter", "/nowhere", "/broken"])
+async def test_pages_carry_secure_browser_headers(app: VangoApp, path: str) -> None:
+    # without X-Frame-Options another site could frame a live page and trick a click onto
+    # one of its buttons (clickjacking); Phoenix's put_secure_browser_headers sets the same
+    _, headers, _ = await get(app, path)
+    assert {name: headers.get(name) for name in SECURE} == SECURE
+
+
+async def test_middleware_may_change_the_secure_headers(routes: str) -> None:
+    class Embeddable(BaseMiddleware[Any, Response]):
+        def after(self, request: Any, response: Response) -> Response | None:
+            del response.headers["X-Frame-Options"]
+            response.headers["Content-Security-Policy"] = "frame-ancestors https://a.example"
+            return None
+
+    app = create_app(routes, secret_keys="k1", middleware=[Embeddable()])
+    async with app.test_app():
+        _, headers, _ = await get(app, "/")
+    assert "X-Frame-Options" not in headers and headers["X-Content-Type-Options"] == "nosniff"
