@@ -1067,6 +1067,12 @@ class SessionActor:
         if dest is None:
             if patch and navigator is None and local_url(url) is not None:
                 await self._patch_params(url, replace, pop)  # no router (tests): same page
+            elif pop and local_url(url) is not None:
+                # Back/Forward to a page not reached live: the URL shows already, and a
+                # REDIRECT (location.assign) would push it again, dropping Forward. RELOAD
+                # loads what the address bar shows, in place.
+                reason = f"{url} is loaded as a page"
+                self._finish("ended", reason, encode(Reload(reason)), CloseCode.SESSION_GONE)
             else:
                 self._ops.append([11, url])  # not a live page: the browser loads it (§6.1)
             return

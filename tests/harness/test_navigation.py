@@ -165,3 +165,26 @@ async def test_a_navigation_to_a_script_url_is_refused(
     assert [op for op in reply.ops if op[0] in (Op.REDIRECT, Op.PUSH_URL)] == []
     assert [e.code for e in reply.errors] == [ErrorCode.COMPONENT_CRASHED]
     assert view.session_id is not None and view.url != url
+
+
+class Second(Component):
+    def render(self) -> Element:
+        return h.p("second", id="second")
+
+
+async def test_back_to_a_page_that_needs_a_full_load_reloads_it_in_place() -> None:
+    # Back to a page the navigator does not lead to live (a middleware before hook gates it,
+    # or it is no live page): the URL shows already, and REDIRECT's location.assign pushed it
+    # again as a new entry, dropping the Forward entries. The session ends with RELOAD: the
+    # browser loads the URL it shows.
+    def navigator(url: str, info: object) -> Destination | None:
+        return Destination(Second, {}, "/second", "Second") if url == "/second" else None
+
+    async with open_harness(navigator=navigator) as harness:
+        view = await harness.mount(Leaver, {"to": "/second"})
+        first = view.url
+        await view.click("#go")
+        assert view.text("#second") == "second" and view.document.history == [first]
+        reply = await view.back()
+        assert [op for op in reply.ops if op[0] == Op.REDIRECT] == []
+        assert isinstance(view.ended, Reload) and view.url == first
