@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
@@ -68,7 +68,7 @@ def live_destination(
     """Where ``url`` leads in ``routes``: a live page's Destination, with a token from
     ``token(route, params)`` (the front signs one; the test harness none); None when it is
     not a live page (the client loads the URL)."""
-    found = routes.match(urlsplit(url).path)
+    found = routes.match(url_path(url))
     if found is None or not found[0].is_live:
         return None
     route, params = found
@@ -81,6 +81,13 @@ def live_destination(
         meta=route_meta(route, params, url),
         rich=needs_rich(route.target, ""),
     )
+
+
+def url_path(url: str) -> str:
+    """The path of ``url`` percent-decoded, as a page request's (the ASGI server decodes it):
+    a live link to ``/tags/caf%C3%A9`` (a browser's ``a.pathname``) is the page ``/tags/café``
+    with the param ``café``, as a page load of the same URL."""
+    return unquote(urlsplit(url).path)
 
 
 def query_params(url: str) -> dict[str, str]:

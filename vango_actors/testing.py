@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import attrs
 import pytest
@@ -45,7 +45,7 @@ from .errors import VangoError
 from .html import render
 from .mailbox import Mailbox
 from .manager import SessionManager, open_runtime
-from .navigation import Destination, live_destination, local_url, route_meta
+from .navigation import Destination, live_destination, local_url, route_meta, url_path
 from .protocol import (
     SERVER_FRAME_LIMITS,
     VERSION,
@@ -808,7 +808,7 @@ class Harness:
     async def open_page(self, url: str) -> LiveView:
         """The page at ``url`` (path?query) as the front serves it, not yet connected: a live
         route becomes a new session (its ``meta`` as the front's), a static one just HTML."""
-        found = self.routes.match(urlsplit(url).path) if local_url(url) else None
+        found = self.routes.match(url_path(url)) if local_url(url) else None
         if found is None:
             patterns = ", ".join(r.pattern for r in self.routes.routes) or "none"
             raise ViewError(f"no route matches {url!r} (routes: {patterns})")
@@ -830,7 +830,7 @@ class Harness:
         if local_url(url) is None:
             return None
         try:
-            return self.routes.match(urlsplit(url).path)
+            return self.routes.match(url_path(url))
         except RouteError:
             return None
 

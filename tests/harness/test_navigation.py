@@ -11,6 +11,7 @@ import pytest
 from vango_actors import Component, Element, h
 from vango_actors.navigation import Destination
 from vango_actors.protocol import ErrorCode, Op, Reload
+from vango_actors.routing import PageSpec, Route, RouteTable, Segment
 from vango_actors.testing import Harness, ViewError, open_harness
 
 
@@ -188,3 +189,36 @@ async def test_back_to_a_page_that_needs_a_full_load_reloads_it_in_place() -> No
         reply = await view.back()
         assert [op for op in reply.ops if op[0] == Op.REDIRECT] == []
         assert isinstance(view.ended, Reload) and view.url == first
+
+
+class TagPage(Component):
+    """``/tags/<name>``: a string path param rendered as it is."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.name = str(props["name"])
+        self.params_calls = 0
+
+    def handle_params(self, params: Mapping[str, str]) -> None:
+        self.params_calls += 1
+
+    def render(self) -> Element:
+        return h.main(h.p(self.name, id="tag"), h.p(self.params_calls, id="calls"))
+
+
+def tag_routes() -> RouteTable:
+    segments = (Segment("tags"), Segment("name", str))
+    return RouteTable.of([Route("/tags/<name>", segments, TagPage, PageSpec("live"), "t")])
+
+
+async def test_a_live_navigation_decodes_the_path_as_a_page_load_does() -> None:
+    # A link's href (a.pathname) is percent-encoded; the server decodes a page request's path.
+    # The param was "caf%C3%A9" after a live navigation and "café" after a reload.
+    async with open_harness(tag_routes()) as harness:
+        view = await harness.mount("/tags/a%20b")
+        assert view.text("#tag") == "a b"
+        await view.navigate("/tags/caf%C3%A9")
+        assert view.text("#tag") == "café"
+        await view.navigate("/tags/caf%C3%A9?x=1")  # the same page: a patch, no remount
+        assert (view.text("#tag"), view.text("#calls")) == ("café", "2")
+        await view.navigate("/tags/a+b")  # "+" is a plus in a path
+        assert view.text("#tag") == "a+b"
