@@ -354,3 +354,16 @@ def test_back_twice_over_a_fragment_entry_ends_on_the_url_reached(
     wait_synced(page)
     page.evaluate("vango.enableLatencySim(0)")  # (synced: every answer and restore applied)
     assert page.evaluate("() => location.pathname + location.hash") == "/nav"
+
+
+def test_a_live_link_with_download_is_left_to_the_browser(page: Page, server: Server) -> None:
+    # it was followed live: no download, the page changed under the user instead
+    open_live(page, server.url + "/nav")
+    sent = page.evaluate("() => vango.state.eventSeq")
+    page.evaluate("() => document.querySelector('#tab-b').setAttribute('download', 'tab.html')")
+    with page.expect_download() as download:
+        page.click("#tab-b")
+    assert download.value.suggested_filename == "tab.html"
+    assert page.evaluate("() => vango.state.eventSeq") == sent
+    assert page.text_content("#tab-content") == "First tab" and page.url.endswith("/nav")
+    assert_not_reloaded(page)

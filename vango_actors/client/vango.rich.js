@@ -46,7 +46,7 @@
   function nav(url, replace, pop) { push(root, 'nav', {url, replace: !!replace, pop: !!pop}); idle(); }
   doc.addEventListener('click', (ev) => {
     const a = ev.target.closest && ev.target.closest('a[data-vango-nav]');
-    if (!a || ev.defaultPrevented || ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    if (!a || a.hasAttribute('download') || ev.defaultPrevented || ev.button || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
     const u = new URL(a.href, location.href);
     if (u.origin !== location.origin || (a.target && a.target !== '_self')) return;
     if (u.pathname + u.search === page() && u.hash) return; // a #fragment of this page: the browser's
