@@ -70,6 +70,9 @@ outbox reader must flush it: an empty frame in the outbox says so)."""
 _BURST = 64
 #: EVENTs an actor polls from its socket in a row (the client floods) before it yields.
 _POLL_BURST = 16
+#: Navigations handled in a row for one message: the requested one, then those the pages it
+#: mounts ask for in mount (an auth guard's redirect); past it, a loop between pages.
+_MAX_HOPS = 8
 
 
 #: What a handling running in the door's poller task yields where it must wait (_off_poller).
@@ -343,6 +346,7 @@ class SessionActor:
         "info",
         "mailbox",
         "patches_sent",
+        "redirect",
         "remounted",
         "replay_bytes",
         "restarts",
@@ -417,6 +421,7 @@ class SessionActor:
         self.url = str(meta.get("url", ""))  # the page URL (path?query), for handle_params
         self._flash: dict[str, list[Any]] = {}  # kind -> [message, navigations survived]
         self._nav: tuple[str, bool, bool, bool] | None = None  # url, replace, patch, popstate
+        self.redirect: str | None = None  # the first render's mount navigated away: to here
 
     @property
     def replay(self) -> deque[tuple[int, bytes]]:
@@ -487,6 +492,11 @@ class SessionActor:
             else:
                 self.started = True
                 self.rich = needs_rich(self.root.cls, html)  # the page loads vango.rich.js
+                if self._nav is not None:
+                    # mount navigated (an auth guard's navigate("/login")): the page is not
+                    # shown; the creator sends the browser there (HTTP 302), the session ends
+                    self.redirect, self._nav = self._nav[0], None
+                    self._finish("ended", f"the page navigated to {self.redirect} in mount")
                 self._ops.clear()
                 self._errors.clear()
                 task_status.started(html)
@@ -962,7 +972,7 @@ class SessionActor:
             if self._nav is not None:
                 if self._on_poller:
                     await _off_poller()
-                await self._navigate()
+                await self._navigations()
             await self._flush()
             if message.event.type == "submit":
                 self._resync_submitted(message.event)
@@ -977,7 +987,7 @@ class SessionActor:
         else:
             await self._on_call(message)
         if self._nav is not None:
-            await self._navigate()
+            await self._navigations()
         await self._flush()
         self._send_output(False)
 
@@ -1056,6 +1066,31 @@ class SessionActor:
         pop = event.payload.get("pop") is True
         # a live link to the same page patches it (handle_params), as a server push_patch
         self._nav = (url, event.payload.get("replace") is True, True, pop)
+
+    async def _navigations(self) -> None:
+        """Run the requested navigation, then those the pages it mounts ask for in their
+        ``mount`` (an auth guard's ``navigate("/login")``), at most ``_MAX_HOPS``. A later hop
+        takes the first one's place in history: the page it leaves was never shown."""
+        assert self._nav is not None
+        _, replace, _, pop = self._nav
+        await self._navigate()
+        for _ in range(_MAX_HOPS - 1):
+            if self._nav is None or self.end is not None:
+                return
+            self._ops = [op for op in self._ops if op[0] != 8]  # (PUSH_URL)
+            url, _, patch, _ = self._nav
+            self._nav = (url, replace, patch, pop)
+            await self._navigate()
+        if self._nav is not None:
+            logger.error(
+                "session %s: more than %d navigations in a row (pages that navigate in mount "
+                "to each other?); stopped at %s",
+                self.id,
+                _MAX_HOPS,
+                self.url,
+                extra={"session_id": self.id, "where": "navigation"},
+            )
+            self._nav = None
 
     async def _navigate(self) -> None:
         """Run the requested navigation: a patch (same page) or a remount of the root."""

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 import sniffio
@@ -427,13 +427,15 @@ async def remount_session(
     elif origin:
         meta["origin"] = origin
     try:
-        await manager.create(route.target, props, meta=meta, session_id=sid)
+        created = await manager.create(route.target, props, meta=meta, session_id=sid)
     except (RuntimeClosed, SessionLimitReached) as exc:
         raise live.Unavailable(str(exc)) from None
     except MountError as exc:
         raise SessionNotFound(sid, "unknown", f"remounting {route.pattern} failed: {exc}") from None
     except VangoError as exc:  # the id is still taken by a session that is ending
         raise live.Unavailable(str(exc)) from None
+    if created.redirect is not None:  # mount navigated away: the reload gets the 302
+        raise SessionNotFound(sid, "ended", f"the page navigated to {created.redirect} in mount")
     front.live_stats.remounts += 1
 
 
@@ -584,6 +586,9 @@ async def _live_page_response(
         return _unavailable_response(front, "The server is at its session limit; try again.")
     except RuntimeClosed:
         return _unavailable_response(front)
+    if created.redirect is not None:  # mount navigated away (an auth guard): as LiveView, 302
+        location = quote(created.redirect, safe="/:?#[]@!$&'()*+,;=%~")
+        return Response("", status=302, headers={"Location": location})
     session = PageSession(
         created.session_id,
         route.pattern,

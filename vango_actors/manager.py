@@ -82,6 +82,9 @@ class CreatedSession:
     session_id: str
     html: str
     title: str | None = None
+    #: The root's ``mount`` navigated to this URL: the page is not to be shown (answer a page
+    #: request with a redirect there); the session has ended already.
+    redirect: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -213,7 +216,7 @@ class SessionManager:
         if start.error is not None:
             raise start.error  # _run_session forgot the session already
         self._created += 1
-        return CreatedSession(session_id, start.take(), actor.title)
+        return CreatedSession(session_id, start.take(), actor.title, actor.redirect)
 
     async def attach(self, session_id: str, hello: Hello) -> Attachment:
         """Claim the session for one connection; WELCOME and catch-up are already queued."""

@@ -68,6 +68,7 @@ __all__ = ["Harness", "LiveView", "Reply", "ViewError", "open_harness"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds (virtual under autojump_clock) an event may take to be acked
 CONTROLS = ("input", "select", "textarea")
+_MAX_REDIRECTS = 10  # mount-time redirects followed in a row (browsers stop near 20)
 
 
 class ViewError(VangoError, AssertionError):
@@ -801,13 +802,17 @@ class Harness:
 
     async def _mount_class(self, cls: type[Component], props: Mapping[str, Any] | None) -> LiveView:
         created = await self.manager.create(cls, props)
+        if created.redirect is not None:
+            return await self._redirected(created.redirect, 1)
         return LiveView(
             self.manager, created.session_id, created.html, title=created.title, harness=self
         )
 
-    async def open_page(self, url: str) -> LiveView:
+    async def open_page(self, url: str, _redirects: int = 0) -> LiveView:
         """The page at ``url`` (path?query) as the front serves it, not yet connected: a live
-        route becomes a new session (its ``meta`` as the front's), a static one just HTML."""
+        route becomes a new session (its ``meta`` as the front's), a static one just HTML. A
+        page whose ``mount`` navigates away answers with a redirect, which is followed (as a
+        browser follows the front's 302)."""
         found = self.routes.match(url_path(url)) if local_url(url) else None
         if found is None:
             patterns = ", ".join(r.pattern for r in self.routes.routes) or "none"
@@ -819,10 +824,21 @@ class Harness:
             return LiveView(None, None, html, title=title, url=url, harness=self)
         meta = route_meta(route, params, url)
         created = await self.manager.create(route.target, dict(params), meta=meta)
+        if created.redirect is not None:
+            return await self._redirected(urljoin(url, created.redirect), _redirects + 1)
         title = created.title or title
         return LiveView(
             self.manager, created.session_id, created.html, title=title, url=url, harness=self
         )
+
+    async def _redirected(self, url: str, redirects: int) -> LiveView:
+        """The page a mount-time navigation leads to: its route's page, or an empty page at
+        a URL outside the app (a browser would leave for it)."""
+        if redirects > _MAX_REDIRECTS:
+            raise ViewError(f"more than {_MAX_REDIRECTS} redirects in a row, the last to {url}")
+        if self.route(url) is None:
+            return LiveView(None, None, "", url=url, harness=self)
+        return await self.open_page(url, redirects)
 
     def route(self, url: str) -> tuple[Route, dict[str, Any]] | None:
         """The route of a local ``url`` and its params; None for other URLs, paths without a

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 from quart import Response
 from werkzeug.datastructures import Headers
 
@@ -269,3 +270,31 @@ async def test_middleware_may_change_the_secure_headers(routes: str) -> None:
     async with app.test_app():
         _, headers, _ = await get(app, "/")
     assert "X-Frame-Options" not in headers and headers["X-Content-Type-Options"] == "nosniff"
+
+
+GUARDED = """
+from vango_actors import h
+from vango_actors.component import Component
+from vango_actors.routing import live_page
+
+@live_page(title="Private")
+class Page(Component):
+    def mount(self, props):
+        self.navigate("/login?next=/private&who=café", replace=True)  # not signed in
+
+    def render(self):
+        return h.p("PRIVATE CONTENT")
+"""
+
+
+async def test_a_page_whose_mount_navigates_away_answers_with_a_redirect(tmp_path: Path) -> None:
+    # an auth guard in mount: the page answered 200 with its content, the navigate dropped
+    routes = make_package(tmp_path, {**FILES, "private.py": GUARDED})
+    app = create_app(routes, secret_keys="k1")
+    async with app.test_app():
+        status, headers, body = await get(app, "/private")
+        assert (status, headers["Location"]) == (302, "/login?next=/private&who=caf%C3%A9")
+        assert "PRIVATE" not in body
+        await trio.testing.wait_all_tasks_blocked()
+        stats = app.front.runtime_statistics()
+        assert stats is not None and stats.parked == stats.live == 0  # the session ended

@@ -222,3 +222,67 @@ async def test_a_live_navigation_decodes_the_path_as_a_page_load_does() -> None:
         assert (view.text("#tag"), view.text("#calls")) == ("café", "2")
         await view.navigate("/tags/a+b")  # "+" is a plus in a path
         assert view.text("#tag") == "a+b"
+
+
+class Guarded(Component):
+    """An auth guard in mount: nobody is signed in."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.navigate("/login?next=/private")
+
+    def render(self) -> Element:
+        return h.p("PRIVATE CONTENT", id="private")
+
+
+class Login(Component):
+    def render(self) -> Element:
+        return h.p("Sign in", id="login")
+
+
+def _guarded_app(url: str, info: object) -> Destination | None:
+    pages = {"/private": (Guarded, "Private"), "/login": (Login, "Sign in")}
+    found = pages.get(url.split("?")[0])
+    return None if found is None else Destination(found[0], {}, url.split("?")[0], found[1])
+
+
+@pytest.mark.parametrize("replace", [False, True])
+async def test_a_page_that_navigates_in_mount_is_left_for_where_it_sends(replace: bool) -> None:
+    # the page's navigate() in mount was dropped: a live link to /private showed its content
+    async with open_harness(navigator=_guarded_app) as harness:
+        view = await harness.mount(Leaver, {"to": "/private"})
+        first = view.url
+        if replace:
+            await view.send_event(0, "nav", {"url": "/private", "replace": True, "pop": False})
+        else:
+            await view.click("#go")
+        assert view.text("#login") == "Sign in" and view.document.select("#private") == []
+        assert view.url == "/login?next=/private" and view.title == "Sign in"
+        # the guarded page was never shown: its entry is the login page's
+        assert view.document.history == ([] if replace else [first])
+
+
+async def test_pages_that_navigate_to_each_other_in_mount_stop_after_a_few_hops(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class PingPong(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.navigate("/pong" if self.props["at"] == "ping" else "/ping")
+
+        def render(self) -> Element:
+            return h.p(self.props["at"], id="at")
+
+    def navigator(url: str, info: object) -> Destination | None:
+        return Destination(PingPong, {"at": url[1:]}, url, url[1:])
+
+    async with open_harness(navigator=navigator) as harness:
+        view = await harness.mount(Leaver, {"to": "/ping"})
+        await view.click("#go")
+        assert view.text("#at") in ("ping", "pong") and view.session_id is not None
+    assert "more than 8 navigations in a row" in caplog.text
+
+
+async def test_mounting_a_page_that_navigates_in_mount_follows_it() -> None:
+    async with open_harness() as harness:  # no routes package: the URL is outside the app
+        view = await harness.mount(Guarded)
+        assert view.url == "/login?next=/private" and view.session_id is None
+        assert harness.manager.statistics().parked == 0
