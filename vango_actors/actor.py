@@ -492,11 +492,12 @@ class SessionActor:
             else:
                 self.started = True
                 self.rich = needs_rich(self.root.cls, html)  # the page loads vango.rich.js
-                if self._nav is not None:
+                if self._nav is not None and not self._nav[2]:
                     # mount navigated (an auth guard's navigate("/login")): the page is not
                     # shown; the creator sends the browser there (HTTP 302), the session ends
-                    self.redirect, self._nav = self._nav[0], None
+                    self.redirect = self._nav[0]
                     self._finish("ended", f"the page navigated to {self.redirect} in mount")
+                self._nav = None  # (a push_patch while mounting: the URL is the request's)
                 self._ops.clear()
                 self._errors.clear()
                 task_status.started(html)
@@ -1077,8 +1078,11 @@ class SessionActor:
         for _ in range(_MAX_HOPS - 1):
             if self._nav is None or self.end is not None:
                 return
-            self._ops = [op for op in self._ops if op[0] != 8]  # (PUSH_URL)
             url, _, patch, _ = self._nav
+            if patch and url == self.url:  # handle_params patching to where it is: done
+                self._nav = None
+                return
+            self._ops = [op for op in self._ops if op[0] != 8]  # (PUSH_URL)
             self._nav = (url, replace, patch, pop)
             await self._navigate()
         if self._nav is not None:

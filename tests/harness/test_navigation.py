@@ -286,3 +286,26 @@ async def test_mounting_a_page_that_navigates_in_mount_follows_it() -> None:
         view = await harness.mount(Guarded)
         assert view.url == "/login?next=/private" and view.session_id is None
         assert harness.manager.statistics().parked == 0
+
+
+class PatchesInMount(Component):
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.clicks = 0
+        self.push_patch("?tab=b")  # while mounting: the URL is the request's already
+
+    def click(self) -> None:
+        self.clicks += 1
+
+    def render(self) -> Element:
+        return h.button(str(self.clicks), id="b", on_click=self.click)
+
+
+async def test_a_push_patch_in_mount_is_no_redirect_and_does_not_wait_for_an_event() -> None:
+    # it stayed pending and ran at the first click (PUSH_URL ?tab=b out of nowhere); a
+    # redirect would loop for a page that patches in every mount
+    async with open_harness() as harness:
+        view = await harness.mount(PatchesInMount)
+        assert view.session_id is not None
+        reply = await view.click("#b")
+        assert [op for op in reply.ops if op[0] == Op.PUSH_URL] == []
+        assert view.text("#b") == "1"
