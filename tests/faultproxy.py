@@ -8,6 +8,8 @@
         proxy.delay = 0.05               # hold every chunk this long before forwarding it
         proxy.drop_after = (200, 2000)   # cut each new connection after a random byte count
         proxy.target_port = other        # new connections go to another server
+        proxy.cut_after_frames = 1       # the next connection is cut once the server has sent
+                                         # its HTTP upgrade answer and this many WebSocket frames
 
 Cutting after a byte budget tears frames in the middle, both directions, which is how a real
 link fails. ``random`` is seeded per proxy (``seed``), so a failing run can be replayed.
@@ -35,6 +37,7 @@ class _Link:
 
     scope: trio.CancelScope
     budget: float
+    frames: int | None = None  # server WebSocket frames still to forward (cut_after_frames)
 
 
 class FaultProxy:
@@ -46,6 +49,7 @@ class FaultProxy:
         self.refuse = False
         self.delay = 0.0
         self.drop_after: tuple[int, int] | None = None
+        self.cut_after_frames: int | None = None
         self.accepted = 0  # connections forwarded
         self.cuts = 0  # connections the proxy cut (cut() or a byte budget)
         self.random = random.Random(seed)
@@ -99,23 +103,38 @@ class FaultProxy:
                 budget = float("inf")
                 if self.drop_after is not None:
                     budget = self.random.randint(*self.drop_after)
-                link = _Link(trio.CancelScope(), budget)
+                link = _Link(trio.CancelScope(), budget, self.cut_after_frames)
+                self.cut_after_frames = None
                 self._links.add(link)
                 self.accepted += 1
                 with link.scope:
                     async with trio.open_nursery() as nursery:
                         nursery.start_soon(self._pump, client, upstream, link, nursery)
-                        nursery.start_soon(self._pump, upstream, client, link, nursery)
+                        nursery.start_soon(self._pump, upstream, client, link, nursery, True)
                 self._links.discard(link)
 
     async def _pump(
-        self, src: trio.SocketStream, dst: trio.SocketStream, link: _Link, nursery: trio.Nursery
+        self,
+        src: trio.SocketStream,
+        dst: trio.SocketStream,
+        link: _Link,
+        nursery: trio.Nursery,
+        from_server: bool = False,
     ) -> None:
+        seen = b""  # cut_after_frames: the server's bytes so far
         try:
             while data := await src.receive_some(CHUNK):
                 await self._flowing.wait()
                 if self.delay:
                     await trio.sleep(self.delay)
+                if from_server and link.frames is not None:
+                    seen += data
+                    end = _frames_end(seen, link.frames)
+                    if end is not None:  # (until then every byte comes before the cut)
+                        await dst.send_all(data[: len(data) - len(seen) + end])
+                        self.cuts += 1
+                        self._links.discard(link)
+                        break
                 if len(data) >= link.budget:
                     await dst.send_all(data[: int(link.budget)])
                     self.cuts += 1
@@ -126,6 +145,29 @@ class FaultProxy:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         nursery.cancel_scope.cancel()  # one side ended: end the other (closes both sockets)
+
+
+def _frames_end(data: bytes, frames: int) -> int | None:
+    """Where the HTTP upgrade answer and then ``frames`` whole (unmasked, server) WebSocket
+    frames end in ``data``; None while ``data`` does not hold them all yet (the end is then
+    past ``data``)."""
+    at = data.find(b"\r\n\r\n")
+    if at < 0:
+        return None
+    at += 4
+    for _ in range(frames):
+        if len(data) < at + 2:
+            return None
+        size, at = data[at + 1] & 127, at + 2
+        if size >= 126:
+            width = 2 if size == 126 else 8
+            if len(data) < at + width:
+                return None
+            size, at = int.from_bytes(data[at : at + width], "big"), at + width
+        at += size
+        if len(data) < at:
+            return None
+    return at
 
 
 @asynccontextmanager
@@ -188,7 +230,7 @@ class ThreadedFaultProxy:
 
     def set(self, **fields: Any) -> None:
         """Set proxy attributes (``refuse``, ``stall``, ``delay``, ``drop_after``,
-        ``target_port``) in its thread."""
+        ``cut_after_frames``, ``target_port``) in its thread."""
 
         def apply(proxy: FaultProxy) -> None:
             for name, value in fields.items():

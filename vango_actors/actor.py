@@ -341,6 +341,7 @@ class SessionActor:
         "dropped_events",
         "end",
         "events_handled",
+        "handoff_seq",
         "id",
         "ids",
         "info",
@@ -411,6 +412,9 @@ class SessionActor:
         self._host_bound: dict[Host, dict[int, Element]] = {}
         self.started = False
         self.remounted = False  # created from a token: the client's DOM is another server's
+        # seq of the last resync an attach sent because the client's DOM came from another
+        # server's history: a client that has not applied it yet is not resumed (attach)
+        self.handoff_seq = 0
         self.events_handled = 0
         self.dropped_events = 0
         self.restarts = 0
@@ -820,18 +824,22 @@ class SessionActor:
         if old is not None:
             self.attachment = None
             old._close(CloseCode.REPLACED, "another connection claimed the session")
-        resumed = self.state is not SessionState.PARKED
+        # A client whose last connection broke after WELCOME but before it applied the
+        # handoff resync still has the other server's DOM and holds its events for a resync:
+        # it is not resumed either (a resumed WELCOME would release them, with stale hids).
+        resumed = self.state is not SessionState.PARKED and hello.last_seq >= self.handoff_seq
         self._move(Trigger.ATTACH)
         att = Attachment(self, self.config.outbox_size)
         self.attachment = att
         self._set_deadline(_INF)
         hb = self.config.heartbeat_ms
         self._emit(encode(Welcome(VERSION, self.seq, self.ack, hb, resumed)))
-        if not resumed and (self.remounted or hello.last_seq > 0):
+        if not resumed and (self.remounted or hello.last_seq > 0 or self.handoff_seq):
             # The client's DOM and seqs come from another server's history (a remount, or a
             # page that applied frames elsewhere before reaching this parked session).
             self.remounted = False
             self._emit(self._resync_frame())
+            self.handoff_seq = self.seq
         else:
             self._catch_up(hello.last_seq)
         return att

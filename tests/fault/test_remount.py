@@ -44,6 +44,33 @@ async def test_a_page_rendered_by_one_server_is_remounted_by_another() -> None:
             assert a.manager.session_statistics(shell.session_id).state == "parked"
 
 
+async def test_a_client_that_missed_the_remount_resync_is_not_told_it_resumed() -> None:
+    # Its socket broke after WELCOME, before the resync: it still has A's DOM and holds its
+    # events. A resumed WELCOME would release them with A's hids; it gets a remount's answer
+    # again (not resumed, then a resync), and once it applied a resync it resumes.
+    with trio.fail_after(30):
+        async with running_app() as a, another_worker(a) as b:
+            shell = await load_page(a.base_url, "/counter")
+            origin = origin_of(a.base_url)
+            async with open_live(b.base_url, shell, origin=origin) as client:
+                client.seq = 3  # frames applied from A
+                await client.hello()
+                assert not (await client.connected()).resumed  # (its resync, seq 1, is lost)
+            async with open_live(b.base_url, shell, origin=origin) as client:
+                client.seq = 0  # min(3, WELCOME seq 0)
+                await client.hello()
+                assert not (await client.connected()).resumed
+                await client.wait_for(lambda: client.seq == 2)
+                assert client.of_type(Patches)[0].ops[0][:2] == [7, 0]
+            async with open_live(b.base_url, shell, origin=origin) as client:
+                client.seq = 2
+                await client.hello()
+                assert (await client.connected()).resumed
+                await client.click("#inc")
+                await client.synced()
+                assert [p.seq for p in client.of_type(Patches)] == [3]
+
+
 async def _remounted_tab(url: str) -> str:
     """What ``/nav?tab=b`` shows once remounted elsewhere from a HELLO naming ``url``."""
     async with running_app() as a, another_worker(a) as b:
