@@ -824,10 +824,15 @@ class SessionActor:
         if old is not None:
             self.attachment = None
             old._close(CloseCode.REPLACED, "another connection claimed the session")
-        # A client whose last connection broke after WELCOME but before it applied the
-        # handoff resync still has the other server's DOM and holds its events for a resync:
-        # it is not resumed either (a resumed WELCOME would release them, with stale hids).
-        resumed = self.state is not SessionState.PARKED and hello.last_seq >= self.handoff_seq
+        # A client whose last connection broke before it applied the handoff resync still
+        # has the other server's DOM and holds its events for a resync: it is not resumed
+        # either (a resumed WELCOME would release them, with stale hids). The handoff resync
+        # is numbered past the client's frames, so such a client's last_seq is below it
+        # (or, its WELCOME lost too, above this session's seq).
+        resumed = (
+            self.state is not SessionState.PARKED
+            and self.handoff_seq <= hello.last_seq <= self.seq
+        )
         self._move(Trigger.ATTACH)
         att = Attachment(self, self.config.outbox_size)
         self.attachment = att
@@ -838,6 +843,7 @@ class SessionActor:
             # The client's DOM and seqs come from another server's history (a remount, or a
             # page that applied frames elsewhere before reaching this parked session).
             self.remounted = False
+            self.seq = max(self.seq, hello.last_seq)  # (a resync applies across a gap)
             self._emit(self._resync_frame())
             self.handoff_seq = self.seq
         else:

@@ -45,9 +45,9 @@ async def test_a_page_rendered_by_one_server_is_remounted_by_another() -> None:
 
 
 async def test_a_client_that_missed_the_remount_resync_is_not_told_it_resumed() -> None:
-    # Its socket broke after WELCOME, before the resync: it still has A's DOM and holds its
-    # events. A resumed WELCOME would release them with A's hids; it gets a remount's answer
-    # again (not resumed, then a resync), and once it applied a resync it resumes.
+    # Its socket broke after WELCOME (or before it), before the resync: it still has A's DOM
+    # and holds its events. A resumed WELCOME would release them with A's hids; it gets a
+    # remount's answer again (not resumed, then a resync), and once it applied one it resumes.
     with trio.fail_after(30):
         async with running_app() as a, another_worker(a) as b:
             shell = await load_page(a.base_url, "/counter")
@@ -55,20 +55,25 @@ async def test_a_client_that_missed_the_remount_resync_is_not_told_it_resumed() 
             async with open_live(b.base_url, shell, origin=origin) as client:
                 client.seq = 3  # frames applied from A
                 await client.hello()
-                assert not (await client.connected()).resumed  # (its resync, seq 1, is lost)
+                assert not (await client.connected()).resumed
+                # its resync is numbered past A's frames (seq 4), and is lost
             async with open_live(b.base_url, shell, origin=origin) as client:
-                client.seq = 0  # min(3, WELCOME seq 0)
+                client.seq = 3  # the WELCOME was lost too: still A's last seq
+                await client.hello()
+                assert not (await client.connected()).resumed  # (resync seq 5: lost)
+            async with open_live(b.base_url, shell, origin=origin) as client:
+                client.seq = 0  # min(3, WELCOME seq 4), had it got a WELCOME of B's
                 await client.hello()
                 assert not (await client.connected()).resumed
-                await client.wait_for(lambda: client.seq == 2)
+                await client.wait_for(lambda: client.seq == 6)
                 assert client.of_type(Patches)[0].ops[0][:2] == [7, 0]
             async with open_live(b.base_url, shell, origin=origin) as client:
-                client.seq = 2
+                client.seq = 6
                 await client.hello()
                 assert (await client.connected()).resumed
                 await client.click("#inc")
                 await client.synced()
-                assert [p.seq for p in client.of_type(Patches)] == [3]
+                assert [p.seq for p in client.of_type(Patches)] == [7]
 
 
 async def _remounted_tab(url: str) -> str:
