@@ -99,3 +99,25 @@ def test_a_late_answer_does_not_undo_a_later_click_on_a_checkbox_or_radio(
         True,
         False,
     ]
+
+
+@pytest.mark.parametrize("selector", ["#loud", "#plain"])
+def test_an_ime_composition_is_left_alone_by_the_answers_to_its_keystrokes(
+    page: Page, server: Server, selector: str
+) -> None:
+    # Chinese typed with an IME in a field the server upper-cases: each answer set the value
+    # mid-composition, which ended the composition and started it again on the new text
+    # ("NNINIHNIHANIHAO你好")
+    open_live(page, server.url + "/shout")
+    cdp = page.context.new_cdp_session(page)
+    page.click(selector)
+    for text in ("n", "ni", "nih", "niha", "nihao"):
+        cdp.send(
+            "Input.imeSetComposition",
+            {"text": text, "selectionStart": len(text), "selectionEnd": len(text)},
+        )
+        page.wait_for_timeout(120)  # the answer to this keystroke arrives mid-composition
+    cdp.send("Input.insertText", {"text": "你好"})
+    wait_synced(page)
+    assert page.input_value(selector) == "你好"
+    assert page.text_content(selector + "-seen") == "你好"

@@ -21,8 +21,6 @@
   // Op arity including the op code: a shape check runs over a whole batch before any op applies.
   const ARITY = [4, 4, 3, 4, 4, 3, 4, 3, 3, 2, 2, 2, 2, 3];
   const PROPS = ['value', 'checked', 'selected'];
-  const MAX_QUEUE = 1000; // unacknowledged events kept; past it new events are dropped (warned)
-  const BACKOFF_MIN = 100, BACKOFF_MAX = 5000;
 
   // ------------------------------------------------------------------ msgpack (subset)
   const te = new TextEncoder(), td = new TextDecoder();
@@ -128,6 +126,7 @@
   let hold = 0;           // remount: events wait until the resync applied (form recovery)
   let met = 0;            // a WELCOME came: a later non-resumed one is a remount
   let applying = 0;       // a batch is being applied: DOM events it fires are not the user's
+  let comp;              // the element an IME composition is in: its value is the IME's
   // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
   // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked,
   // X.url(url, replace) applies PUSH_URL (history and scroll).
@@ -176,7 +175,7 @@
   const select = (e, a, b) => { const n = (e.value || '').length; try { e.setSelectionRange(Math.min(a, n), Math.min(b, n)); } catch (_) { /* none */ } };
   // A control with an input or change event (its own, or its radio group's: same name) the
   // server has not acknowledged yet: a value or checked echo is older than the user's act.
-  const typing = (e) => [...Q, ...pend].some((q) => (q.e === e || e.name && q.e.name === e.name) && (q.t == 'input' || q.t == 'change'));
+  const typing = (e) => e === comp || [...Q, ...pend].some((q) => (q.e === e || e.name && q.e.name === e.name) && (q.t == 'input' || q.t == 'change'));
 
   function setProp(e, k, v) {
     if (!PROPS.includes(k)) throw Error('SET_PROP ' + k);
@@ -300,7 +299,7 @@
     clearTimeout(retryTimer);
     if (stopped) return;
     // exponential backoff 100 ms .. 5 s, +-50% jitter
-    const base = ms || Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** tries++);
+    const base = ms || Math.min(5000, 100 * 2 ** tries++);
     retryTimer = setTimeout(connect, base * (0.5 + Math.random()));
   }
 
@@ -418,7 +417,8 @@
   function push(e, t, p) {
     const last = Q[Q.length - 1];
     if (!connected && last && !last.sent && last.e === e && last.t === 'input' && t === 'input') { last.p = p; return; }
-    if (Q.length >= MAX_QUEUE) { console.warn('vango: queue full, dropped', t); return; }
+    // at most 1000 unacknowledged events: past it new ones are dropped (warned)
+    if (Q.length >= 1000) { console.warn('vango: queue full, dropped', t); return; }
     const q = {s: ++eventSeq, h: hidOf(e), t, p, e, sent: false};
     // a submitting form's text inputs are read-only until it is answered (as in LiveView):
     // keys typed meanwhile would be wiped by the answer
@@ -569,6 +569,8 @@
   function boot() {
     root = doc.querySelector('[data-vango-root]');
     for (const k of DOM_TYPES) doc.addEventListener(k, (ev) => onEvent(ev, ALIAS[k] || k), true);
+    doc.addEventListener('compositionstart', (ev) => (comp = ev.target), true);
+    doc.addEventListener('compositionend', () => (comp = 0), true);
     latency = +store('vango.latency') || 0;
     if (!root) return;
     const d = root.dataset;
