@@ -913,6 +913,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A project that configures ``vango_routes`` needs pytest-trio; without it pytest only
+    says ``INTERNALERROR ... Unknown config option: trio_mode``."""
+    if str(config.getini("vango_routes")).strip() and not config.pluginmanager.hasplugin("trio"):
+        raise pytest.UsageError(
+            "vango_routes is set but pytest-trio is not installed: the `vango` fixture runs on "
+            "trio (pip install pytest-trio, and set trio_mode = true in "
+            "[tool.pytest.ini_options])"
+        )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-trio's trio_mode has marked the async tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses the ``vango`` fixture but cannot run on trio stops the run with what to
+    do (pytest alone says it cannot run an async fixture)."""
+    if not config.pluginmanager.hasplugin("trio"):
+        return
+    users = [item for item in items if "vango" in getattr(item, "fixturenames", ())]
+    for item in users:
+        if item.get_closest_marker("trio") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the `vango` fixture but does not run on trio: make it an "
+                "`async def` test and set trio_mode = true in [tool.pytest.ini_options] (or "
+                "mark it @pytest.mark.trio)"
+            )
+
+
 @pytest.fixture
 def vango_routes(request: pytest.FixtureRequest) -> str:
     """The routes package; override this fixture or set ``vango_routes`` in the pytest ini."""

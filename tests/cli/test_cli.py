@@ -157,6 +157,31 @@ def test_new_scaffolds_an_app_whose_test_passes(tmp_path: Path) -> None:
     assert "already exists; choose a new directory name" in again.stderr
 
 
+def test_the_vango_fixture_says_when_pytest_trio_or_trio_mode_is_missing(tmp_path: Path) -> None:
+    done = subprocess.run([*CLI, "new", "app"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    app = tmp_path / "app"
+
+    def pytest_run(*options: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options]
+        return subprocess.run(command, cwd=app, capture_output=True, text=True, timeout=120)
+
+    without_plugin = pytest_run("-p", "no:trio")  # as if pytest-trio were not installed
+    assert without_plugin.returncode == pytest.ExitCode.USAGE_ERROR, without_plugin.stdout
+    assert "INTERNALERROR" not in without_plugin.stdout + without_plugin.stderr
+    assert (
+        "vango_routes is set but pytest-trio is not installed: the `vango` fixture runs on "
+        "trio (pip install pytest-trio" in without_plugin.stderr
+    )
+    pyproject = app / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("trio_mode = true\n", ""))
+    without_mode = pytest_run()
+    assert without_mode.returncode == pytest.ExitCode.USAGE_ERROR, without_mode.stdout
+    assert "does not run on trio: make it an `async def` test and set trio_mode = true" in (
+        without_mode.stderr
+    )
+
+
 @contextmanager
 def running(
     args: list[str], cwd: Path, env: dict[str, str], unset: tuple[str, ...] = ()
