@@ -338,7 +338,7 @@ def cmd_new(name: str) -> int:
     package = root.name.replace("-", "_")
     print(f"created {root}/: the page {package}/index.py and its test tests/test_index.py")
     print(f"next:  cd {name} && vango-actors dev   (then open http://{DEFAULT_BIND}/)")
-    print(f"test:  cd {name} && python -m pytest")
+    print(f"test:  cd {name} && python -m pytest   (needs: pip install pytest pytest-trio)")
     return 0
 
 
@@ -567,7 +567,7 @@ A [vango-actors](https://pypi.org/project/vango-actors/) app.
 
 ```sh
 vango-actors dev          # http://127.0.0.1:8000/, reloads when you save
-python -m pytest          # the page's test, no browser needed
+python -m pytest          # the page's test, no browser needed (pip install pytest pytest-trio)
 vango-actors routes       # the route table
 ```
 """
