@@ -84,8 +84,19 @@ class PageSpec:
             return self.title
 
 
+def _check_title(decorator: str, title: object) -> None:
+    """``@page`` / ``@live_page`` without parentheses would get the page itself as title and
+    replace it with the inner decorator: the module would then declare no page at all."""
+    if not isinstance(title, str):
+        raise TypeError(
+            f"@{decorator} takes a title, not {title!r}: write @{decorator}() or "
+            f'@{decorator}(title="...") (with parentheses)'
+        )
+
+
 def live_page(title: str = "") -> Callable[[type[T]], type[T]]:
     """Mark a Component subclass as a server-driven page; path params arrive as props."""
+    _check_title("live_page", title)
 
     def mark(cls: type[T]) -> type[T]:
         if not isinstance(cls, type):
@@ -98,6 +109,7 @@ def live_page(title: str = "") -> Callable[[type[T]], type[T]]:
 
 def page(title: str = "") -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Mark a function ``(**params) -> VNode`` as a static page (no client, no session)."""
+    _check_title("page", title)
 
     def mark(fn: Callable[..., T]) -> Callable[..., T]:
         if isinstance(fn, type) or not callable(fn):

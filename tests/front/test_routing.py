@@ -11,6 +11,7 @@ from vango_actors.routing import (
     MiddlewareChain,
     RouteError,
     RouteTable,
+    page,
     scan,
     split_path,
 )
@@ -126,6 +127,22 @@ def test_a_module_without_a_page_is_refused(tmp_path: Path) -> None:
         f"{name}/helper.py: expected exactly one page (a function with @page or a Component "
         "with @live_page), found 0 (none); prefix helper modules with '_'"
     )
+
+
+def test_a_decorator_without_parentheses_is_named_at_import(tmp_path: Path) -> None:
+    bare = (
+        "from vango_actors import Component, h, live_page\n\n\n"
+        "@live_page\nclass P(Component):\n    def render(self):\n        return h.p('x')\n"
+    )
+    name = make_package(tmp_path, {"bare.py": bare})
+    with pytest.raises(
+        TypeError,
+        match=r"@live_page takes a title, not <class '.*\.P'>: "
+        r"write @live_page\(\) or @live_page\(title=\"...\"\)",
+    ):
+        scan(name)
+    with pytest.raises(TypeError, match=r"write @page\(\) or @page\(title="):
+        page(lambda: None)  # type: ignore[arg-type]
 
 
 def test_ambiguous_routes_are_refused(tmp_path: Path) -> None:
