@@ -41,6 +41,7 @@ from .logs import dict_config
 from .routing import RouteTable, scan
 
 ASGI_APP = "vango_actors.asgi:app"
+_PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 DEFAULT_BIND = "127.0.0.1:8000"
 WATCH_SUFFIXES = frozenset({".py", ".html", ".css", ".js", ".toml"})
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env", "site-packages", "build"})
@@ -146,7 +147,10 @@ def load_routes(package: str) -> RouteTable:
             f"bad routes package {package!r}: {exc.msg} ({exc.filename}, line {exc.lineno})"
         ) from None
     except Exception as exc:
-        where = traceback.extract_tb(exc.__traceback__)[-1]
+        frames = traceback.extract_tb(exc.__traceback__)
+        # the app's line, not the library's that raised (e.g. @live_page without parentheses)
+        app = [f for f in frames if not f.filename.startswith((_PACKAGE_DIR, "<"))]
+        where = (app or frames)[-1]
         raise CliError(
             f"bad routes package {package!r}: importing it raised {type(exc).__name__}: {exc} "
             f"({where.filename}, line {where.lineno})"

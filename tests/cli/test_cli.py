@@ -114,6 +114,14 @@ def test_bad_routes_packages_are_named(
     err = capsys.readouterr().err
     assert err.startswith("error: bad routes package 'cli_broken_pkg': '(' was never closed (")
     assert "home.py, line 1)" in err
+    bare = "from vango_actors import h, page\n\n\n@page\ndef home():\n    return h.p('x')\n"
+    (tmp_path / "cli_bare_pkg").mkdir()
+    (tmp_path / "cli_bare_pkg" / "__init__.py").write_text("")
+    (tmp_path / "cli_bare_pkg" / "home.py").write_text(bare)
+    assert main(["routes", "--routes", "cli_bare_pkg"]) == 2
+    err = capsys.readouterr().err
+    assert "importing it raised TypeError: @page takes a title, not <function home" in err
+    assert err.endswith(f"({tmp_path / 'cli_bare_pkg' / 'home.py'}, line 4)\n")  # the app's line
 
 
 def test_serve_refuses_without_a_secret_a_free_port_or_a_good_bind(
