@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
 import json
 import os
 import signal
@@ -136,8 +137,24 @@ def resolve_routes(option: str | None, cwd: Path | None = None) -> str:
     return "app_routes"
 
 
+def check_routes_found(package: str) -> None:
+    """The routes package must be importable from here; usually it is not because the command
+    runs outside the app's directory."""
+    try:
+        found = importlib.util.find_spec(package.partition(".")[0]) is not None
+    except (ImportError, ValueError):
+        found = True  # it exists but is broken: importing it says how
+    if not found:
+        raise CliError(
+            f"routes package {package!r} not found in {os.getcwd()}: run vango-actors in the "
+            "app's directory (the one whose pyproject.toml has [tool.vango-actors] routes = "
+            '"..."), or name the package with --routes PACKAGE (or VANGO_ROUTES)'
+        )
+
+
 def load_routes(package: str) -> RouteTable:
     """Scan the routes package; any failure becomes one CliError that names the package."""
+    check_routes_found(package)
     try:
         return scan(package)
     except VangoError as exc:
@@ -327,6 +344,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     routes = resolve_routes(args.routes)
+    check_routes_found(routes)  # errors inside the package are shown by the running dev server
     host, port, live_port = live_door(args.bind, args.live_port)
     watch = [Path(d).resolve() for d in (args.watch or ["."])]
     command = server_command(args.bind, 1, write_log_config(args.log_format))

@@ -103,9 +103,12 @@ def test_bad_routes_packages_are_named(
     monkeypatch.chdir(tmp_path)
     assert main(["routes", "--routes", "no_such_routes_pkg"]) == 2
     assert capsys.readouterr().err == (
-        "error: bad routes package 'no_such_routes_pkg': routes package 'no_such_routes_pkg' "
-        "cannot be imported: No module named 'no_such_routes_pkg'\n"
+        f"error: routes package 'no_such_routes_pkg' not found in {tmp_path}: run vango-actors "
+        "in the app's directory (the one whose pyproject.toml has [tool.vango-actors] routes = "
+        '"..."), or name the package with --routes PACKAGE (or VANGO_ROUTES)\n'
     )
+    assert main(["dev", "--routes", "no_such_routes_pkg", "--bind", "127.0.0.1:1"]) == 2
+    assert "error: routes package 'no_such_routes_pkg' not found in" in capsys.readouterr().err
     (tmp_path / "cli_broken_pkg").mkdir()
     (tmp_path / "cli_broken_pkg" / "__init__.py").write_text("")
     (tmp_path / "cli_broken_pkg" / "home.py").write_text("x = (\n")
