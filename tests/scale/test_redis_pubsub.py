@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 import trio
 
 from services.chat import ChatRoom
 from services.presence import TOPIC, Presence
-from tests.faultproxy import open_fault_proxy
+from tests.faultproxy import FaultProxy, open_fault_proxy
 from tests.redis_server import RedisServer
 from vango_actors.pubsub import PubSubUnavailable, RedisBroker, open_pubsub
 from vango_actors.service import open_services
@@ -104,26 +107,19 @@ async def test_chat_catches_up_on_what_was_sent_while_its_listener_was_down(
     # Process A's link to Redis is cut (a proxy refuses it) while process B posts: after A's
     # listener is back, A's room loads what Redis kept and its open pages get the message
     with trio.fail_after(20):
-        async with open_fault_proxy(redis.port) as proxy:
-            url = f"redis://127.0.0.1:{proxy.port}"
-            async with (
-                open_pubsub(RedisBroker(url, ping_interval=0.5, max_backoff=0.2)) as a,
-                open_pubsub(RedisBroker(redis.url)) as b,
-            ):
-                await a.wait_connected()
-                await b.wait_connected()
-                async with open_services([ChatRoom], a):
-                    room = ChatRoom.instance()
-                    page = a.subscribe(room.topic)  # an open /chat page in process A
-                    proxy.refuse = True
-                    proxy.cut()
-                    while a.connected:
-                        await trio.sleep(0.05)
-                    message = {"id": "m1", "user": "bob", "text": "sent meanwhile", "at": 1.0}
-                    await b.publish_and_keep(room.topic, message, keep=50)
-                    proxy.refuse = False
-                    assert await page.receive() == message  # sent on once merged
-                    assert room.history() == [message]
+        async with _behind_proxy(redis, ping_interval=0.5, max_backoff=0.2) as (proxy, a, b):
+            async with open_services([ChatRoom], a):
+                room = ChatRoom.instance()
+                page = a.subscribe(room.topic)  # an open /chat page in process A
+                proxy.refuse = True
+                proxy.cut()
+                while a.connected:
+                    await trio.sleep(0.05)
+                message = {"id": "m1", "user": "bob", "text": "sent meanwhile", "at": 1.0}
+                await b.publish_and_keep(room.topic, message, keep=50)
+                proxy.refuse = False
+                assert await page.receive() == message  # sent on once merged
+                assert room.history() == [message]
 
 
 async def test_a_refused_auth_is_reported_by_its_reason_without_a_traceback_per_retry(
@@ -173,29 +169,22 @@ async def test_presence_joins_do_not_wait_for_a_redis_that_stopped_answering(
     # the listener's PING): a page's join must not wait out the publish timeout (2 s), nor
     # queue behind the joins before it. The members still go out once Redis answers again.
     with trio.fail_after(20):
-        async with open_fault_proxy(redis.port) as proxy:
-            url = f"redis://127.0.0.1:{proxy.port}"
-            async with (
-                open_pubsub(RedisBroker(url)) as a,
-                open_pubsub(RedisBroker(redis.url)) as b,
-            ):
-                await a.wait_connected()
-                await b.wait_connected()
-                heard = b.subscribe(TOPIC)  # what another process hears
-                async with open_services([Presence], a):
-                    presence = Presence.instance()
-                    proxy.stall = True
-                    with trio.fail_after(1):
-                        async with trio.open_nursery() as nursery:
-                            for n in range(3):
-                                meta = {"name": f"user{n}"}
-                                nursery.start_soon(presence.join, "/chat", f"m{n}", meta)
-                    assert [m["id"] for m in presence.members("/chat")] == ["m0", "m1", "m2"]
-                    proxy.stall = False
-                    while True:
-                        message = await heard.receive()
-                        if len(message["pages"].get("/chat", {})) == 3:
-                            break
+        async with _behind_proxy(redis) as (proxy, a, b):
+            heard = b.subscribe(TOPIC)  # what another process hears
+            async with open_services([Presence], a):
+                presence = Presence.instance()
+                proxy.stall = True
+                with trio.fail_after(1):
+                    async with trio.open_nursery() as nursery:
+                        for n in range(3):
+                            meta = {"name": f"user{n}"}
+                            nursery.start_soon(presence.join, "/chat", f"m{n}", meta)
+                assert [m["id"] for m in presence.members("/chat")] == ["m0", "m1", "m2"]
+                proxy.stall = False
+                while True:
+                    message = await heard.receive()
+                    if len(message["pages"].get("/chat", {})) == 3:
+                        break
 
 
 async def test_a_publish_redis_took_but_did_not_answer_is_maybe_sent_and_may_arrive(
@@ -204,27 +193,20 @@ async def test_a_publish_redis_took_but_did_not_answer_is_maybe_sent_and_may_arr
     # Redis stalls with the command on its way (here a proxy holds it): after the publish
     # timeout the caller must not be told the message was not sent, since it still arrives
     with trio.fail_after(20):
-        async with open_fault_proxy(redis.port) as proxy:
-            url = f"redis://127.0.0.1:{proxy.port}"
-            async with (
-                open_pubsub(RedisBroker(url)) as a,
-                open_pubsub(RedisBroker(redis.url)) as b,
-            ):
-                await a.wait_connected()
-                await b.wait_connected()
-                sub = b.subscribe("room")
-                proxy.stall = True
-                with pytest.raises(PubSubUnavailable, match="may still run") as raised:
-                    await a.publish("room", "late")
-                assert raised.value.maybe_sent
-                proxy.stall = False
-                assert await sub.receive() == "late"
-                proxy.refuse = True
-                proxy.cut()
-                await trio.to_thread.run_sync(redis.stop)
-                with pytest.raises(PubSubUnavailable) as refused:
-                    await b.publish("room", "lost")
-                assert not refused.value.maybe_sent
+        async with _behind_proxy(redis) as (proxy, a, b):
+            sub = b.subscribe("room")
+            proxy.stall = True
+            with pytest.raises(PubSubUnavailable, match="may still run") as raised:
+                await a.publish("room", "late")
+            assert raised.value.maybe_sent
+            proxy.stall = False
+            assert await sub.receive() == "late"
+            proxy.refuse = True
+            proxy.cut()
+            await trio.to_thread.run_sync(redis.stop)
+            with pytest.raises(PubSubUnavailable) as refused:
+                await b.publish("room", "lost")
+            assert not refused.value.maybe_sent
 
 
 async def test_rediss_to_a_plain_redis_port_says_the_tls_handshake_failed(
@@ -234,7 +216,26 @@ async def test_rediss_to_a_plain_redis_port_says_the_tls_handshake_failed(
     url = f"rediss://127.0.0.1:{redis.port}"
     with trio.fail_after(10):
         async with open_pubsub(RedisBroker(url, publish_timeout=0.5, max_backoff=0.1)) as b:
+            assert isinstance(b, RedisBroker)
             while b.status().error == "not connected yet":
                 await trio.sleep(0.05)
             assert "TLS handshake" in (b.status().error or ""), b.status().error
             assert not b.connected
+
+
+@asynccontextmanager
+async def _behind_proxy(
+    redis: RedisServer, **options: float
+) -> AsyncIterator[tuple[FaultProxy, RedisBroker, RedisBroker]]:
+    """Broker ``a`` reaches Redis through a fault proxy (``options`` for its RedisBroker),
+    broker ``b`` directly (another process); both connected."""
+    async with open_fault_proxy(redis.port) as proxy:
+        url = f"redis://127.0.0.1:{proxy.port}"
+        async with (
+            open_pubsub(RedisBroker(url, **options)) as a,  # type: ignore[arg-type]
+            open_pubsub(RedisBroker(redis.url)) as b,
+        ):
+            assert isinstance(a, RedisBroker) and isinstance(b, RedisBroker)
+            await a.wait_connected()
+            await b.wait_connected()
+            yield proxy, a, b
