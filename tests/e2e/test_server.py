@@ -74,12 +74,7 @@ async def test_health_counts_the_live_session(server: Server) -> None:
 
 
 def test_asyncio_worker_exits_non_zero_with_one_clear_line() -> None:
-    process = spawn_hypercorn(worker=None, env=E2E_ENV)
-    try:
-        returncode = process.process.wait(30)
-    finally:
-        process.stop()
-    output = process.output()
+    returncode, output = _ended(spawn_hypercorn(worker=None, env=E2E_ENV))
     assert returncode != 0, output
     assert NEEDS_TRIO + "\n" in output
     assert "Traceback" not in output
@@ -101,14 +96,19 @@ def test_a_failed_start_exits_non_zero_and_says_why(env: dict[str, str], says: s
         taken.listen()
         if env.get("VANGO_LIVE_PORT") == "taken":
             env = {**env, "VANGO_LIVE_PORT": str(taken.getsockname()[1])}
-        process = spawn_hypercorn(env={**E2E_ENV, **env})
-        try:
-            returncode = process.process.wait(30)
-        finally:
-            process.stop()
-    output = process.output()
+        returncode, output = _ended(spawn_hypercorn(env={**E2E_ENV, **env}))
     assert returncode != 0, output
     assert f"vango-actors: {says}" in output
+
+
+def _ended(process: Server) -> tuple[int, str]:
+    """The exit status of a server expected to end by itself (stopped after 30 s), and its
+    output."""
+    try:
+        returncode = process.process.wait(30)
+    finally:
+        process.stop()
+    return returncode, process.output()
 
 
 FAILS_IN_ONE_WORKER = """
