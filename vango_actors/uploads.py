@@ -44,6 +44,11 @@ DEFAULT_MAX_SIZE = 8 * 1024 * 1024
 CHUNK_SIZE = 32 * 1024  # the bin limit (max_str_len); the frame stays below 64 KB
 #: Refused entries a slot keeps to show (the latest); older ones are forgotten.
 REFUSED_KEPT = 16
+#: Slot-level errors kept (the latest, each once) and the characters kept of each: a client
+#: sending malformed upload events again and again, each quoting up to 32 KB of its own
+#: values, must not grow the session's memory or its renders.
+ERRORS_KEPT = 16
+ERROR_CHARS = 300
 WINDOW = 4  # chunks a client keeps unacknowledged per upload input
 
 
@@ -103,8 +108,7 @@ class UploadSlot:
             entry.error = self._refusal(entry)
             if entry.error is None and live >= self.max_entries:
                 entry.error = f"too many files: at most {self.max_entries}"
-                if entry.error not in self.errors:
-                    self.errors.append(entry.error)
+                self.add_error(entry.error)
             if entry.error is None:
                 live += 1
                 if entry.size == 0:
@@ -112,6 +116,16 @@ class UploadSlot:
             self.entries[entry.ref] = entry
         self._forget_refused()
         return fresh
+
+    def add_error(self, message: str) -> None:
+        """Show ``message`` as a slot-level error: once (a repeat moves to the end),
+        shortened, the latest ``ERRORS_KEPT`` only."""
+        if len(message) > ERROR_CHARS:
+            message = message[: ERROR_CHARS - 1] + "\u2026"
+        if message in self.errors:
+            self.errors.remove(message)
+        self.errors.append(message)
+        del self.errors[:-ERRORS_KEPT]
 
     def _forget_refused(self) -> None:
         """Keep the last ``REFUSED_KEPT`` refused entries (shown with their error): a client
@@ -336,7 +350,7 @@ def file_input(component: Component, name: str, **attrs: Any) -> Element:
         try:
             handle(component, slot, event.payload)
         except UploadError as exc:  # a bad client message: shown, the component goes on
-            slot.errors.append(str(exc))
+            slot.add_error(str(exc))
 
     return h.input(
         type="file",

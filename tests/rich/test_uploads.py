@@ -21,9 +21,13 @@ from vango_actors.protocol import Event, ProtocolError, decode_client, encode_ev
 from vango_actors.uploads import (
     CHUNK_SIZE,
     DEFAULT_MAX_SIZE,
+    ERROR_CHARS,
+    ERRORS_KEPT,
     REFUSED_KEPT,
     UploadError,
     UploadSlot,
+    _slots,
+    file_input,
     handle,
     sweep_spool,
 )
@@ -317,6 +321,23 @@ def test_chunks_of_an_unknown_or_refused_entry_are_answered_with_a_stop(tmp_path
     ]
     with pytest.raises(UploadError, match="expected op start, chunk or cancel, got 'x'"):
         handle(page, slot, {"op": "x"})
+
+
+def test_malformed_upload_events_keep_a_bounded_list_of_errors(tmp_path: Path) -> None:
+    # a bad client sending malformed upload events for as long as its session lives: each
+    # error is shown once, shortened, and only the latest ERRORS_KEPT are kept
+    page = Component()
+    slot = _slot(tmp_path)
+    _slots(page)[slot.name] = slot
+    on_upload = file_input(page, slot.name).events["upload"].handler
+    for n in range(200):
+        on_upload(Event(n + 1, 5, "upload", {"op": f"bogus-{n}" + "y" * 30_000}))
+        on_upload(Event(n + 1, 5, "upload", {"op": "again"}))
+    assert len(slot.errors) == ERRORS_KEPT
+    assert all(len(error) <= ERROR_CHARS for error in slot.errors)
+    assert slot.errors[-1] == "upload event: expected op start, chunk or cancel, got 'again'"
+    assert slot.errors.count(slot.errors[-1]) == 1
+    assert slot.errors[-2].startswith("upload event: expected op start, chunk or cancel, got 'bog")
 
 
 def test_an_empty_file_is_done_at_once_with_an_empty_spool_file(tmp_path: Path) -> None:
