@@ -346,6 +346,9 @@ class SessionManager:
                 actor = self._sessions.get(session_id)
                 if actor is not None and actor._deadline == deadline:
                     actor._maybe_expire()
+            # (this frame sleeps until the next deadline: it must not keep the last session
+            # it expired, with its whole tree, for as long as the server is idle)
+            actor = None
             self._timer = trio.CancelScope(deadline=heap[0][0] if heap else math.inf)
 
     def _retire(self, actor: SessionActor) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import trio
+import trio.testing
 
 from vango_actors import MountError, SessionState, open_runtime
 from vango_actors.component import Component
@@ -98,3 +99,21 @@ async def test_a_cancelled_create_ends_its_session(autojump_clock: Any) -> None:
         await trio.sleep(20)  # the mount finishes, the stopped session ends
         assert len(rt) == 0
         assert rt.statistics().parked == 0
+
+
+class _Big:
+    """Stands for a session's state (a page's data, its tree): weakly referenceable."""
+
+
+async def test_an_expired_session_is_not_kept_by_the_expiry_timer(autojump_clock: Any) -> None:
+    async with open_runtime(unclaimed_ttl=5.0) as rt:
+        state = _Big()
+        created = await rt.create(Peek, {"state": state})
+        kept = weakref.ref(state)
+        del state
+        await trio.sleep(6)  # expired: the timer task ended it and sleeps again
+        await trio.testing.wait_all_tasks_blocked()
+        assert len(rt) == 0
+        assert not rt.has(created.session_id)
+        gc.collect()
+        assert kept() is None  # the timer's frame does not hold the last actor it expired
