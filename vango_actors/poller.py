@@ -260,6 +260,9 @@ class ReadPoller:
                         self._timer_scope = timer_scope
                         while True:
                             if not queue:
+                                # (idle: the last socket woken must not be kept: its owner
+                                # is a connection, with its session, ended or not)
+                                watch = owner = task = None
                                 await trio.lowlevel.wait_readable(self._epoll.fileno())
                             while True:  # new edges join the back of the queue
                                 events = poll(0, _MAX_EVENTS)

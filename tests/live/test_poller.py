@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import random
 import socket
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -338,6 +340,25 @@ async def test_an_owner_may_take_edges_while_its_task_waits_on() -> None:
             assert owner.read == [b"one", b"two"]
             assert a.recv(100) == b"three"
             assert all("ReadPoller.run" in name for name in owner.tasks)
+
+
+async def test_an_idle_poller_keeps_nothing_of_the_last_socket_it_woke() -> None:
+    # the owner is a connection (with its session): it must go with it, not stay in the
+    # poller task's frame until another socket wakes
+    a, b = _pair()
+    with a, b, trio.fail_after(5):
+        async with running_poller() as poller:
+            owner = _Owner(a, [False])
+            poller.register(a, owner)
+            async with trio.open_nursery() as nursery:
+                await _parked(nursery, partial(poller.wait_readable, a))
+                b.send(b"x")  # the owner leaves the edge to the task, which returns
+            poller.forget(a)
+            kept = weakref.ref(owner)
+            del owner
+            await trio.testing.wait_all_tasks_blocked()
+            gc.collect()
+            assert kept() is None
 
 
 async def test_an_owner_is_asked_only_while_a_task_waits() -> None:
