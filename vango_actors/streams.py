@@ -54,7 +54,8 @@ class Stream(Generic[T]):
         self.key = key
         self.on_event = on_event
         self.tag = tag
-        self._initial: list[str] = []  # HTML of items added before the first render
+        # (key, HTML) of the items added before the first render
+        self._initial: list[tuple[str, str]] = []
         self._initial_html = ""
         self._rendered = False
         self.sent = 0  # items sent to the client so far (a counter, not the items)
@@ -68,7 +69,7 @@ class Stream(Generic[T]):
         """The container element (put it in ``render``); its children are the client's."""
         if not self._rendered:
             self._rendered = True
-            self._initial_html = "".join(self._initial)
+            self._initial_html = "".join(html for _, html in self._initial)
             self._initial = []
         if self.on_event is not None:
             attrs["on_stream"] = self.on_event
@@ -82,10 +83,13 @@ class Stream(Generic[T]):
 
     def item_html(self, item: T) -> str:
         """One item's HTML: the rendered element with ``data-stream-key`` added."""
+        return self._keyed_html(item)[1]
+
+    def _keyed_html(self, item: T) -> tuple[str, str]:
         element = self.render_item(item)
-        key = self.key(item)
-        keyed = attrs.evolve(element, attrs={**element.attrs, "data-stream-key": str(key)})
-        return _html.render(keyed)
+        key = str(self.key(item))
+        keyed = attrs.evolve(element, attrs={**element.attrs, "data-stream-key": key})
+        return key, _html.render(keyed)
 
     # ------------------------------------------------------------------ operations
 
@@ -116,28 +120,38 @@ class Stream(Generic[T]):
         self.append(items)
 
     def _insert(self, at: int, items: Iterable[T]) -> None:
-        rendered = [self.item_html(item) for item in items]
+        rendered = [self._keyed_html(item) for item in items]
         if not rendered:
             return
         self.sent += len(rendered)
         if not self._rendered:
-            if at < 0:
-                self._initial.extend(rendered)
-            else:
-                self._initial[at:at] = rendered
+            self._insert_initial(at, rendered)
             return
-        self._call({"do": "insert", "at": at, "html": rendered})
+        self._call({"do": "insert", "at": at, "html": [html for _, html in rendered]})
+
+    def _insert_initial(self, at: int, rendered: list[tuple[str, str]]) -> None:
+        """An insert before the first render, as the client applies one: an item whose key
+        is there already replaces it in place (the page never shows a key twice)."""
+        shown = self._initial
+        place = len(shown) if at < 0 else min(at, len(shown))
+        keys = {k for k, _ in shown}
+        for key, html in rendered:
+            old = next(i for i, (k, _) in enumerate(shown) if k == key) if key in keys else None
+            if old is None:
+                shown.insert(place, (key, html))
+                keys.add(key)
+                place += 1
+            else:
+                shown[old] = (key, html)
+                if old == place:
+                    place += 1
 
     def _call(self, args: dict[str, Any]) -> None:
         if not self._rendered:
             if args["do"] == "reset":
                 self._initial = []
             elif args["do"] == "delete":
-                self._initial = [s for s in self._initial if _key_attr(args["key"]) not in s]
+                self._initial = [(k, s) for k, s in self._initial if k != args["key"]]
             return
         args["name"] = self.name
         self.owner._runtime().page_op([13, CALL_NAME, args])
-
-
-def _key_attr(key: str) -> str:
-    return f'data-stream-key="{_html.escape_attr(key)}"'

@@ -79,6 +79,18 @@ def test_items_before_the_first_render_are_in_the_html_then_only_sent() -> None:
     assert stream.sent == 6
 
 
+def test_a_key_added_again_before_the_first_render_replaces_it_in_place() -> None:
+    # as the client applies an insert after the first render: the HTML never holds a key twice
+    stream, _ = _stream()
+    stream.append([{"id": 1, "text": "a"}, {"id": 2, "text": "b"}])
+    stream.append([{"id": 1, "text": "a2"}])
+    stream.prepend([{"id": 2, "text": "b2"}, {"id": 0, "text": "z"}, {"id": 0, "text": "z2"}])
+    assert render(stream.container()) == (
+        '<ul data-vango-stream="feed"><li data-stream-key="0">z2</li>'
+        '<li data-stream-key="1">a2</li><li data-stream-key="2">b2</li></ul>'
+    )
+
+
 def test_a_stream_name_with_a_quote_is_refused() -> None:
     with pytest.raises(ValueError, match="stream name: expected a non-empty name"):
         Stream(Component(), 'a"b', _row)
