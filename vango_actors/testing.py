@@ -215,11 +215,13 @@ class LiveView:
         if _unclickable(element):
             raise ViewError(f"{selector!r} is disabled: a browser sends no click")
         bound = bound_element(element, "click")
-        action = None if bound is not None and _prevents_default(bound) else _activated(element)
+        stream = _stream_click(element)
+        prevented = stream is not None or (bound is not None and _prevents_default(bound))
+        action = None if prevented else _activated(element)
         link = action if action is not None and action.tag == "a" else None
         form = None if action is None or link is not None else _form_of(action)
         submit_to = None if form is None else bound_element(form, "submit")
-        if bound is None and link is None and submit_to is None:
+        if bound is None and link is None and submit_to is None and stream is None:
             raise self._unbound(selector, "click")  # (a form without on_submit would post)
         # the browser reads the form at click time, before the click is answered
         submitted = None if form is None else {"form": form_values(form, action)}
@@ -227,6 +229,8 @@ class LiveView:
         if bound is not None:
             payload = {"value": _control_value(bound)} if bound.tag in CONTROLS else {}
             await self._send_to(bound, "click", payload)
+        if stream is not None:  # after the click binding, as vango.rich.js's listener
+            await self._send_to(stream[0], "stream", stream[1])
         if link is not None:
             await self._follow(link)
         elif submit_to is not None and submitted is not None:
@@ -491,6 +495,24 @@ class LiveView:
 
     def __repr__(self) -> str:
         return f"<LiveView {self.url} session={self.session_id}>"
+
+
+def _stream_click(element: DomElement) -> tuple[DomElement, dict[str, Any]] | None:
+    """What ``vango.rich.js`` sends for a click in a stream item's ``data-stream-click``
+    element: EVENT ``stream`` ``{event, key}`` on the stream's container (items have no hid)."""
+    source = _closest(element, "data-stream-click")
+    item = None if source is None else _closest(source, "data-stream-key")
+    box = None if source is None else _closest(source, "data-vango-stream")
+    if source is None or item is None or box is None or box.hid is None:
+        return None
+    return box, {"event": source.attrs["data-stream-click"], "key": item.attrs["data-stream-key"]}
+
+
+def _closest(element: DomElement, attribute: str) -> DomElement | None:
+    node: DomElement | None = element
+    while node is not None and attribute not in node.attrs:
+        node = node.parent
+    return node
 
 
 def bound_element(element: DomElement, type: str) -> DomElement | None:

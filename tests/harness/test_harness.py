@@ -264,3 +264,14 @@ async def test_a_keyed_child_moved_to_an_earlier_container_keeps_its_state(
     assert view.text("#todo") == "x:0y:1" and view.text("#done") == "z:0"
     await view.click("#card-y")
     assert view.text("#todo") == "x:0y:2"
+
+
+async def test_a_click_in_a_stream_item_sends_the_stream_event_as_the_browser_does(
+    vango: Harness,
+) -> None:
+    # vango.rich.js sends EVENT stream {event, key} on the container for a click on a
+    # data-stream-click element in an item; the harness said "has no 'click' binding"
+    view = await vango.mount("/stream")
+    await view.click("#row-2 .del")
+    assert view.document.select("#row-2") == [] and len(view.document.select("#row-1")) == 1
+    assert view.text("#stream-deleted") == "1"
