@@ -586,6 +586,10 @@ async def _live_page_response(
         return _unavailable_response(front, "The server is at its session limit; try again.")
     except RuntimeClosed:
         return _unavailable_response(front)
+    if request.method == "HEAD" and manager.has(created.session_id):
+        # same status and headers as a GET, but the body (the token) is never sent: no
+        # client can claim the session, which would otherwise wait out VANGO_UNCLAIMED_TTL
+        manager.session(created.session_id).stop("a HEAD request: nobody will connect")
     if created.redirect is not None:  # mount navigated away (an auth guard): as LiveView, 302
         location = quote(created.redirect, safe="/:?#[]@!$&'()*+,;=%~")
         return Response("", status=302, headers={"Location": location})

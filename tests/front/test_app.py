@@ -89,6 +89,20 @@ async def test_live_page_creates_a_session_and_injects_the_client(app: VangoApp)
     assert '"parked":1' in health.replace(" ", "")
 
 
+async def test_head_of_a_live_page_leaves_no_session(app: VangoApp) -> None:
+    # a monitor's or link checker's HEAD never gets the token: its session was kept parked
+    # (VANGO_UNCLAIMED_TTL) and counted against VANGO_MAX_SESSIONS
+    with trio.fail_after(10):
+        response = await app.test_client().head("/users/42")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert app.front.manager is not None
+    with trio.fail_after(5):
+        while len(app.front.manager):
+            await trio.sleep(0.01)
+    _, _, health = await get(app, "/vango/health")
+    assert '"parked":0' in health.replace(" ", ""), health
+
+
 async def test_unknown_path_and_bad_param_are_404_pages(app: VangoApp) -> None:
     for path in ["/nope", "/users/abc", "/users/1/2"]:
         status, _, body = await get(app, path)
