@@ -35,6 +35,8 @@ import sniffio
 import trio
 from quart import Response, request
 from quart_trio import QuartTrio
+from werkzeug.exceptions import BadHost
+from werkzeug.routing import MapAdapter
 
 from . import clientjs, fastdoor, live
 from .component import SessionInfo
@@ -133,6 +135,15 @@ class VangoApp(QuartTrio):
             send = _shield_last_body(send)
         await super().__call__(scope, receive, send)
 
+    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+        """Quart's adapter; for a Host werkzeug cannot IDNA-encode (a label over 63
+        characters) one whose match answers 400. Quart builds the adapter outside its error
+        handling, so werkzeug's BadHost would end the request in a 500 and a traceback."""
+        try:
+            return super().create_url_adapter(request)
+        except BadHost:
+            return _BadHostAdapter(self.url_map, "invalid", "/", "", "http", "/", "GET")
+
     async def _serve_live(self, scope: Any, receive: Any, send: Any) -> None:
         front = self.front
         if front.manager is None:  # not started (or already stopped): refuse the handshake
@@ -149,6 +160,13 @@ class VangoApp(QuartTrio):
             stats=front.live_stats,
             remount=front.remount,
         )
+
+
+class _BadHostAdapter(MapAdapter):
+    """The URL adapter of a request whose Host is malformed: every match is a 400."""
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        raise BadHost()
 
 
 def _shield_last_body(send: Any) -> Any:

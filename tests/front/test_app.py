@@ -103,6 +103,17 @@ async def test_head_of_a_live_page_leaves_no_session(app: VangoApp) -> None:
     assert '"parked":0' in health.replace(" ", ""), health
 
 
+async def test_a_host_werkzeug_cannot_encode_is_a_400_not_a_500(app: VangoApp) -> None:
+    # a label over 63 characters fails IDNA encoding in werkzeug's routing, which Quart ran
+    # outside its error handling: a 500 and a traceback in the log for each such request
+    for path in ["/counter", "/vango/health"]:
+        with trio.fail_after(10):
+            response = await app.test_client().get(path, headers={"Host": "a" * 64})
+        assert response.status_code == 400, path
+    status, _, _ = await get(app, "/counter")
+    assert status == 200
+
+
 async def test_unknown_path_and_bad_param_are_404_pages(app: VangoApp) -> None:
     for path in ["/nope", "/users/abc", "/users/1/2"]:
         status, _, body = await get(app, path)
