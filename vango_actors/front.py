@@ -16,6 +16,7 @@ Under hypercorn's asyncio worker the app refuses to start with one line saying h
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import multiprocessing
@@ -492,21 +493,20 @@ async def _run_runtime(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED
 
 def _add_internal_routes(app: VangoApp, registry: Any) -> None:
     front = app.front
-    client_name = front.client_url.rsplit("/", 1)[-1]
+
+    scripts = {
+        url.rsplit("/", 1)[-1]: (source, gzip.compress(source, compresslevel=9, mtime=0))
+        for url, source in [
+            (front.client_url, front.client_source),
+            (front.rich_url, front.rich_source),
+        ]
+    }
 
     @app.route("/vango/<name>")
     async def client_script(name: str) -> Response:
-        if name == front.rich_url.rsplit("/", 1)[-1]:
-            source = front.rich_source
-        elif name == client_name:
-            source = front.client_source
-        else:
+        if name not in scripts:
             return _not_found_response(front, f"/vango/{name}")
-        return Response(
-            source,
-            content_type=CLIENT_CONTENT_TYPE,
-            headers={"Cache-Control": CLIENT_CACHE_CONTROL},
-        )
+        return _script_response(name, *scripts[name])
 
     @app.route("/favicon.ico")
     async def favicon() -> Response:
@@ -528,6 +528,25 @@ def _add_internal_routes(app: VangoApp, registry: Any) -> None:
     @app.route("/vango/metrics")
     async def metrics() -> Response:
         return Response(render_metrics(registry), content_type=METRICS_CONTENT_TYPE)
+
+
+def _script_response(name: str, source: bytes, gzipped: bytes) -> Response:
+    """A client script: gzipped when the browser takes it (the size budget is the gzipped
+    build's), ``304`` when ``If-None-Match`` names the variant it would get. The ETag is the
+    content-hashed file name (plus ``-gz``), so it changes exactly when the bytes do."""
+    zipped = request.accept_encodings["gzip"] > 0
+    etag = f"{name}-gz" if zipped else name
+    headers = {
+        "Cache-Control": CLIENT_CACHE_CONTROL,
+        "ETag": f'"{etag}"',
+        "Vary": "Accept-Encoding",
+    }
+    if request.if_none_match.contains_weak(etag):
+        return Response(b"", status=304, headers=headers)
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    body = gzipped if zipped else source
+    return Response(body, content_type=CLIENT_CONTENT_TYPE, headers=headers)
 
 
 def _add_scale_health(front: Front, body: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ websocket corrupts trio's nursery stack under pytest-trio)."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import subprocess
@@ -145,6 +146,30 @@ async def test_client_script_is_served_with_immutable_cache(app: VangoApp) -> No
     assert data == client_source(False)
     status, _, _ = await get(app, "/vango/client.000000000000.js")
     assert status == 404
+
+
+async def test_client_script_is_gzipped_and_revalidates(app: VangoApp) -> None:
+    # the size budget is the gzipped build's (6 KiB), but the server sent the raw 15 KB to
+    # every browser (nginx in deploy/ does not compress either), with no validator
+    url = client_url(False)
+    client = app.test_client()
+    with trio.fail_after(10):
+        zipped = await client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        body = await zipped.get_data()
+        plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+        same = await client.get(url, headers={"If-None-Match": plain.headers["ETag"]})
+        other = await client.get(
+            url, headers={"If-None-Match": plain.headers["ETag"], "Accept-Encoding": "gzip"}
+        )
+    assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == client_source(False) and len(body) < 6144
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "Content-Encoding" not in plain.headers
+    assert await plain.get_data() == client_source(False)
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    assert same.status_code == 304 and await same.get_data() == b""
+    assert other.status_code == 200  # the gzipped variant has its own ETag
 
 
 async def test_dev_app_serves_the_readable_client(routes: str) -> None:
