@@ -82,14 +82,15 @@ class Stream(Generic[T]):
         return element
 
     def item_html(self, item: T) -> str:
-        """One item's HTML: the rendered element with ``data-stream-key`` added."""
-        return self._keyed_html(item)[1]
-
-    def _keyed_html(self, item: T) -> tuple[str, str]:
+        """One item's HTML: the rendered element with ``data-stream-key`` added (a subclass
+        may override it, e.g. to share rows between sessions)."""
         element = self.render_item(item)
         key = str(self.key(item))
         keyed = attrs.evolve(element, attrs={**element.attrs, "data-stream-key": key})
-        return key, _html.render(keyed)
+        return _html.render(keyed)
+
+    def _keyed_html(self, item: T) -> tuple[str, str]:
+        return str(self.key(item)), self.item_html(item)
 
     # ------------------------------------------------------------------ operations
 
