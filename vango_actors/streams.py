@@ -89,9 +89,6 @@ class Stream(Generic[T]):
         keyed = attrs.evolve(element, attrs={**element.attrs, "data-stream-key": key})
         return _html.render(keyed)
 
-    def _keyed_html(self, item: T) -> tuple[str, str]:
-        return str(self.key(item)), self.item_html(item)
-
     # ------------------------------------------------------------------ operations
 
     def append(self, items: Iterable[T]) -> None:
@@ -121,26 +118,24 @@ class Stream(Generic[T]):
         self.append(items)
 
     def _insert(self, at: int, items: Iterable[T]) -> None:
-        rendered = [self._keyed_html(item) for item in items]
-        if not rendered:
+        items = list(items)
+        if not items:
             return
-        self.sent += len(rendered)
+        self.sent += len(items)
         if not self._rendered:
-            self._insert_initial(at, rendered)
+            self._insert_initial(at, [(str(self.key(i)), self.item_html(i)) for i in items])
             return
-        self._call({"do": "insert", "at": at, "html": [html for _, html in rendered]})
+        self._call({"do": "insert", "at": at, "html": [self.item_html(i) for i in items]})
 
     def _insert_initial(self, at: int, rendered: list[tuple[str, str]]) -> None:
         """An insert before the first render, as the client applies one: an item whose key
         is there already replaces it in place (the page never shows a key twice)."""
         shown = self._initial
         place = len(shown) if at < 0 else min(at, len(shown))
-        keys = {k for k, _ in shown}
         for key, html in rendered:
-            old = next(i for i, (k, _) in enumerate(shown) if k == key) if key in keys else None
+            old = next((i for i, (k, _) in enumerate(shown) if k == key), None)
             if old is None:
                 shown.insert(place, (key, html))
-                keys.add(key)
                 place += 1
             else:
                 shown[old] = (key, html)
