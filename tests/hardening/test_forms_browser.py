@@ -111,13 +111,20 @@ def test_an_ime_composition_is_left_alone_by_the_answers_to_its_keystrokes(
     open_live(page, server.url + "/shout")
     cdp = page.context.new_cdp_session(page)
     page.click(selector)
+    seen = selector + "-seen"
     for text in ("n", "ni", "nih", "niha", "nihao"):
         cdp.send(
             "Input.imeSetComposition",
             {"text": text, "selectionStart": len(text), "selectionEnd": len(text)},
         )
-        page.wait_for_timeout(120)  # the answer to this keystroke arrives mid-composition
+        # the answer to this keystroke (its value echo with it) arrives mid-composition
+        shown = text.upper() if selector == "#loud" else text
+        page.wait_for_function(
+            "([s, t]) => document.querySelector(s).textContent === t",
+            arg=[seen, shown],
+            timeout=10_000,
+        )
     cdp.send("Input.insertText", {"text": "你好"})
     wait_synced(page)
     assert page.input_value(selector) == "你好"
-    assert page.text_content(selector + "-seen") == "你好"
+    assert page.text_content(seen) == "你好"
