@@ -565,6 +565,14 @@ def _add_scale_health(front: Front, body: dict[str, Any]) -> None:
 def _add_page_routes(app: VangoApp) -> None:
     front = app.front
 
+    @app.after_request
+    async def secure_the_rest(response: Response) -> Response:
+        """Every response gets SECURE_HEADERS: pages before the middleware's ``after`` (it may
+        change them), the rest (scripts, ``/vango/*``, 404s, 405s, 503s) here."""
+        if request.endpoint != "serve_page":
+            _secure(response)
+        return response
+
     @app.route("/", defaults={"path": ""}, methods=["GET"])
     @app.route("/<path:path>", methods=["GET"])
     async def serve_page(path: str) -> Response:

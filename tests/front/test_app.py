@@ -223,6 +223,7 @@ async def test_health_is_503_before_start(routes: str) -> None:
         response = await app.test_client().get("/vango/health")
         body = await response.get_json()
     assert response.status_code == 503 and body["status"] == "unavailable"
+    assert {name: response.headers.get(name) for name in SECURE} == SECURE
 
 
 async def test_metrics_are_prometheus_text_per_app(routes: str) -> None:
@@ -307,6 +308,23 @@ async def test_pages_carry_secure_browser_headers(app: VangoApp, path: str) -> N
     # one of its buttons (clickjacking); Phoenix's put_secure_browser_headers sets the same
     _, headers, _ = await get(app, path)
     assert {name: headers.get(name) for name in SECURE} == SECURE
+
+
+async def test_every_other_response_carries_secure_browser_headers(app: VangoApp) -> None:
+    # not only pages: the client script, /vango/* 404s, health, 405s and the 503 while
+    # starting are documents or scripts of this origin too
+    client = app.test_client()
+    with trio.fail_after(10):
+        responses = [
+            await client.get(app.front.client_url),
+            await client.get("/vango/nothing.js"),
+            await client.get("/vango/health"),
+            await client.post("/counter"),
+            await client.delete("/vango/health"),
+        ]
+    assert [r.status_code for r in responses] == [200, 404, 200, 405, 405]
+    for response in responses:
+        assert {name: response.headers.get(name) for name in SECURE} == SECURE
 
 
 async def test_middleware_may_change_the_secure_headers(routes: str) -> None:
