@@ -694,9 +694,13 @@ def make_broker(url: str) -> MemoryBroker | RedisBroker:
 async def open_pubsub(
     url_or_broker: str | MemoryBroker | RedisBroker = "memory",
 ) -> AsyncIterator[MemoryBroker | RedisBroker]:
-    """Run a broker for the block and make it :func:`current`; Redis is not waited for."""
-    broker = make_broker(url_or_broker) if isinstance(url_or_broker, str) else url_or_broker
+    """Run a broker for the block and make it :func:`current`; Redis is not waited for.
+
+    A memory broker this run already has (:func:`current` made it for a task that asked
+    before the block, e.g. an embedding program's task started next to hypercorn) is kept,
+    and a Redis broker takes over its local subscriptions: else those never heard a page."""
     previous = _CURRENT.get()
+    broker = _successor(url_or_broker, previous)
     _CURRENT.set(broker)
     try:
         if isinstance(broker, RedisBroker):
@@ -712,6 +716,24 @@ async def open_pubsub(
             yield broker
     finally:
         _CURRENT.set(previous)
+
+
+def _successor(
+    url_or_broker: str | MemoryBroker | RedisBroker, previous: _BrokerBase | None
+) -> MemoryBroker | RedisBroker:
+    """The broker ``open_pubsub`` runs: ``memory`` is the run's memory broker if it has one;
+    a new broker with no subscriptions of its own shares that broker's hub (one process, one
+    set of local subscriptions). A broker opened over a Redis broker stays apart
+    (tests nest two Redis brokers to stand for two processes)."""
+    if isinstance(url_or_broker, str):
+        if url_or_broker == "memory" and isinstance(previous, MemoryBroker):
+            return previous
+        broker = make_broker(url_or_broker)
+    else:
+        broker = url_or_broker
+    if isinstance(previous, MemoryBroker) and broker is not previous and not broker.hub.count():
+        broker.hub = previous.hub
+    return broker
 
 
 # ------------------------------------------------------------------------------ components

@@ -120,6 +120,23 @@ async def test_a_crashing_subscriber_restarts_resubscribed_and_ending_unsubscrib
         assert broker.status().subscriptions == 0  # the session ended with the runtime
 
 
+async def test_a_task_that_took_the_broker_before_pubsub_opened_still_hears_and_is_heard() -> None:
+    # An embedding program starts its own tasks next to hypercorn's serve(): one that calls
+    # pubsub.current() before the app's lifespan opened pub/sub got a broker of its own, so
+    # its subscription never heard a page and what it published never reached one (silently)
+    early = pubsub.current()
+    heard = early.subscribe("chat")
+    async with open_pubsub() as broker, open_runtime() as rt:
+        browser = await Browser.open(rt, Listener)
+        await browser.settle()
+        await early.publish("news", "from a task")
+        await browser.settle()
+        assert browser.doc.select("#got")[0].text_content == "from a task"
+        await broker.publish("chat", "from a page")
+        with trio.fail_after(1):
+            assert await heard.receive() == "from a page"
+
+
 # ------------------------------------------------------------------------------ services
 
 

@@ -12,6 +12,7 @@ from services.chat import ChatRoom
 from services.presence import TOPIC, Presence
 from tests.faultproxy import FaultProxy, open_fault_proxy
 from tests.redis_server import RedisServer
+from vango_actors import pubsub
 from vango_actors.pubsub import PubSubUnavailable, RedisBroker, open_pubsub
 from vango_actors.service import open_services
 
@@ -43,6 +44,25 @@ async def test_messages_cross_brokers_and_survive_a_redis_restart(redis: RedisSe
             await a.publish("room", "back")
             assert await sub.receive() == "back"
             assert b.status().reconnects == 1 and b.status().connected
+
+
+async def test_a_subscription_made_before_redis_pubsub_opened_hears_other_processes(
+    redis: RedisServer,
+) -> None:
+    # an embedding program's task subscribed through pubsub.current() before the app opened
+    # VANGO_PUBSUB=redis://...: it got a memory broker of its own and never heard a message
+    with trio.fail_after(20):
+        heard = pubsub.current().subscribe("room")
+        async with (
+            open_pubsub(RedisBroker(redis.url)) as a,
+            open_pubsub(RedisBroker(redis.url)) as b,
+        ):
+            assert isinstance(a, RedisBroker) and isinstance(b, RedisBroker)
+            await a.wait_connected()
+            await b.wait_connected()
+            await b.publish("room", "from another process")
+            assert await heard.receive() == "from another process"
+            assert a.status().subscriptions == 1 and b.status().subscriptions == 0
 
 
 async def test_unreachable_redis_at_start_is_reported_and_publish_fails_fast() -> None:
