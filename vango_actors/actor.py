@@ -1376,18 +1376,35 @@ class SessionActor:
     async def _teardown(self, host: Host) -> None:
         """Unmount ``host``'s children and instance; the host itself stays for a fresh one."""
         children, host.children = list(host.children.values()), {}
-        for child in children:
-            await self._unmount_subtree(child)
-        await self._unmount_instance(host)
+        await self._unmount_each(children, host, leaves=False)
         host.generation += 1
         host.dirty = False
 
     async def _unmount_subtree(self, host: Host) -> None:
         """Unmount children first, then ``host``; it leaves the page for good."""
-        for child in list(host.children.values()):
-            await self._unmount_subtree(child)
-        host.alive = False
-        await self._unmount_instance(host)
+        await self._unmount_each(list(host.children.values()), host, leaves=True)
+
+    async def _unmount_each(self, children: list[Host], host: Host, leaves: bool) -> None:
+        """Unmount the subtrees of ``children``, then ``host``'s instance.
+
+        A cancellation (the program running the runtime was cancelled) stops none of the
+        others: each unmount still runs (an async one until its first await, as any trio
+        clean-up) and its timers and subscriptions end; the cancellation goes on after.
+        """
+        stopped: BaseException | None = None
+        for child in children:
+            try:
+                await self._unmount_subtree(child)
+            except BaseException as exc:  # a cancellation: unmount errors are contained
+                stopped = exc if stopped is None else stopped
+        if leaves:
+            host.alive = False
+        try:
+            await self._unmount_instance(host)
+        except BaseException as exc:
+            stopped = exc if stopped is None else stopped
+        if stopped is not None:
+            raise stopped
 
     async def _unmount_instance(self, host: Host) -> None:
         host.cancel_tasks()

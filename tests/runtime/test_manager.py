@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 import trio
 import trio.testing
 
 from vango_actors import (
+    Component,
+    Element,
     RuntimeClosed,
     SessionLimitReached,
     SessionManager,
     SessionNotFound,
     SessionState,
+    h,
     open_runtime,
+    pubsub,
 )
 from vango_actors.lifecycle import TRANSITIONS, IllegalTransition, Trigger, next_state
 from vango_actors.protocol import CloseCode, Event, GoAway, Patches, Welcome
@@ -233,6 +240,45 @@ async def test_aclose_cancels_what_overruns_the_deadline(
         await trio.testing.wait_all_tasks_blocked()
         assert trio.current_time() - start == 2.0
         assert len(rt) == 0
+
+
+async def test_a_cancelled_program_still_unmounts_every_component_and_its_subscriptions() -> None:
+    # The program running the runtime is cancelled (its nursery, Ctrl+C): the first async
+    # unmount that awaited stopped every other unmount, so the page's unmount() never ran and
+    # its pub/sub subscription stayed in the hub, keeping the dead session's components alive
+    ran: list[str] = []
+
+    class Slow(Component):
+        async def unmount(self) -> None:
+            ran.append(f"Slow {self.props['k']}")
+            await trio.sleep(1)  # cancelled here, as any trio clean-up that does not shield
+            ran.append("never")
+
+        def render(self) -> Element:
+            return h.span(self.props["k"])
+
+    class Page(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.subscribe("news", self.on_news)
+
+        def on_news(self, message: Any) -> None:
+            pass
+
+        def unmount(self) -> None:
+            ran.append("Page")
+
+        def render(self) -> Element:
+            return h.div(h(Slow, k=1), h(Slow, k=2))
+
+    hub = pubsub.current().hub
+    with trio.CancelScope() as program:
+        async with open_runtime() as rt:
+            await Browser.open(rt, Page)
+            assert hub.subscribers("news") == 1
+            program.cancel()
+            await trio.sleep_forever()
+    assert ran == ["Slow 1", "Slow 2", "Page"]
+    assert hub.subscribers("news") == 0
 
 
 async def test_statistics_count_the_work(rt: SessionManager) -> None:
