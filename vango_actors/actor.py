@@ -1415,6 +1415,7 @@ class SessionActor:
         if instance is None:
             return
         object.__setattr__(instance, "_vango_host", None)
+        object.__setattr__(instance, "_vango_left", True)
         try:
             result = instance.unmount()
             if result is not None and inspect.isawaitable(result):

@@ -68,6 +68,7 @@ class Component:
     props: Mapping[str, Any]
     session: SessionInfo
     _vango_host: Host | None = None
+    _vango_left = False  # unmounted (left the page, restarted, or its session ended)
 
     def mount(self, props: Mapping[str, Any]) -> Awaitable[None] | None:
         """Called once with the initial props (also available as ``self.props``)."""
@@ -225,11 +226,12 @@ class Component:
         return self._scheduler().spawn(async_fn, args, on_done)
 
     async def post(self, fn: Callable[..., Any], *args: Any) -> None:
-        """From any task of this trio run: run ``fn(*args)`` in the session, like an event."""
-        from .scheduler import Call
+        """From any task of this trio run: run ``fn(*args)`` in the session, like an event.
+        Dropped when this instance left the page (unmounted, restarted) or its session ended
+        first: the poster cannot know, and a timer tick for it is dropped the same way."""
+        from .scheduler import post
 
-        host = self._require_host()
-        await host.runtime.send(Call(host, host.generation, fn, args, "post"))
+        await post(self, fn, args)
 
     # ------------------------------------------------------------------ pub/sub
 

@@ -20,7 +20,7 @@ import trio
 from .supervisor import handleable
 
 if TYPE_CHECKING:
-    from .component import Host
+    from .component import Component, Host
 
 
 @attrs.frozen(slots=True)
@@ -161,6 +161,19 @@ class InstanceScheduler:
             return
         if on_done is not None:
             await self._send(Call(self.host, self.generation, on_done, (result,), "on_done"))
+
+
+async def post(component: Component, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """Queue ``fn(*args)`` for ``component``'s session (``Component.post``); nothing when the
+    component was unmounted or its session ended (VangoError if it was never mounted)."""
+    if component._vango_host is None and component._vango_left:
+        await trio.lowlevel.checkpoint()
+        return
+    host = component._require_host()
+    try:
+        await host.runtime.send(Call(host, host.generation, fn, args, "post"))
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass  # the session ended first
 
 
 def _check_callable(name: str, fn: object, example: str) -> None:

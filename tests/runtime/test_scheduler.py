@@ -171,6 +171,50 @@ async def test_post_runs_a_call_in_the_session(rt: SessionManager) -> None:
     assert b.text("#inbox") == "hello"
 
 
+async def test_a_post_to_a_component_that_left_or_whose_session_ended_is_dropped(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    # A service or pub/sub task that keeps components cannot know one just left the page:
+    # post raised VangoError ("not mounted in a session") in that task, though the message
+    # was merely for an instance that is gone (timer ticks for it are dropped)
+    class Inbox(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.items: list[str] = []
+            kept.append(self)
+
+        def receive(self, item: str) -> None:
+            self.items.append(item)
+
+        def render(self) -> Element:
+            return h.ul([h.li(i) for i in self.items], id="inbox")
+
+    class Holder(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.show = True
+            kept.append(self)
+
+        def hide(self) -> None:
+            self.show = False
+
+        def render(self) -> Element:
+            return h.div(
+                h.button("hide", id="hide", on_click=self.hide), h(Inbox) if self.show else None
+            )
+
+    kept: list[Component] = []
+    b = await Browser.open(rt, Holder)
+    holder, inbox = kept
+    await b.click("#hide")
+    await inbox.post(inbox.receive, "too late")  # dropped: it left the page
+    await b.settle()
+    assert b.errors() == [] and b.doc.select("#inbox") == []
+    b.att.detach()  # type: ignore[union-attr]
+    await trio.sleep(60)  # the disconnect grace is over: the session ended
+    await trio.testing.wait_all_tasks_blocked()
+    assert len(rt) == 0
+    await holder.post(inbox.receive, "ended")  # dropped: the session ended first
+
+
 def _session_tasks(rt: SessionManager) -> list[str]:
     """Names of the tasks in every session's nursery, plus the session tasks themselves."""
     names = []
