@@ -99,7 +99,15 @@ class Service:
         return type(self).__name__
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run ``fn(*args)`` in the service's task; its result, or its exception re-raised."""
+        """Run ``fn(*args)`` in the service's task; its result, or its exception re-raised.
+
+        Not from that task itself (``init`` or a call): the call would wait for itself."""
+        if trio.lowlevel.current_task() is self.__dict__.get("_task"):
+            name = getattr(fn, "__name__", "fn")
+            raise RuntimeError(
+                f"{self.name}.call() from inside {self.name}'s own task (init or a call) would "
+                f"wait for itself for ever: call the method directly, e.g. self.{name}(...)"
+            )
         request = _Request(fn, args)
         try:
             await self._mailbox().send(request)
@@ -170,6 +178,7 @@ async def supervise(service: Service, *, task_status: trio.TaskStatus[None]) -> 
     """Run ``service`` until cancelled, restarting it within its policy's budget."""
     send, inbox = trio.open_memory_channel[_Request](service.mailbox_size)
     service.__dict__["_outbox"], service.__dict__["_inbox"] = send, inbox
+    service.__dict__["_task"] = trio.lowlevel.current_task()  # runs init and the calls
     tracker = RestartTracker(type(service).restart_policy)
     started = False
     try:

@@ -193,6 +193,31 @@ async def test_calls_run_in_order_and_crashes_restart_it_until_the_budget() -> N
         }  # fmt: skip
 
 
+class Nested(Service):
+    async def init(self) -> None:
+        self.n = 0
+
+    async def add_twice(self) -> int:
+        await self.call(self.add)  # waits for the mailbox this call is blocking
+        return await self.call(self.add)
+
+    def add(self) -> int:
+        self.n += 1
+        return self.n
+
+
+async def test_a_service_calling_itself_from_a_call_is_told_instead_of_waiting_for_ever() -> None:
+    # call() from the service's own task waits for a call that can only run after this one:
+    # the service and every page calling it hung silently
+    with trio.fail_after(5):
+        async with open_services([Nested]) as group:
+            nested = Nested.instance()
+            with pytest.raises(RuntimeError, match=r"Nested.call\(\) from inside Nested's own"):
+                await nested.call(nested.add_twice)
+            assert await nested.call(nested.add) == 1  # still serving
+            assert group.healthy
+
+
 async def test_instance_of_a_service_that_is_not_running_says_how_to_start_it() -> None:
     with pytest.raises(ServiceUnavailable, match=r"Counter is not running: list it in create_app"):
         Counter.instance()
