@@ -1001,6 +1001,8 @@ class SessionActor:
             await self._crash(message.host, message.exc, message.where)
         else:
             await self._on_call(message)
+            if message.handled is not None:
+                message.handled.set()
         if self._nav is not None:
             await self._navigations()
         await self._flush()

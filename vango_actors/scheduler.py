@@ -32,6 +32,7 @@ class Call:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     where: str = "callback"
+    handled: trio.Event | None = None  # set once it ran (a timer sends its next tick then)
 
 
 @attrs.frozen(slots=True)
@@ -137,10 +138,14 @@ class InstanceScheduler:
         due = trio.current_time() + seconds
         while True:
             await trio.sleep_until(due)
-            await self._send(Call(self.host, self.generation, fn, (), "timer"))
+            handled = trio.Event()
+            await self._send(Call(self.host, self.generation, fn, (), "timer", handled))
+            # one tick in the mailbox at a time: a callback slower than the interval must not
+            # queue ticks ahead of the user's events (the missed ones are skipped below)
+            await handled.wait()
             due += seconds
             now = trio.current_time()
-            if due <= now:  # the mailbox held us up: skip the missed ticks
+            if due <= now:  # the mailbox or the tick held us up: skip the missed ticks
                 due += math.ceil((now - due) / seconds) * seconds
 
     async def _after(self, seconds: float, fn: Callable[[], Any]) -> None:

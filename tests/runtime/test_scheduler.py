@@ -81,6 +81,43 @@ async def test_no_task_outlives_its_session(
     assert len(Clock.ticks) == ticks
 
 
+async def test_a_tick_slower_than_its_interval_does_not_pile_up_ahead_of_the_users_clicks(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    # every(1.0) whose async callback takes 1.5 s (a slow backend) queued a tick each second
+    # in the mailbox the events share: after two minutes a click waited behind 40 ticks (60 s,
+    # growing until the mailbox was full); now a timer has at most one tick in the mailbox
+    # and skips the ticks it missed meanwhile
+    class Refresher(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.ticks = 0
+            self.clicks = 0
+            self.every(1.0, self.refresh)
+
+        async def refresh(self) -> None:
+            await trio.sleep(1.5)
+            self.ticks += 1
+
+        def click(self) -> None:
+            self.clicks += 1
+
+        def render(self) -> Element:
+            return h.div(
+                h.span(self.ticks, id="ticks"), h.button(self.clicks, id="b", on_click=self.click)
+            )
+
+    b = await Browser.open(rt, Refresher)
+    await trio.sleep(120)
+    start = trio.current_time()
+    seq = await b.send(b.hid("#b"))
+    while b.acked < seq:
+        await trio.sleep(0.1)
+        b.pump()
+    assert trio.current_time() - start <= 1.6  # at most the tick running now
+    assert b.text("#b") == "1"
+    assert 55 <= int(b.text("#ticks")) <= 60  # every 2 s: one ran 1.5 s, the next was missed
+
+
 async def test_after_fires_once_and_can_be_cancelled(
     rt: SessionManager, autojump_clock: trio.testing.MockClock
 ) -> None:
