@@ -745,8 +745,9 @@ def subscribe_host(host: Host, topic: str, handler: Callable[[Any], Any]) -> Tas
     The subscription is registered now and belongs to the instance (unmount, restart and
     session end cancel it); see :class:`HostSubscription`.
     """
-    from .scheduler import TaskHandle
+    from .scheduler import TaskHandle, check_callable
 
+    check_callable("subscribe", handler, "self.subscribe(topic, self.on_message)")
     scheduler = host.scheduler()
     sub = HostSubscription(current().hub, topic, host, handler)
     scheduler.scopes.add(sub)

@@ -81,13 +81,13 @@ class InstanceScheduler:
 
     def every(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
         _check_interval("every", seconds)
-        _check_callable("every", fn, "self.every(1.0, self.tick)")
+        check_callable("every", fn, "self.every(1.0, self.tick)")
         return self._start(self._every, seconds, fn)
 
     def after(self, seconds: float, fn: Callable[[], Any]) -> TaskHandle:
         if not seconds >= 0:
             raise ValueError(f"after(seconds={seconds!r}): expected a delay >= 0")
-        _check_callable("after", fn, "self.after(1.0, self.done)")
+        check_callable("after", fn, "self.after(1.0, self.done)")
         return self._start(self._after, seconds, fn)
 
     def spawn(
@@ -102,9 +102,9 @@ class InstanceScheduler:
                 "spawn() takes an async function and its arguments, got a coroutine object: "
                 "write self.spawn(self.fetch, arg), not self.spawn(self.fetch(arg))"
             )
-        _check_callable("spawn", async_fn, "self.spawn(self.fetch, arg)")
+        check_callable("spawn", async_fn, "self.spawn(self.fetch, arg)")
         if on_done is not None:
-            _check_callable("spawn(on_done=)", on_done, "on_done=self.show")
+            check_callable("spawn(on_done=)", on_done, "on_done=self.show")
         return self._start(self._background, async_fn, args, on_done)
 
     def cancel_all(self) -> None:
@@ -171,6 +171,7 @@ class InstanceScheduler:
 async def post(component: Component, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     """Queue ``fn(*args)`` for ``component``'s session (``Component.post``); nothing when the
     component was unmounted or its session ended (VangoError if it was never mounted)."""
+    check_callable("post", fn, "await self.post(self.show, result)")
     if component._vango_host is None and component._vango_left:
         await trio.lowlevel.checkpoint()
         return
@@ -181,7 +182,7 @@ async def post(component: Component, fn: Callable[..., Any], args: tuple[Any, ..
         pass  # the session ended first
 
 
-def _check_callable(name: str, fn: object, example: str) -> None:
+def check_callable(name: str, fn: object, example: str) -> None:
     """Refuse a value that is not callable where it is passed (``self.every(1.0, self.tick())``
     passes tick's result): else each tick would crash the component far from the mistake."""
     if not callable(fn):

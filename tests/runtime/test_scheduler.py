@@ -8,7 +8,7 @@ from typing import Any
 import trio
 import trio.testing
 
-from vango_actors import Component, Element, SessionManager, h
+from vango_actors import Component, Element, SessionManager, h, pubsub
 from vango_actors.protocol import Error, Patches
 
 from .harness import Browser
@@ -309,4 +309,43 @@ async def test_a_call_instead_of_a_function_is_refused_where_it_is_passed(
         "(pass the function itself, e.g. self.after(1.0, self.done))",
         "spawn(on_done=): expected a function to call later, got int "
         "(pass the function itself, e.g. on_done=self.show)",
+    ]
+
+
+async def test_subscribe_and_post_refuse_a_call_instead_of_a_function_where_it_is_passed(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock
+) -> None:
+    # self.subscribe(topic, self.on_message()) crashed the component at every message until
+    # the session ended; self.post(self.show(x)) crashed it in the session, far from the line
+    class Mistaken(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.errors: list[str] = []
+            try:
+                self.subscribe("news", self.on_message(None))  # type: ignore[func-returns-value]
+            except TypeError as exc:
+                self.errors.append(str(exc))
+
+        def on_message(self, message: Any) -> None:
+            pass
+
+        async def go(self) -> None:
+            try:
+                await self.post(self.on_message(1))  # type: ignore[func-returns-value]
+            except TypeError as exc:
+                self.errors.append(str(exc))
+
+        def render(self) -> Element:
+            return h.ul([h.li(e) for e in self.errors], id="errors", on_click=self.go)
+
+    b = await Browser.open(rt, Mistaken)
+    await b.click("#errors")
+    await pubsub.current().publish("news", "hi")
+    await b.settle()
+    assert b.errors() == []
+    assert pubsub.current().hub.subscribers("news") == 0
+    assert [li.text_content for li in b.doc.select("#errors li")] == [
+        "subscribe: expected a function to call later, got NoneType "
+        "(pass the function itself, e.g. self.subscribe(topic, self.on_message))",
+        "post: expected a function to call later, got NoneType "
+        "(pass the function itself, e.g. await self.post(self.show, result))",
     ]
