@@ -159,7 +159,10 @@ class InstanceScheduler:
         on_done: Callable[[Any], Any] | None,
     ) -> None:
         try:
-            result = await async_fn(*args)
+            pending = async_fn(*args)
+            if not inspect.isawaitable(pending):
+                raise TypeError(_not_async(async_fn, pending))
+            result = await pending
         except BaseException as exc:
             error = handleable(exc)
             await self._send(Crash(self.host, self.generation, error))
@@ -190,6 +193,18 @@ def check_callable(name: str, fn: object, example: str) -> None:
             f"{name}: expected a function to call later, got {type(fn).__name__} "
             f"(pass the function itself, e.g. {example})"
         )
+
+
+def _not_async(fn: Callable[..., Any], returned: object) -> str:
+    """What spawn says of a plain function: it ran (in the session, blocking it) and gave a
+    value where an awaitable was due; an ``async def`` cannot be told apart from a function
+    returning one (``lambda: self.fetch(1)``) until it is called."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    return (
+        f"spawn({name}): expected an async function (async def), {name}() returned "
+        f"{type(returned).__name__}; for blocking work, await trio.to_thread.run_sync(...) "
+        "in an async one"
+    )
 
 
 def _check_interval(name: str, seconds: float) -> None:

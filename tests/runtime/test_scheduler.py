@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pytest
 import trio
 import trio.testing
 
@@ -349,3 +350,36 @@ async def test_subscribe_and_post_refuse_a_call_instead_of_a_function_where_it_i
         "post: expected a function to call later, got NoneType "
         "(pass the function itself, e.g. await self.post(self.show, result))",
     ]
+
+
+async def test_spawning_a_plain_function_says_it_needs_an_async_one(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # self.spawn(self.load) with a plain def crashed with Python's "object list can't be used
+    # in 'await' expression", which says nothing of spawn or of what to write instead
+    class Loader(Component):
+        def mount(self, props: Mapping[str, Any]) -> None:
+            self.rows: list[int] = []
+
+        def load(self) -> list[int]:
+            return [1, 2]
+
+        def go(self) -> None:
+            self.spawn(self.load, on_done=self.show)
+
+        def show(self, rows: list[int]) -> None:
+            self.rows = rows
+
+        def render(self) -> Element:
+            return h.p(len(self.rows), id="rows", on_click=self.go)
+
+    b = await Browser.open(rt, Loader)
+    await b.click("#rows")
+    await b.settle()
+    assert b.errors() == [
+        Error(8, "Loader crashed in background task and was restarted: TypeError")
+    ]
+    assert (
+        "spawn(load): expected an async function (async def), load() returned list; for "
+        "blocking work, await trio.to_thread.run_sync(...) in an async one" in caplog.text
+    )
