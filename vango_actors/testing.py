@@ -210,32 +210,54 @@ class LiveView:
     async def click(self, selector: str) -> Reply:
         """Click like a user: ``click`` goes to the nearest bound element, then the browser's
         default action runs unless the client prevents it (it does for a bound link or submit
-        button): a submit button submits its form, a link is followed."""
+        button): a box is ticked (``input`` and ``change`` follow, if bound), a label clicks its
+        control, a submit button submits its form, a reset button resets it, a link is
+        followed."""
         element = self.element(selector)
         if _unclickable(element):
             raise ViewError(f"{selector!r} is disabled: a browser sends no click")
+        received = len(self.frames)
+        if not await self._click(element):
+            raise self._unbound(selector, "click")  # (a form without on_submit would post)
+        return Reply(tuple(self.frames[received:]))
+
+    async def _click(self, element: DomElement) -> bool:
+        """A click at ``element`` and its default action, in Chromium's order; False when
+        nothing at all happened (nothing bound, no default action)."""
         bound = bound_element(element, "click")
         stream = _stream_click(element)
+        action = _activated(element)
+        box = action if action is not None and _is_box(action) else None
+        before = _tick(box) if box is not None else {}  # ticked before the click is sent
         prevented = stream is not None or (bound is not None and _prevents_default(bound))
-        action = None if prevented else _activated(element)
+        if prevented:
+            for other, checked in before.items():  # a prevented click unticks it again
+                other.props["checked"] = checked
+            action = box = None
         link = action if action is not None and action.tag == "a" else None
-        form = None if action is None or link is not None else _form_of(action)
+        form = None if action is None or not _is_submit_button(action) else _form_of(action)
         submit_to = None if form is None else bound_element(form, "submit")
-        if bound is None and link is None and submit_to is None and stream is None:
-            raise self._unbound(selector, "click")  # (a form without on_submit would post)
+        reset = None if action is None or not _is_reset_button(action) else _form_of(action)
+        label = action if action is not None and action.tag == "label" else None
         # the browser reads the form at click time, before the click is answered
         submitted = None if form is None else {"form": form_values(form, action)}
-        received = len(self.frames)
         if bound is not None:
             payload = {"value": _control_value(bound)} if bound.tag in CONTROLS else {}
             await self._send_to(bound, "click", payload)
         if stream is not None:  # after the click binding, as vango.rich.js's listener
             await self._send_to(stream[0], "stream", stream[1])
+        if box is not None and before.get(box) is not box.prop("checked"):
+            await self._send_bound(box, ("input", "change"), _box_payload(box))
         if link is not None:
             await self._follow(link)
         elif submit_to is not None and submitted is not None:
             await self._send_to(submit_to, "submit", submitted)
-        return Reply(tuple(self.frames[received:]))
+        if reset is not None:
+            _reset(reset)
+        control = None if label is None else _labeled_control(label, self.document.root)
+        labelled = control is not None and not _unclickable(control) and await self._click(control)
+        done = (bound, stream, link, submit_to, box, reset)
+        return labelled or any(part is not None for part in done)
 
     async def type(self, selector: str, text: str, *, event: str = "input") -> Reply:
         """Set a field's value to ``text`` and fire ``input`` (as if pasted: one event).
@@ -442,6 +464,17 @@ class LiveView:
         hid = target.hid
         assert hid is not None
         return await self.send_event(hid, type, payload)
+
+    async def _send_bound(
+        self, control: DomElement, types: Sequence[str], payload: dict[str, Any]
+    ) -> Reply:
+        """Send each of ``types`` with ``payload`` to the control's nearest element binding
+        it (those bound: an unbound one is only the page's)."""
+        received = len(self.frames)
+        for type in types:
+            if (target := bound_element(control, type)) is not None:
+                await self._send_to(target, type, dict(payload))
+        return Reply(tuple(self.frames[received:]))
 
     def _unbound(self, selector: str, type: str) -> ViewError:
         return ViewError(
@@ -687,15 +720,75 @@ def _unclickable(element: DomElement) -> bool:
 
 
 def _activated(element: DomElement) -> DomElement | None:
-    """The submit button or link whose default action a click on ``element`` runs."""
+    """The element whose default action a click on ``element`` runs (the HTML spec's
+    activation target): the nearest link, button, box or label; None when a control without
+    one (a text field, a select) comes first."""
     node: DomElement | None = element
     while node is not None:
         if node.tag == "a" and "href" in node.attrs:
             return node
-        if node.tag in ("button", "input"):
-            return node if _is_submit_button(node) else None
+        if node.tag == "label" or node.tag == "button":
+            return node
+        if node.tag in ("select", "textarea"):
+            return None
+        if node.tag == "input":
+            kind = input_type(node.attrs)
+            acts = _is_box(node) or _is_submit_button(node) or _is_reset_button(node)
+            return node if acts or kind == "button" else None
         node = node.parent
     return None
+
+
+def _is_box(element: DomElement) -> bool:
+    return element.tag == "input" and input_type(element.attrs) in ("checkbox", "radio")
+
+
+def _box_payload(box: DomElement) -> dict[str, Any]:
+    """What the client sends with a box's ``input`` and ``change``."""
+    return {"value": str(box.prop("value")), "checked": box.prop("checked")}
+
+
+def _is_reset_button(element: DomElement) -> bool:
+    kind = element.attrs.get("type", "").lower()
+    return element.tag in ("button", "input") and kind == "reset"
+
+
+def _tick(box: DomElement) -> dict[DomElement, bool]:
+    """A click's first step on a box: a checkbox flips, a radio is ticked (its group
+    unticked). Returns the state before, of the box and of every radio it unticked."""
+    before = {box: bool(box.prop("checked"))}
+    if input_type(box.attrs) == "checkbox":
+        box.props["checked"] = not before[box]
+        return before
+    for other in _radio_group(box):
+        before[other] = bool(other.prop("checked"))
+        other.props["checked"] = False
+    box.props["checked"] = True
+    return before
+
+
+def _labeled_control(label: DomElement, root: DomElement) -> DomElement | None:
+    """The control a label clicks: the one its ``for`` names, else its first in it."""
+    labelable = ("button", "input", "meter", "output", "progress", "select", "textarea")
+    wanted = label.attrs.get("for")
+    scope = label if wanted is None else root
+    for node in scope.iter():
+        hidden = node.tag == "input" and input_type(node.attrs) == "hidden"
+        fits = node.tag in labelable and not hidden
+        if wanted is not None and node.attrs.get("id") == wanted:
+            return node if fits else None
+        if wanted is None and fits:
+            return node
+    return None
+
+
+def _reset(form: DomElement) -> None:
+    """A reset button's action: every control of ``form`` shows its default again (the
+    ``value``, ``checked`` and ``selected`` of its markup)."""
+    for node in form.iter():
+        for name in ("value", "checked", "selected"):
+            if node.tag in (*CONTROLS, "option"):
+                node.props.pop(name, None)
 
 
 def _prevents_default(bound: DomElement) -> bool:

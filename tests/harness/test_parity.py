@@ -1,0 +1,89 @@
+"""The same interactions in Chromium (the real client, hypercorn and the fast door) and in the
+harness: the handlers receive the same events with the same payloads (the pages of
+``tests.harness.pages`` log them in ``#log``). Each ``*_SENT`` is what Chromium sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser import open_live, wait_synced
+from tests.servers import Server, hypercorn_server
+from vango_actors.testing import Harness, LiveView
+
+ROUTES = "tests.harness.pages"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """The parity pages under ``hypercorn -k trio``, live sockets on the fast door."""
+    env = {"VANGO_ROUTES": ROUTES, "VANGO_SECRET_KEY": "parity", "VANGO_LIVE_PORT": "0"}
+    with hypercorn_server(env=env) as running:
+        yield running
+
+
+@pytest.fixture
+def vango_routes() -> str:
+    return ROUTES
+
+
+def browser_log(page: Page) -> list[Any]:
+    wait_synced(page)
+    found: list[Any] = json.loads(page.text_content("#log") or "")
+    return found
+
+
+def harness_log(view: LiveView) -> list[Any]:
+    found: list[Any] = json.loads(view.text("#log"))
+    return found
+
+
+# ---------------------------------------------------------------- clicks on boxes and labels
+
+CLICKS_SENT = [
+    ["click", {"value": "on"}],  # #clicked: ticked as it is clicked
+    ["change", {"value": "on", "checked": True}],  # the label's box
+    ["change", {"value": "l", "checked": True}],  # the radio
+    [
+        "submit",
+        {
+            "form": {
+                "clicked": "on",
+                "wrapped": "on",
+                "size": "l",
+                "pick": "a",
+                "text": "start",
+                "do": "save",
+            }
+        },
+    ],
+    ["submit", {"form": {"size": "s", "pick": "a", "text": "start", "do": "save"}}],  # reset
+]
+CLICKS = ["#plain", "#clicked", "#wrap-text", "#for-plain", "#large", "#save"]
+
+
+@pytest.mark.browser
+def test_clicks_on_boxes_labels_and_reset_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/boxes")
+    for selector in CLICKS:
+        page.click(selector)
+        wait_synced(page)
+    page.fill("#text", "typed")
+    for selector in ("#reset", "#save"):
+        page.click(selector)
+        wait_synced(page)
+    assert browser_log(page) == CLICKS_SENT
+
+
+async def test_clicks_on_boxes_labels_and_reset_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/boxes")
+    for selector in CLICKS:
+        await view.click(selector)
+    await view.type("#text", "typed")
+    for selector in ("#reset", "#save"):
+        await view.click(selector)
+    assert harness_log(view) == CLICKS_SENT
