@@ -280,38 +280,38 @@ class LiveView:
             _choose_options(element, list(text), strict=True)
         else:
             raise ViewError(f"{selector!r} is not a <select multiple>: pass one value, a str")
-        target = bound_element(element, event)
-        if target is None:
-            return Reply(())
-        payload: dict[str, object] = {"value": _control_value(element)}
+        payload: dict[str, Any] = {"value": _control_value(element)}
         if element.tag == "select" and "multiple" in element.attrs:  # as the browser's client
             payload["values"] = [_option_value(o) for o in _chosen_options(element)]
-        return await self._send_to(target, event, payload)
+        # a change is what a browser fires after the input (an option chosen, a field left)
+        return await self._send_bound(
+            element, ("input", event) if event == "change" else (event,), payload
+        )
 
     async def change(self, selector: str, value: str | Sequence[str]) -> Reply:
         """Set a field's value (or choose a select's option by value; a list of values for a
-        ``<select multiple>``) and fire ``change``, if bound: like ``type``, an unbound field
+        ``<select multiple>``) and fire ``input`` then ``change``, as a browser does when an
+        option is chosen or a field is left, each if bound: like ``type``, an unbound field
         just keeps the value for a later submit."""
         return await self._enter(selector, value, "change")
 
     async def check(self, selector: str, checked: bool = True) -> Reply:
-        """Tick (or untick) a checkbox or radio and fire ``change`` with ``checked``, if bound.
+        """Tick (or untick) a checkbox or radio and fire ``input`` then ``change`` with
+        ``checked``, each if bound, as a browser does.
 
         As in a browser: ticking a radio unticks the others of its group (same name, same
-        form); without a ``change`` binding on it or an ancestor nothing is sent, and the box
-        travels with a later ``submit``.
+        form); a box already in that state fires nothing; without a binding on it or an
+        ancestor nothing is sent, and the box travels with a later ``submit``.
         """
         element = self.element(selector)
         _check_tickable(element, selector, checked)
+        if element.prop("checked") is checked:
+            return Reply(())
         if checked and input_type(element.attrs) == "radio":
             for other in _radio_group(element):
                 other.props["checked"] = False
         element.props["checked"] = checked
-        target = bound_element(element, "change")
-        if target is None:
-            return Reply(())
-        payload = {"value": element.attrs.get("value", "on"), "checked": checked}
-        return await self._send_to(target, "change", payload)
+        return await self._send_bound(element, ("input", "change"), _box_payload(element))
 
     async def keydown(self, selector: str, key: str, *, event: str = "keydown") -> Reply:
         element = self.element(selector)

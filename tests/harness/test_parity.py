@@ -87,3 +87,37 @@ async def test_clicks_on_boxes_labels_and_reset_in_the_harness(vango: Harness) -
     for selector in ("#reset", "#save"):
         await view.click(selector)
     assert harness_log(view) == CLICKS_SENT
+
+
+# ---------------------------------------------------------------- check, choose, change
+
+CHANGES_SENT = [
+    ["input", {"value": "on", "checked": True}],
+    ["change", {"value": "on", "checked": True}],
+    ["input", {"value": "b"}],
+    ["change", {"value": "b"}],
+    ["input", {"value": "hello"}],
+    ["change", {"value": "hello"}],
+]
+
+
+@pytest.mark.browser
+def test_a_box_ticked_an_option_chosen_a_field_changed_in_chromium(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/boxes")
+    page.check("#both")
+    page.select_option("#pick", "b")
+    page.fill("#note", "hello")
+    page.press("#note", "Tab")  # leaving the field: its change
+    assert browser_log(page) == CHANGES_SENT
+
+
+async def test_a_box_ticked_an_option_chosen_a_field_changed_in_the_harness(
+    vango: Harness,
+) -> None:
+    view = await vango.mount("/boxes")
+    await view.check("#both")
+    await view.change("#pick", "b")
+    await view.change("#note", "hello")
+    assert harness_log(view) == CHANGES_SENT

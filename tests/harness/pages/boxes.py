@@ -33,6 +33,7 @@ class Boxes(Logging):
                     on_change=n,
                 ),
                 h.input(name="text", id="text", value="start"),
+                h.input(id="note", on_input=n, on_change=n),  # no name: not submitted
                 h.button("Reset", type="reset", id="reset"),
                 h.button("Save", name="do", value="save", id="save"),
                 id="boxes",
