@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
@@ -68,6 +69,10 @@ __all__ = ["Harness", "LiveView", "Reply", "ViewError", "open_harness"]
 
 DEFAULT_TIMEOUT = 10.0  # seconds (virtual under autojump_clock) an event may take to be acked
 CONTROLS = ("input", "select", "textarea")
+_TEXTLIKE = frozenset(
+    "text search url tel email password date month week time datetime-local number".split()
+)
+_Step = Callable[[], Awaitable[Any]]  # one event a user act sends (or a link it follows)
 _MAX_REDIRECTS = 10  # mount-time redirects followed in a row (browsers stop near 20)
 
 
@@ -216,14 +221,16 @@ class LiveView:
         element = self.element(selector)
         if _unclickable(element):
             raise ViewError(f"{selector!r} is disabled: a browser sends no click")
-        received = len(self.frames)
-        if not await self._click(element):
-            raise self._unbound(selector, "click")  # (a form without on_submit would post)
-        return Reply(tuple(self.frames[received:]))
+        steps = self._clicked(element, selector)
+        if steps is None:
+            raise self._unbound(selector, "click")
+        return await self._run(steps)
 
-    async def _click(self, element: DomElement) -> bool:
-        """A click at ``element`` and its default action, in Chromium's order; False when
-        nothing at all happened (nothing bound, no default action)."""
+    def _clicked(self, element: DomElement, selector: str) -> list[_Step] | None:
+        """A click at ``element`` and its default action, as Chromium runs them: what changes
+        in the page at once (a box ticked, a form reset) is done now, and the events the
+        client sends, their payloads read now too, are returned in order. None when nothing
+        at all happens (nothing bound, no default action)."""
         bound = bound_element(element, "click")
         stream = _stream_click(element)
         action = _activated(element)
@@ -234,30 +241,45 @@ class LiveView:
             for other, checked in before.items():  # a prevented click unticks it again
                 other.props["checked"] = checked
             action = box = None
-        link = action if action is not None and action.tag == "a" else None
-        form = None if action is None or not _is_submit_button(action) else _form_of(action)
-        submit_to = None if form is None else bound_element(form, "submit")
-        reset = None if action is None or not _is_reset_button(action) else _form_of(action)
-        label = action if action is not None and action.tag == "label" else None
-        # the browser reads the form at click time, before the click is answered
-        submitted = None if form is None else {"form": form_values(form, action)}
+        steps: list[_Step] = []
         if bound is not None:
             payload = {"value": _control_value(bound)} if bound.tag in CONTROLS else {}
-            await self._send_to(bound, "click", payload)
+            steps.append(partial(self._send_to, bound, "click", payload))
         if stream is not None:  # after the click binding, as vango.rich.js's listener
-            await self._send_to(stream[0], "stream", stream[1])
-        if box is not None and before.get(box) is not box.prop("checked"):
-            await self._send_bound(box, ("input", "change"), _box_payload(box))
-        if link is not None:
-            await self._follow(link)
-        elif submit_to is not None and submitted is not None:
-            await self._send_to(submit_to, "submit", submitted)
-        if reset is not None:
-            _reset(reset)
-        control = None if label is None else _labeled_control(label, self.document.root)
-        labelled = control is not None and not _unclickable(control) and await self._click(control)
-        done = (bound, stream, link, submit_to, box, reset)
-        return labelled or any(part is not None for part in done)
+            steps.append(partial(self._send_to, stream[0], "stream", stream[1]))
+        if box is not None and before[box] is not box.prop("checked"):
+            steps.append(partial(self._send_bound, box, ("input", "change"), _box_payload(box)))
+        if action is None or box is not None:
+            return steps if bound is not None or stream is not None or box is not None else None
+        if action.tag == "a":
+            return [*steps, partial(self._follow, action)]
+        form = _form_of(action)
+        if _is_submit_button(action) and form is not None:
+            return [*steps, self._submitted(form, action, selector)]
+        if _is_reset_button(action) and form is not None:
+            _reset(form)
+            return steps
+        control = _labeled_control(action, self.document.root) if action.tag == "label" else None
+        if control is not None and not _unclickable(control):
+            then = self._clicked(control, selector)  # the label's click on its control
+            return steps if then is None else [*steps, *then]
+        return steps if steps else None
+
+    def _submitted(self, form: DomElement, submitter: DomElement | None, selector: str) -> _Step:
+        """The submit a click or Enter makes, the form read now (before any answer)."""
+        target = bound_element(form, "submit")
+        if target is None:
+            raise ViewError(
+                f"{selector!r} submits a form without a submit binding: a browser would post "
+                "it and leave the page; bind on_submit=... on the form"
+            )
+        return partial(self._send_to, target, "submit", {"form": form_values(form, submitter)})
+
+    async def _run(self, steps: Sequence[_Step]) -> Reply:
+        received = len(self.frames)
+        for step in steps:
+            await step()
+        return Reply(tuple(self.frames[received:]))
 
     async def type(self, selector: str, text: str, *, event: str = "input") -> Reply:
         """Set a field's value to ``text`` and fire ``input`` (as if pasted: one event).
@@ -314,11 +336,35 @@ class LiveView:
         return await self._send_bound(element, ("input", "change"), _box_payload(element))
 
     async def keydown(self, selector: str, key: str, *, event: str = "keydown") -> Reply:
+        """Press ``key`` in the element: ``keydown`` (or ``event``) to the nearest bound
+        element, then what a browser does for Enter: on a button or link it clicks it, in a
+        field of a form it submits the form as its default button would (a click on it), or
+        without one, when the form has no other text field."""
         element = self.element(selector)
         payload: dict[str, Any] = {"key": key}
         if element.tag in CONTROLS:
             payload["value"] = _control_value(element)
-        return await self.dispatch(selector, event, payload)
+        bound = bound_element(element, event)
+        steps = [] if bound is None else [partial(self._send_to, bound, event, payload)]
+        then = self._entered(element, selector) if (event, key) == ("keydown", "Enter") else None
+        if bound is None and then is None:
+            raise self._unbound(selector, event)
+        return await self._run([*steps, *(then or [])])
+
+    def _entered(self, element: DomElement, selector: str) -> list[_Step] | None:
+        """What Enter does besides its keydown (read now, as the browser reads the form
+        before the keydown is answered): activation or implicit submission; None if nothing."""
+        if _activated(element) is element and not _is_box(element) and element.tag != "label":
+            return self._clicked(element, selector)  # a focused button or link
+        kind = input_type(element.attrs) if element.tag == "input" else ""
+        form = _form_of(element)
+        if not kind or kind in ("color", "file", "hidden") or form is None:
+            return None  # a textarea takes the Enter, a select or a picker opens
+        button = _default_button(form)
+        if button is not None:
+            return None if _disabled(button) else self._clicked(button, selector)
+        fields = [c for c in form.iter() if c.tag == "input" and _blocks_implicit_submit(c)]
+        return None if len(fields) > 1 else [self._submitted(form, None, selector)]
 
     async def submit(
         self,
@@ -737,6 +783,12 @@ def _activated(element: DomElement) -> DomElement | None:
             return node if acts or kind == "button" else None
         node = node.parent
     return None
+
+
+def _blocks_implicit_submit(field: DomElement) -> bool:
+    """A field of the kinds of which two in a form without a submit button make Enter
+    submit nothing (the HTML spec's implicit submission)."""
+    return input_type(field.attrs) in _TEXTLIKE
 
 
 def _is_box(element: DomElement) -> bool:

@@ -235,3 +235,29 @@ async def test_a_multi_select_sends_every_value_and_follows_the_server(vango: Ha
     assert _chosen(view) == [] and view.text("#got") == ""
     with pytest.raises(ViewError, match=re.escape("'#one' is not a <select multiple>")):
         await view.change("#one", ["x", "y"])
+
+
+class Posting(Component):
+    """A form without on_submit: Enter in it (or its button) would post it natively."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.keys = 0
+
+    def key(self) -> None:
+        self.keys += 1
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(h.input(name="q", id="q", on_keydown=self.key), h.button("Find", id="find")),
+            on_click=self.key,
+        )
+
+
+async def test_enter_or_a_click_that_would_post_a_form_is_a_view_error(vango: Harness) -> None:
+    view = await vango.mount(Posting)
+    message = "'#q' submits a form without a submit binding: a browser would post it"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.keydown("#q", "Enter")
+    with pytest.raises(ViewError, match="'#find' submits a form without a submit binding"):
+        await view.click("#find")
+    await view.keydown("#q", "a")  # no Enter: the keydown alone

@@ -121,3 +121,39 @@ async def test_a_box_ticked_an_option_chosen_a_field_changed_in_the_harness(
     await view.change("#pick", "b")
     await view.change("#note", "hello")
     assert harness_log(view) == CHANGES_SENT
+
+
+# ---------------------------------------------------------------- the Enter key
+
+ENTRY = {"first": "", "second": "two", "notes": ""}
+ENTER_SENT = [
+    ["keydown", {"key": "Enter", "value": ""}],
+    ["submit", {"form": {**ENTRY, "do": "default"}}],  # the default button's submit
+    ["submit", {"form": {**ENTRY, "do": "default"}}],  # (#second's keys: Escape only)
+    ["submit", {"form": {**ENTRY, "do": "default"}}],  # from a checkbox too
+    ["submit", {"form": {**ENTRY, "do": "other"}}],  # a focused button: its click
+    ["submit", {"form": {"lone": ""}}],  # one field, no button: no submitter
+    ["keydown", {"key": "Enter", "value": ""}],  # two fields, no button: nothing else
+    ["click", {}],  # the default button's click, whose submit the client prevents
+    ["keydown", {"key": "Enter", "value": ""}],  # a textarea takes the Enter: no submit
+]
+ENTERED = ["#first", "#second", "#box", "#other", "#lone", "#p1", "#c1", "#notes"]
+
+
+@pytest.mark.browser
+def test_enter_in_fields_and_on_buttons_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/enter")
+    page.fill("#second", "two")
+    for selector in ENTERED:
+        page.press(selector, "Enter")
+        wait_synced(page)
+    assert page.input_value("#notes") == "\n"  # (the harness types nothing)
+    assert browser_log(page) == ENTER_SENT
+
+
+async def test_enter_in_fields_and_on_buttons_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/enter")
+    await view.type("#second", "two")
+    for selector in ENTERED:
+        await view.keydown(selector, "Enter")
+    assert harness_log(view) == ENTER_SENT
