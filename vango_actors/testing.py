@@ -27,6 +27,7 @@ Outside pytest: ``async with open_harness("my_routes") as vango: ...``.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -72,6 +73,22 @@ CONTROLS = ("input", "select", "textarea")
 _TEXTLIKE = frozenset(
     "text search url tel email password date month week time datetime-local number".split()
 )
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LAST_BREAKS = re.compile(r"[\r\n]+\Z")
+_MAXLENGTH_KINDS = frozenset("text search url tel email password textarea".split())
+_DATE = r"\d{4,}-\d\d-\d\d"
+_TIME = r"\d\d:\d\d(:\d\d(\.\d{1,3})?)?"
+_VALID_TEXT = {  # what a number or date field holds (HTML's valid strings), and the words
+    "number": (re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?"), "a number (like -1.5)"),
+    "date": (re.compile(_DATE), "a date (like 2024-12-31)"),
+    "month": (re.compile(r"\d{4,}-\d\d"), "a month (like 2024-12)"),
+    "week": (re.compile(r"\d{4,}-W\d\d"), "a week (like 2024-W52)"),
+    "time": (re.compile(_TIME), "a time (like 23:59)"),
+    "datetime-local": (
+        re.compile(f"{_DATE}[T ]{_TIME}"),
+        "a date and time (like 2024-12-31T23:59)",
+    ),
+}
 _Step = Callable[[], Awaitable[Any]]  # one event a user act sends (or a link it follows)
 _MAX_REDIRECTS = 10  # mount-time redirects followed in a row (browsers stop near 20)
 
@@ -297,7 +314,7 @@ class LiveView:
             if element.tag == "select":
                 _choose_options(element, [text], strict=True)
             else:
-                element.props["value"] = text
+                element.props["value"] = _typed(element, text, selector)
         elif element.tag == "select" and "multiple" in element.attrs:
             _choose_options(element, list(text), strict=True)
         else:
@@ -920,6 +937,37 @@ def _write_field(form: DomElement, name: str, value: Any) -> None:
             _choose_options(field, [str(v) for v in chosen])
         elif (_takes_text(field) or kind == "hidden") and not isinstance(value, list | tuple):
             field.props["value"] = str(value)
+
+
+def _typed(field: DomElement, text: str, selector: str) -> str:
+    """``text`` as the field takes it when pasted, as Chromium does: line breaks are a
+    textarea's ``\\n`` and an input's spaces (a last one dropped), an e-mail address loses
+    the spaces around it, ``maxlength`` cuts; a number or date field refuses other text."""
+    kind = input_type(field.attrs) if field.tag == "input" else field.tag
+    if kind == "textarea":
+        text = _LINE_BREAK.sub("\n", text)
+    else:
+        text = _LINE_BREAK.sub(" ", _LAST_BREAKS.sub("", text))
+    if kind == "email":
+        text = text.strip(" \t\n\f\r")
+    form = _VALID_TEXT.get(kind)
+    if text and form is not None and not form[0].fullmatch(text):
+        raise ViewError(
+            f"cannot type {text!r} into {selector!r}, a {kind} field: it takes only {form[1]}"
+        )
+    limit = field.attrs.get("maxlength", "").strip()
+    if limit.isdigit() and kind in _MAXLENGTH_KINDS:
+        text = _utf16_prefix(text, int(limit))
+    return text
+
+
+def _utf16_prefix(text: str, units: int) -> str:
+    """The start of ``text`` that fits ``units`` UTF-16 code units (a browser's length)."""
+    for at, char in enumerate(text):
+        units -= 2 if ord(char) > 0xFFFF else 1
+        if units < 0:
+            return text[:at]
+    return text
 
 
 def _takes_text(control: DomElement) -> bool:

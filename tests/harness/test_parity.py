@@ -5,15 +5,17 @@ harness: the handlers receive the same events with the same payloads (the pages 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from tests.browser import open_live, wait_synced
 from tests.servers import Server, hypercorn_server
-from vango_actors.testing import Harness, LiveView
+from vango_actors.testing import Harness, LiveView, ViewError
 
 ROUTES = "tests.harness.pages"
 
@@ -157,3 +159,48 @@ async def test_enter_in_fields_and_on_buttons_in_the_harness(vango: Harness) -> 
     for selector in ENTERED:
         await view.keydown(selector, "Enter")
     assert harness_log(view) == ENTER_SENT
+
+
+# ---------------------------------------------------------------- typed (pasted) text
+
+TYPED = [
+    ("#line", "two\r\nlines\nhere\n"),  # line breaks become spaces, a last one goes
+    ("#email", " ada@example.org\n"),  # an address loses the spaces around it
+    ("#short", "abcdefgh"),  # maxlength=5
+    ("#notes", "a\r\nb\rcdefghij"),  # a textarea's breaks are \n; maxlength=8
+    ("#count", "-1.5e3"),
+]
+TYPED_VALUES = {
+    "line": "two lines here",
+    "email": "ada@example.org",
+    "short": "abcde",
+    "notes": "a\nb\ncdef",
+    "count": "-1.5e3",
+}
+TYPED_SENT = [
+    *[["input", {"value": value}] for name, value in TYPED_VALUES.items() if name != "notes"],
+    ["submit", {"form": TYPED_VALUES}],
+]
+
+
+@pytest.mark.browser
+def test_typed_text_is_what_the_field_takes_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/typing")
+    for selector, text in TYPED:
+        page.fill(selector, text)
+        wait_synced(page)
+    with pytest.raises(PlaywrightError, match="Cannot type text into input\\[type=number\\]"):
+        page.fill("#count", "twelve")
+    page.press("#line", "Enter")
+    assert browser_log(page) == TYPED_SENT
+
+
+async def test_typed_text_is_what_the_field_takes_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/typing")
+    for selector, text in TYPED:
+        await view.type(selector, text)
+    message = "cannot type 'twelve' into '#count', a number field: it takes only a number"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.type("#count", "twelve")
+    await view.keydown("#line", "Enter")
+    assert harness_log(view) == TYPED_SENT
