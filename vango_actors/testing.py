@@ -397,6 +397,12 @@ class LiveView:
         Fields named in ``values`` are also written into the page, as if typed first.
         """
         form = self.element(selector)
+        if form.tag != "form":
+            article = "an" if form.tag[:1] in tuple("aeiou") else "a"
+            raise ViewError(
+                f"{selector!r} is {article} <{form.tag}>, not a <form>: submit takes a form "
+                "(or click its button)"
+            )
         button = _default_button(form) if submitter is None else self.element(submitter)
         if button is not None:
             _check_submitter(form, button, submitter)

@@ -261,3 +261,13 @@ async def test_enter_or_a_click_that_would_post_a_form_is_a_view_error(vango: Ha
     with pytest.raises(ViewError, match="'#find' submits a form without a submit binding"):
         await view.click("#find")
     await view.keydown("#q", "a")  # no Enter: the keydown alone
+
+
+async def test_submit_takes_a_form(vango: Harness) -> None:
+    view = await vango.mount(Order)
+    message = "'#item' is an <input>, not a <form>: submit takes a form (or click its button)"
+    with pytest.raises(ViewError, match=re.escape(message)):
+        await view.submit("#item")  # it sent {"form": {}} to the form around it
+    with pytest.raises(ViewError, match=re.escape("'div' is a <div>, not a <form>")):
+        await view.submit("div")
+    assert view.text("#got") == "[]"
