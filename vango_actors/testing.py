@@ -73,6 +73,7 @@ CONTROLS = ("input", "select", "textarea")
 _TEXTLIKE = frozenset(
     "text search url tel email password date month week time datetime-local number".split()
 )
+_BUTTON_KINDS = frozenset({"submit", "image", "reset", "button"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LAST_BREAKS = re.compile(r"[\r\n]+\Z")
 _MAXLENGTH_KINDS = frozenset("text search url tel email password textarea".split())
@@ -392,9 +393,10 @@ class LiveView:
     ) -> Reply:
         """Submit a form with ``submitter`` (a selector; default: the form's default button,
         its first submit button, as for Enter or a click on it): its fields' live values as
-        the client sends them, plus the submitter's name and value, overridden by ``values``.
+        the client sends them, plus the submitter's name and value.
 
-        Fields named in ``values`` are also written into the page, as if typed first.
+        ``values`` ({name: str, list or bool}) is entered into the fields first, as a user
+        would: typed, options chosen, boxes ticked; what no user could enter is a ViewError.
         """
         form = self.element(selector)
         if form.tag != "form":
@@ -407,9 +409,8 @@ class LiveView:
         if button is not None:
             _check_submitter(form, button, submitter)
         for name, value in (values or {}).items():
-            _write_field(form, name, value)
-        collected = {**form_values(form, button), **(values or {})}
-        return await self.dispatch(selector, "submit", {"form": collected})
+            _write_field(form, name, value, selector)
+        return await self.dispatch(selector, "submit", {"form": form_values(form, button)})
 
     async def dispatch(
         self, selector: str, type: str, payload: Mapping[str, Any] | None = None
@@ -814,6 +815,11 @@ def _blocks_implicit_submit(field: DomElement) -> bool:
     return input_type(field.attrs) in _TEXTLIKE
 
 
+def _is_button(element: DomElement) -> bool:
+    kind = input_type(element.attrs)
+    return element.tag == "button" or (element.tag == "input" and kind in _BUTTON_KINDS)
+
+
 def _is_box(element: DomElement) -> bool:
     return element.tag == "input" and input_type(element.attrs) in ("checkbox", "radio")
 
@@ -932,17 +938,57 @@ def _check_submitter(form: DomElement, button: DomElement, selector: str | None)
         raise ViewError(f"{what} is disabled: a browser does not submit the form with it")
 
 
-def _write_field(form: DomElement, name: str, value: Any) -> None:
-    """Put ``value`` into the form's fields named ``name``, as if typed (or chosen) first."""
-    for field in form.iter():
-        if field.attrs.get("name") != name or _disabled(field):
-            continue
-        kind = input_type(field.attrs) if field.tag == "input" else field.tag
-        if kind == "select":
-            chosen = value if isinstance(value, list | tuple) else [value]
-            _choose_options(field, [str(v) for v in chosen])
-        elif (_takes_text(field) or kind == "hidden") and not isinstance(value, list | tuple):
-            field.props["value"] = str(value)
+def _write_field(form: DomElement, name: str, value: Any, selector: str) -> None:
+    """Put ``value`` into the form's enabled fields named ``name``, as a user would enter it
+    first: typed into a text field (one value each, for several of that name), the options
+    with those values chosen, the boxes with those values ticked (a lone checkbox also takes
+    a bool). What no user could enter is a ViewError."""
+    named = [c for c in form.iter() if c.attrs.get("name") == name and not _disabled(c)]
+    fields = [c for c in named if c.tag in CONTROLS and not _is_button(c)]
+    if not fields:
+        names = {c.attrs.get("name") for c in form.iter() if c.tag in CONTROLS}
+        hint = "; a button's name and value go with submitter=" if named else ""
+        raise ViewError(
+            f"{selector!r} has no enabled field named {name!r} (it has "
+            f"{sorted(n for n in names if n and not n.isspace())}){hint}"
+        )
+    many = list(value) if isinstance(value, list | tuple) else None
+    boxes = [c for c in fields if _is_box(c)]
+    if boxes:
+        _tick_boxes(boxes, name, value)
+    for field in (c for c in fields if c.tag == "select"):
+        if many is not None and "multiple" not in field.attrs:
+            raise ViewError(f"{name!r} is a single <select>: pass one value, a str")
+        _choose_options(
+            field, [str(v) for v in (many if many is not None else [value])], strict=True
+        )
+    texts = [c for c in fields if c.tag != "select" and not _is_box(c)]
+    wanted = (many if many is not None else [value] * len(texts)) if texts else []
+    if len(wanted) != len(texts):
+        raise ViewError(f"{len(wanted)} values for the {len(texts)} fields named {name!r}")
+    for field, text in zip(texts, wanted, strict=True):
+        field_name = f"the field {name!r} of {selector!r}"
+        if not (_takes_text(field) or input_type(field.attrs) == "hidden"):
+            raise ViewError(f"{field_name} takes no typing")
+        if "readonly" in field.attrs:
+            raise ViewError(f"cannot type into {field_name}: it is read-only")
+        field.props["value"] = _typed(field, str(text), field_name)
+
+
+def _tick_boxes(boxes: list[DomElement], name: str, value: Any) -> None:
+    """Tick the boxes named ``name`` whose value is in ``value`` (a str or a list; a bool for
+    a lone checkbox) and untick the others, as a user would."""
+    if isinstance(value, bool) and len(boxes) == 1 and input_type(boxes[0].attrs) == "checkbox":
+        boxes[0].props["checked"] = value
+        return
+    chosen = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    have = [str(box.prop("value")) for box in boxes]
+    radios = all(input_type(box.attrs) == "radio" for box in boxes)
+    if set(chosen) - set(have) or (radios and len(chosen) != 1):
+        kind, shown = ("radio", chosen[0]) if radios and len(chosen) == 1 else ("box", chosen)
+        raise ViewError(f"no {kind} named {name!r} has the value {shown!r} (they have {have})")
+    for box, own in zip(boxes, have, strict=True):
+        box.props["checked"] = own in chosen
 
 
 def _typed(field: DomElement, text: str, selector: str) -> str:

@@ -271,3 +271,29 @@ async def test_submit_takes_a_form(vango: Harness) -> None:
     with pytest.raises(ViewError, match=re.escape("'div' is a <div>, not a <form>")):
         await view.submit("div")
     assert view.text("#got") == "[]"
+
+
+async def test_submit_values_are_what_a_user_could_enter_in_the_form(vango: Harness) -> None:
+    view = await vango.mount(Order)
+    with pytest.raises(ViewError, match=r"'#order' has no enabled field named 'nope'"):
+        await view.submit("#order", {"nope": "x"})  # it was sent as if the form had one
+    with pytest.raises(ViewError, match=re.escape("has no option with value ['xl']")):
+        await view.submit("#order", {"size": "xl"})  # it was sent, no option has it
+    await view.submit("#order", {"item": "tea\n", "colours": ["b"]})
+    assert view.text("#got") == repr(
+        sorted({"item": "tea", "size": "s", "colours": ["b"], "action": "save"}.items())
+    )
+    view = await vango.mount(Task)
+    await view.submit("#task", {"done": True, "size": "l"})  # ticks them, as a user would
+    assert view.text("#got") == repr([("done", "on"), ("size", "l")])
+    assert view.value("#done") is True and view.value("#large") is True
+    with pytest.raises(ViewError, match=r"'#task' has no enabled field named 'late'"):
+        await view.submit("#task", {"late": True})  # disabled: it was sent all the same
+    with pytest.raises(ViewError, match=r"no radio named 'size' has the value 'xl'"):
+        await view.submit("#task", {"size": "xl"})
+    view = await vango.mount(Order)
+    await view.submit("#order", {"colours": []})
+    assert "('colours', [])" in view.text("#got")
+    message = "'#order' has no enabled field named 'action' (it has ['colours', 'item', 'size']); "
+    with pytest.raises(ViewError, match=re.escape(message + "a button's name and value go with")):
+        await view.submit("#order", {"action": "delete"})  # use submitter="#delete"
