@@ -305,8 +305,25 @@ class LiveView:
         As in a browser, any enabled text field takes typing: without an ``input`` binding on
         it or an ancestor nothing is sent, and the value travels with a later ``submit``.
         Debounce and throttle are client-side timing: the harness sends the event at once.
+        With ``event="keydown"`` (or ``"keyup"``) the text is typed key by key, one event per
+        character with its ``key`` and the field's value before (after, for keyup) it.
         """
+        if event in ("keydown", "keyup"):
+            return await self._keyed(selector, text, event)
         return await self._enter(selector, text, event)
+
+    async def _keyed(self, selector: str, text: str, event: str) -> Reply:
+        element = self.element(selector)
+        _check_typeable(element, selector, select_ok=False)
+        _typed(element, text, selector)  # text the field cannot hold is refused up front
+        steps: list[_Step] = []
+        for at, key in enumerate(text):
+            before = _shown(element, text[:at], selector)
+            element.props["value"] = _shown(element, text[: at + 1], selector)
+            payload = {"key": key, "value": before if event == "keydown" else element.prop("value")}
+            if (target := bound_element(element, event)) is not None:
+                steps.append(partial(self._send_to, target, event, payload))
+        return await self._run(steps)
 
     async def _enter(self, selector: str, text: str | Sequence[str], event: str) -> Reply:
         element = self.element(selector)
@@ -1011,6 +1028,15 @@ def _typed(field: DomElement, text: str, selector: str) -> str:
     if limit.isdigit() and kind in _MAXLENGTH_KINDS:
         text = _utf16_prefix(text, int(limit))
     return text
+
+
+def _shown(field: DomElement, text: str, selector: str) -> str:
+    """The value a field shows while ``text`` is being typed: "" while it is no number or
+    date yet (a browser's value for bad input)."""
+    try:
+        return _typed(field, text, selector)
+    except ViewError:
+        return ""
 
 
 def _utf16_prefix(text: str, units: int) -> str:

@@ -204,3 +204,26 @@ async def test_typed_text_is_what_the_field_takes_in_the_harness(vango: Harness)
         await view.type("#count", "twelve")
     await view.keydown("#line", "Enter")
     assert harness_log(view) == TYPED_SENT
+
+
+KEYS_SENT = [
+    ["keydown", {"key": "a", "value": ""}],  # the value before the key
+    ["keydown", {"key": "b", "value": "a"}],
+    ["keydown", {"key": "c", "value": "ab"}],
+    ["keydown", {"key": "d", "value": "abc"}],  # maxlength=3: "d" is not taken
+]
+
+
+@pytest.mark.browser
+def test_keys_typed_one_by_one_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/typing")
+    page.locator("#keys").press_sequentially("abcd")
+    assert browser_log(page) == KEYS_SENT
+    assert page.input_value("#keys") == "abc"
+
+
+async def test_keys_typed_one_by_one_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/typing")
+    await view.type("#keys", "abcd", event="keydown")  # it sent one keydown without a key
+    assert harness_log(view) == KEYS_SENT
+    assert view.value("#keys") == "abc"

@@ -22,6 +22,7 @@ class Typing(Logging):
                     name="notes", id="notes", maxlength=8
                 ),  # (Chromium fills lines one by one)
                 h.input(type="number", name="count", id="count", on_input=n),
+                h.input(id="keys", maxlength=3, on_keydown=n),  # no name: not submitted
                 h.button("Save"),
                 id="typing",
                 on_submit=n,
