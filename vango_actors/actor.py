@@ -830,8 +830,7 @@ class SessionActor:
         # is numbered past the client's frames, so such a client's last_seq is below it
         # (or, its WELCOME lost too, above this session's seq).
         resumed = (
-            self.state is not SessionState.PARKED
-            and self.handoff_seq <= hello.last_seq <= self.seq
+            self.state is not SessionState.PARKED and self.handoff_seq <= hello.last_seq <= self.seq
         )
         self._move(Trigger.ATTACH)
         att = Attachment(self, self.config.outbox_size)

@@ -26,6 +26,8 @@ from .html import NEWLINE_DROPPING_TAGS, VOID_ELEMENTS, escape_attr, escape_text
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = ("value", "checked", "selected")
+VALID_NUMBER = re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")  # HTML's valid float
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _RAW_TEXT = frozenset({"script", "style"})
 _HID_RE = re.compile(r"^h(0|[1-9][0-9]*)$")
 
@@ -71,7 +73,7 @@ class DomElement:
                 return text_content(self)
             if self.tag == "input" and input_type(self.attrs) in ("checkbox", "radio"):
                 return self.attrs.get("value", "on")  # the "default/on" value mode
-            return self.attrs.get("value", "")
+            return _sanitized(self.attrs) if self.tag == "input" else self.attrs.get("value", "")
         if name in ("checked", "selected"):
             return name in self.attrs
         raise ValueError(f"unknown property {name!r}: expected one of {PROP_NAMES}")
@@ -679,3 +681,36 @@ def _matches(element: DomElement, compounds: tuple[_Compound, ...]) -> bool:
             return False
         ancestor = ancestor.parent
     return True
+
+
+def _sanitized(attrs: Any) -> str:
+    """An input's value from its ``value`` attribute, as a browser holds it (HTML's value
+    sanitization): a number field's is "" unless a number, a colour's is ``#rrggbb`` in lower
+    case (black by default), a range's is a number in its range (the middle by default)."""
+    raw = str(attrs.get("value", ""))
+    kind = input_type(attrs)
+    if kind == "number":
+        return raw if VALID_NUMBER.fullmatch(raw) else ""
+    if kind == "color":
+        return raw.lower() if _COLOUR.fullmatch(raw) else "#000000"
+    if kind != "range":
+        return raw
+    low = _number(attrs.get("min"), 0.0)
+    high = max(low, _number(attrs.get("max"), 100.0))
+    if VALID_NUMBER.fullmatch(raw):
+        value = float(raw)
+        return raw if low <= value <= high else _js_number(min(max(value, low), high))
+    middle = low + (high - low) / 2
+    step = _number(attrs.get("step"), 1.0)
+    if step > 0:  # the middle rounded to a step from min, half up
+        middle = min(low + ((middle - low) / step + 0.5) // 1 * step, high)
+    return _js_number(middle)
+
+
+def _number(text: Any, default: float) -> float:
+    return float(text) if isinstance(text, str) and VALID_NUMBER.fullmatch(text) else default
+
+
+def _js_number(value: float) -> str:
+    """A number as JavaScript writes it: no ``.0`` on a whole number."""
+    return str(int(value)) if value.is_integer() else repr(value)

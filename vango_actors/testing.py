@@ -42,7 +42,7 @@ import trio.testing
 
 from .component import Component, SessionInfo
 from .diff import ATTR_VALUE_TYPES, input_type
-from .dom import Document, DomElement
+from .dom import VALID_NUMBER, Document, DomElement
 from .errors import VangoError
 from .html import render
 from .mailbox import Mailbox
@@ -80,7 +80,7 @@ _MAXLENGTH_KINDS = frozenset("text search url tel email password textarea".split
 _DATE = r"\d{4,}-\d\d-\d\d"
 _TIME = r"\d\d:\d\d(:\d\d(\.\d{1,3})?)?"
 _VALID_TEXT = {  # what a number or date field holds (HTML's valid strings), and the words
-    "number": (re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?"), "a number (like -1.5)"),
+    "number": (VALID_NUMBER, "a number (like -1.5)"),
     "date": (re.compile(_DATE), "a date (like 2024-12-31)"),
     "month": (re.compile(r"\d{4,}-\d\d"), "a month (like 2024-12)"),
     "week": (re.compile(r"\d{4,}-W\d\d"), "a week (like 2024-W52)"),

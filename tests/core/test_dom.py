@@ -244,3 +244,16 @@ def test_snapshot_compares_live_state() -> None:
     rendered = Document.from_html('<input data-hid="h1" value="b">')
     assert snapshot(typed.root) == snapshot(rendered.root)
     assert snapshot(typed.root) != snapshot(Document.from_html('<input data-hid="h1">').root)
+
+
+def test_a_number_range_or_colour_value_is_the_one_a_browser_holds() -> None:
+    html = (
+        '<input type="range" id="a"><input type="range" min="10" max="21" id="b">'
+        '<input type="range" value="150" id="c"><input type="range" value="7.5" id="d">'
+        '<input type="color" id="e"><input type="color" value="#ABCDEF" id="f">'
+        '<input type="number" value="many" id="g"><input type="number" value="-1e3" id="h">'
+        '<input value=" kept " id="i">'
+    )
+    doc = Document.from_html(html)
+    values = [doc.select(f"#{name}")[0].prop("value") for name in "abcdefghi"]
+    assert values == ["50", "16", "100", "7.5", "#000000", "#abcdef", "", "-1e3", " kept "]

@@ -227,3 +227,22 @@ async def test_keys_typed_one_by_one_in_the_harness(vango: Harness) -> None:
     await view.type("#keys", "abcd", event="keydown")  # it sent one keydown without a key
     assert harness_log(view) == KEYS_SENT
     assert view.value("#keys") == "abc"
+
+
+# ---------------------------------------------------------------- values the browser corrects
+
+SLIDERS = {"volume": "50", "odd": "16", "over": "100", "colour": "#000000", "upper": "#abcdef"}
+SLIDERS_SENT = [["submit", {"form": {**SLIDERS, "count": ""}}]]
+
+
+@pytest.mark.browser
+def test_range_colour_and_number_values_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/sliders")
+    page.click("#save")
+    assert browser_log(page) == SLIDERS_SENT
+
+
+async def test_range_colour_and_number_values_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/sliders")
+    await view.click("#save")  # it sent "" for a range and a colour without a value
+    assert harness_log(view) == SLIDERS_SENT
