@@ -376,6 +376,8 @@ class LiveView:
         field of a form it submits the form as its default button would (a click on it), or
         without one, when the form has no other text field."""
         element = self.element(selector)
+        if _unclickable(element):  # it cannot take the focus
+            raise ViewError(f"{selector!r} is disabled: a browser sends it no keys")
         payload: dict[str, Any] = {"key": key}
         if element.tag in CONTROLS:
             payload["value"] = _control_value(element)

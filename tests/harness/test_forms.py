@@ -297,3 +297,18 @@ async def test_submit_values_are_what_a_user_could_enter_in_the_form(vango: Harn
     message = "'#order' has no enabled field named 'action' (it has ['colours', 'item', 'size']); "
     with pytest.raises(ViewError, match=re.escape(message + "a button's name and value go with")):
         await view.submit("#order", {"action": "delete"})  # use submitter="#delete"
+
+
+class Locked(_Receiving):
+    def render(self) -> Element:
+        return h.fieldset(
+            h.input(id="code", on_keydown=self.save), disabled=True, on_click=self.save
+        )
+
+
+async def test_keys_and_clicks_on_a_disabled_field_are_a_view_error(vango: Harness) -> None:
+    view = await vango.mount(Locked)
+    with pytest.raises(ViewError, match=r"^'#code' is disabled: a browser sends it no keys$"):
+        await view.keydown("#code", "a")  # it was sent: a disabled field cannot be focused
+    with pytest.raises(ViewError, match=r"^'#code' is disabled: a browser sends no click$"):
+        await view.click("#code")
