@@ -74,11 +74,11 @@
     const e = q.e;
     if (q.t !== 'submit' && q.t !== 'click') return;
     const btns = q.t === 'submit' ? [...e.querySelectorAll('[data-disable-with]')] : e.hasAttribute('data-disable-with') ? [e] : [];
-    for (const b of btns) {
-      const text = b.textContent, was = b.disabled;
+    for (const b of btns) { // (the label's nodes come back: the server's patches address them)
+      const kids = [...b.childNodes], was = b.disabled;
       b.textContent = b.getAttribute('data-disable-with');
       b.disabled = true;
-      later(q, () => { b.textContent = text; b.disabled = was; });
+      later(q, () => { b.replaceChildren(...kids); b.disabled = was; });
     }
   };
   X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
