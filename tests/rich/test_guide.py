@@ -47,3 +47,33 @@ def test_disable_with_keeps_the_elements_of_the_label(page: Page, pages: Server)
     assert page.evaluate("() => document.querySelector('#save').disabled") is False
     assert errors == []
     assert_not_reloaded(page)
+
+
+def test_the_guide_s_hook_script_mounts_its_hook_after_a_live_navigation(
+    page: Page, pages: Server
+) -> None:
+    # window.vangoHooks = {...} run after a live navigation made a new object the client
+    # never looked at: the hook was not mounted and its ping never sent
+    open_live(page, pages.url + "/start")
+    for n in (1, 2):
+        page.click("#to-ticker")
+        page.wait_for_selector("#ticker")
+        wait_synced(page)
+        page.wait_for_function(
+            "() => document.querySelector('#log').textContent === 'pong 1'", timeout=5_000
+        )
+        assert page.text_content("#pings") == "1"
+        assert page.evaluate("() => [window.mountedN, window.destroyedN]") == [n, n - 1 or None]
+        page.click("#to-start")
+        page.wait_for_selector("#start")
+        wait_synced(page)
+    assert page.evaluate("() => window.destroyedN") == 2
+    assert_not_reloaded(page)
+
+
+def test_the_guide_s_hook_script_mounts_its_hook_on_a_page_load(page: Page, pages: Server) -> None:
+    open_live(page, pages.url + "/ticker")
+    page.wait_for_function(
+        "() => document.querySelector('#log').textContent === 'pong 1'", timeout=5_000
+    )
+    assert page.evaluate("() => window.mountedN") == 1

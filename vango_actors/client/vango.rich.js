@@ -129,7 +129,8 @@
   const live = new Map(), handlers = {};
   const callback = (h, k) => { try { if (h[k]) h[k](); } catch (err) { console.error('vango: hook', k, err); } };
   function mount(e) {
-    const d = hooks[e.getAttribute('data-vango-hook')];
+    // (window.vangoHooks too: a page script run after a live navigation may assign a new object)
+    const n = e.getAttribute('data-vango-hook'), d = hooks[n] || (window.vangoHooks || {})[n];
     if (!d || live.has(e)) return;
     const h = Object.create(d);
     h.el = e;
