@@ -28,7 +28,15 @@ import trio
 
 from . import diff as _diff
 from . import html as _html
-from .component import Component, Host, SessionInfo, check_rendered, child_path, takes_argument
+from .component import (
+    _PLACEHOLDER,
+    Component,
+    Host,
+    SessionInfo,
+    check_rendered,
+    child_path,
+    takes_argument,
+)
 from .lifecycle import EXPIRES_AFTER, SessionState, Trigger, next_state
 from .mailbox import Mailbox
 from .navigation import local_url, needs_rich, query_params
@@ -79,6 +87,7 @@ _MAX_HOPS = 8
 _OFF_POLLER = object()
 #: (component class, parent tag) pairs already warned about a duplicate key (once each).
 _WARNED_DUPLICATE_KEYS: set[tuple[type, str]] = set()
+_WARNED_NO_RICH: set[type] = set()  # page classes whose CALL went to a page without the script
 
 
 @types.coroutine
@@ -454,7 +463,25 @@ class SessionActor:
     def page_op(self, op: list[Any]) -> None:
         if op[0] == 9:
             self.title = op[1]
+        elif op[0] == 13 and not self.rich and self.root.tree is not _PLACEHOLDER:
+            self._warn_no_rich(op[1])  # (while the page mounts, the op decides: _wants_rich)
         self._ops.append(op)
+
+    def _warn_no_rich(self, name: str) -> None:
+        """Log once per page class a CALL the client will ignore: the page did not load
+        vango.rich.js (its first render had no marker of it)."""
+        cls = self.root.cls
+        if cls not in _WARNED_NO_RICH:
+            _WARNED_NO_RICH.add(cls)
+            logger.warning(
+                "session %s: CALL %r needs vango.rich.js, which page %s does not load (its "
+                "first render has no data-js-*, data-vango-hook, data-vango-upload... "
+                "attribute): the browser ignores it; set rich_client = True on its class",
+                self.id,
+                name,
+                cls.__name__,
+                extra={"session_id": self.id, "where": "page_op"},
+            )
 
     def focus(self, host: Host, hid: int | None) -> None:
         self._focus.append((host, hid))
@@ -495,7 +522,8 @@ class SessionActor:
                 nursery.cancel_scope.cancel()
             else:
                 self.started = True
-                self.rich = needs_rich(self.root.cls, html)  # the page loads vango.rich.js
+                # the page loads vango.rich.js
+                self.rich = needs_rich(self.root.cls, html) or _wants_rich(self._ops)
                 if self._nav is not None and not self._nav[2]:
                     # mount navigated (an auth guard's navigate("/login")): the page is not
                     # shown; the creator sends the browser there (HTTP 302), the session ends
@@ -1173,7 +1201,7 @@ class SessionActor:
         ops.append([8, url, replace or pop])  # (pop: see _patch_params)
         if dest.token:
             ops.append([12, dest.token])
-        if not self.rich and (dest.rich or needs_rich(cls, markup)):
+        if not self.rich and (dest.rich or needs_rich(cls, markup) or _wants_rich(self._ops)):
             # the page lacks vango.rich.js, which the new page needs: a full load of the URL
             ops = [[11, url]]
         # the old page's other ops are void; the new page's own (set_title...) follow
@@ -1473,6 +1501,12 @@ class SessionActor:
             bytes_sent=self.bytes_sent,
             resyncs=self.resyncs,
         )
+
+
+def _wants_rich(ops: list[list[Any]]) -> bool:
+    """A CALL among a mounting page's ops: it uses vango.rich.js even if its first render
+    shows no marker of it (``allow_upload`` adds CALL "load" for an input shown later)."""
+    return any(op[0] == 13 for op in ops)
 
 
 def _owner(handler: Any, host: Host) -> Host:

@@ -49,7 +49,6 @@ from .inject import (
     PageSession,
     document,
     inject_client,
-    needs_rich,
     sign_token,
 )
 from .limits import StallGuard
@@ -647,7 +646,7 @@ async def _live_page_response(
         dev=front.settings.dev,
     )
     title = created.title or title
-    rich = front.rich_url if needs_rich(route.target, created.html) else ""
+    rich = front.rich_url if created.rich else ""
     body = inject_client(
         created.html, session, signer=front.signer, client_src=front.client_url, rich_src=rich
     )

@@ -85,6 +85,8 @@ class CreatedSession:
     #: The root's ``mount`` navigated to this URL: the page is not to be shown (answer a page
     #: request with a redirect there); the session has ended already.
     redirect: str | None = None
+    #: The page needs vango.rich.js (a marker in its HTML, or a CALL while mounting).
+    rich: bool = False
 
 
 @attrs.frozen(slots=True)
@@ -216,7 +218,7 @@ class SessionManager:
         if start.error is not None:
             raise start.error  # _run_session forgot the session already
         self._created += 1
-        return CreatedSession(session_id, start.take(), actor.title, actor.redirect)
+        return CreatedSession(session_id, start.take(), actor.title, actor.redirect, actor.rich)
 
     async def attach(self, session_id: str, hello: Hello) -> Attachment:
         """Claim the session for one connection; WELCOME and catch-up are already queued."""

@@ -311,6 +311,8 @@ def _slots(component: Component) -> dict[str, UploadSlot]:
 def allow(component: Component, slot: UploadSlot) -> UploadSlot:
     """Register ``slot`` on ``component``; its spool files go when the component unmounts."""
     slots = _slots(component)
+    # the page needs vango.rich.js, even if its first render has no input yet
+    component._runtime().page_op([13, "load", {}])
     if slot.name in slots:
         slots[slot.name].close()
     else:

@@ -3,6 +3,7 @@ serving the pages of ``tests.rich.pages``."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -77,3 +78,36 @@ def test_the_guide_s_hook_script_mounts_its_hook_on_a_page_load(page: Page, page
         "() => document.querySelector('#log').textContent === 'pong 1'", timeout=5_000
     )
     assert page.evaluate("() => window.mountedN") == 1
+
+
+def test_an_upload_input_shown_after_the_first_render_uploads(page: Page, pages: Server) -> None:
+    # the first render had no data-vango-upload, so the page had no vango.rich.js: the
+    # input shown later took a file and nothing happened at all
+    open_live(page, pages.url + "/later_upload")
+    page.click("#pick")
+    wait_synced(page)
+    page.set_input_files(
+        "#photos", files=[{"name": "a.txt", "mimeType": "text/plain", "buffer": b"x" * 70_000}]
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#entries').textContent === 'a.txt 100'", timeout=5_000
+    )
+    assert_not_reloaded(page)
+
+
+def test_exec_js_on_a_page_without_the_rich_script_is_logged(page: Page, pages: Server) -> None:
+    # it was dropped without a word: the panel never showed and nothing said why
+    open_live(page, pages.url + "/plain")
+    page.click("#show")
+    wait_synced(page)
+    assert page.is_hidden("#panel")  # (the page has no vango.rich.js: as documented)
+    wanted = "CALL 'exec' needs vango.rich.js, which page Plain does not load"
+    deadline = time.monotonic() + 5
+    while wanted not in pages.output() and time.monotonic() < deadline:
+        time.sleep(0.05)  # (the server's log is another process's output)
+    assert "set rich_client = True on its class" in pages.output()
+    assert pages.output().count(wanted) == 1
+    page.click("#show")  # once
+    wait_synced(page)
+    time.sleep(0.3)
+    assert pages.output().count(wanted) == 1
