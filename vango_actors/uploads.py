@@ -215,7 +215,26 @@ def _entry(item: Mapping[str, Any]) -> UploadEntry:
         raise UploadError(f"upload entry {ref!r}: expected str 'name' and 'type'")
     if type(size) is not int or size < 0:
         raise UploadError(f"upload entry {ref!r}: expected an int 'size' >= 0, got {size!r}")
-    return UploadEntry(ref=ref, name=os.path.basename(name)[:255], type=kind, size=size)
+    return UploadEntry(ref=ref, name=_file_name(name), type=kind, size=size)
+
+
+NAME_BYTES = 255  # the file name limit of common file systems (ext4, XFS, btrfs), in bytes
+
+
+def _file_name(name: str) -> str:
+    """The base name of a client's file name, fit to name a file here: no directory (``/``
+    or ``\\``), no NUL, not ``.`` or ``..`` (``"file"`` then), at most ``NAME_BYTES`` UTF-8
+    bytes with the extension kept (the ``accept`` check and the saved file need it)."""
+    base = name.replace("\\", "/").rpartition("/")[2].replace("\x00", "")
+    if base in ("", ".", ".."):
+        return "file"
+    if len(base.encode()) <= NAME_BYTES:
+        return base
+    stem, ext = os.path.splitext(base)
+    if len(ext.encode()) > 32:  # no real extension: cut the name as a whole
+        stem, ext = base, ""
+    cut = stem.encode()[: NAME_BYTES - len(ext.encode())].decode("utf-8", "ignore")
+    return cut + ext
 
 
 def _accepted(entry: UploadEntry, accept: tuple[str, ...]) -> bool:

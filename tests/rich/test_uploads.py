@@ -347,3 +347,37 @@ def test_an_empty_file_is_done_at_once_with_an_empty_spool_file(tmp_path: Path) 
     assert slot.consume() == [entry]
     assert entry.path is not None and Path(entry.path).read_bytes() == b""
     os.unlink(entry.path)
+
+
+def test_entry_names_are_base_names_fit_for_a_file_system(tmp_path: Path) -> None:
+    # a long name was cut at 255 characters: its extension went (a .txt refused as not
+    # .txt), and 255 CJK characters are 765 UTF-8 bytes (open() fails: name too long)
+    slot = _slot(tmp_path, accept=(".txt",), max_entries=9)
+    names = [
+        "x" * 300 + ".txt",
+        "日本語のとても長いファイル名" * 20 + ".txt",
+        "C:\\fakepath\\report.txt",
+        "..",
+        ".",
+        "",
+        "a\x00b.txt",
+        "ünïcödé 日本語.txt",
+    ]
+    entries = slot.start(
+        {"ref": str(n), "name": name, "type": "", "size": 1} for n, name in enumerate(names)
+    )
+    got = [e.name for e in entries]
+    assert [len(n.encode()) <= 255 for n in got] == [True] * len(names)
+    assert got[0] == "x" * 251 + ".txt" and entries[0].error is None
+    assert got[1].endswith(".txt") and len(got[1].encode()) in (253, 254, 255)
+    assert entries[1].error is None
+    assert got[2:] == ["report.txt", "file", "file", "file", "ab.txt", "ünïcödé 日本語.txt"]
+    for entry in entries:
+        if entry.error is None:
+            slot.chunk(entry.ref, 0, b"x")
+    for entry in slot.consume():  # as the guide's save(): a file of that name in storage
+        assert entry.path is not None
+        os.replace(entry.path, tmp_path / entry.name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {got[0], got[1], *got[2:3], *got[6:]}
+    )
