@@ -52,8 +52,18 @@ class JS(str):
             raise ValueError(f"unknown client command {name!r}: expected one of {COMMANDS}")
         if target is not None and not isinstance(target, str):
             raise TypeError(f"JS.{name}: target must be a CSS selector str or None, got {target!r}")
-        if name == "set_attr" and args:
+        signature, least, most = _ARGUMENTS[name]
+        if not least <= len(args) <= most:
+            raise TypeError(
+                f"JS.{name}({signature}): got {len(args)} argument{'s' * (len(args) != 1)} "
+                f"after the target, expected {least if least == most else f'{least} to {most}'}"
+            )
+        if name == "set_attr":
             args = _safe_set_attr(*args)
+        elif name.endswith("_class"):
+            args = (_class_names(name, args[0]),)
+        elif name == "dispatch" and (not isinstance(args[0], str) or not args[0]):
+            raise ValueError(f"JS.dispatch: expected a non-empty str event name, got {args[0]!r}")
         return JS((*self.commands, (name, target, *args)))
 
     def __add__(self, other: object) -> JS:
@@ -85,6 +95,31 @@ def _safe_set_attr(attr: object, value: object = "", *rest: Any) -> tuple[Any, .
         value = attr_value("JS.set_attr", attr, value)
     return (attr, value, *rest)
 
+
+def _class_names(command: str, classes: object) -> str:
+    """Class names separated by single spaces, as the client splits them (an empty name
+    makes ``classList.add`` throw, and the rest of the chain would not run)."""
+    names = classes.split() if isinstance(classes, str) else []
+    if not names:
+        raise ValueError(
+            f"JS.{command}: expected a str of class names separated by spaces, got {classes!r}"
+        )
+    return " ".join(names)
+
+
+#: command -> (its signature, least and most arguments after the target)
+_ARGUMENTS = {
+    "show": ("target", 0, 0),
+    "hide": ("target", 0, 0),
+    "toggle": ("target", 0, 0),
+    "add_class": ("target, classes", 1, 1),
+    "remove_class": ("target, classes", 1, 1),
+    "toggle_class": ("target, classes", 1, 1),
+    "set_attr": ("target, attr, value=''", 1, 2),
+    "remove_attr": ("target, attr", 1, 1),
+    "focus": ("target", 0, 0),
+    "dispatch": ("target, event, detail=None", 1, 2),
+}
 
 COMMANDS = (
     "show",

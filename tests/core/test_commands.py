@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -41,3 +42,45 @@ def test_set_attr_keeps_ordinary_values() -> None:
     assert JS.set_attr("#i", "src", "data:image/png;base64,AA").commands[0][3] == (
         "data:image/png;base64,AA"
     )
+
+
+def test_class_names_are_split_on_any_whitespace() -> None:
+    # "a  b" reached the browser as is: classList.add("a", "", "b") threw, and the rest of
+    # the chain (the show after it) never ran
+    js = JS.add_class(None, " a  b\tc ").remove_class("#x", "d\ne").toggle_class(None, "f")
+    assert js.commands == (
+        ("add_class", None, "a b c"),
+        ("remove_class", "#x", "d e"),
+        ("toggle_class", None, "f"),
+    )
+
+
+@pytest.mark.parametrize("classes", ["", "  ", None, 3])
+def test_a_class_command_needs_class_names(classes: object) -> None:
+    with pytest.raises(ValueError, match=r"^JS\.add_class: expected a str of class names"):
+        JS.add_class(None, classes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: JS.add_class("#x"), "JS.add_class(target, classes): got 0 arguments after"),
+        (lambda: JS.show("#a", "#b"), "JS.show(target): got 1 argument after the target"),
+        (lambda: JS.dispatch("#a"), "JS.dispatch(target, event, detail=None): got 0 arguments"),
+        (lambda: JS.remove_attr(None), "JS.remove_attr(target, attr): got 0 arguments"),
+        (lambda: JS.set_attr(None), "JS.set_attr(target, attr, value=''): got 0 arguments"),
+    ],
+)
+def test_a_command_with_missing_or_extra_arguments_raises(build: object, message: str) -> None:
+    # they reached the browser and failed there (undefined.split, an event named
+    # "undefined"), or were ignored (a second target)
+    with pytest.raises(TypeError, match="^" + re.escape(message)):
+        build()  # type: ignore[operator]
+
+
+def test_dispatch_takes_a_str_event_name() -> None:
+    assert JS.dispatch(None, "saved", {"id": 1}).commands == (
+        ("dispatch", None, "saved", {"id": 1}),
+    )
+    with pytest.raises(ValueError, match=r"^JS\.dispatch: expected a non-empty str event name"):
+        JS.dispatch(None, "")
