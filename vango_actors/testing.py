@@ -466,16 +466,16 @@ class LiveView:
         ``url`` may be relative to the view's URL, as a link's ``href``."""
         url = urljoin(self.url, url)
         received = len(self.frames)
-        if self.session_id is None or local_url(url) is None:
-            await self._load(url)  # a static page has no socket: a link loads the URL
+        if self.session_id is None or local_url(url) is None or _in_page(url, self.url):
+            await self._load(url)  # no socket, or a #fragment here: the browser's, no event
         else:
             await self.send_event(0, "nav", {"url": url, "replace": replace, "pop": False})
         return Reply(tuple(self.frames[received:]))
 
     async def back(self) -> Reply:
         """The browser's back button: the previous URL of this tab. The page is told with a
-        ``nav`` event (``pop``: the URL already shows); an entry from before a full page load
-        is loaded again."""
+        ``nav`` event (``pop``: the URL already shows), unless only the #fragment changes; an
+        entry from before a full page load is loaded again."""
         history = self.document.history
         if not history:
             raise ViewError(f"no earlier page in this view's history (at {self.url})")
@@ -483,18 +483,21 @@ class LiveView:
         received = len(self.frames)
         if len(history) < self._loaded_at or self.session_id is None:
             await self._load(url, push=False)
+        elif url.split("#")[0] == self.url.split("#")[0]:
+            self.document.url = url  # another #fragment of the page shown: no event
         else:
             self.document.url = url
             await self.send_event(0, "nav", {"url": url, "replace": True, "pop": True})
         return Reply(tuple(self.frames[received:]))
 
     async def _follow(self, link: DomElement) -> None:
-        """A click on ``<a href>``: a live link (``data-vango-nav``) navigates, others load."""
+        """A click on ``<a href>``: a live link (``data-vango-nav``) navigates (replacing the
+        entry when it leads to the URL shown, as vango.rich.js), others load."""
         url = urljoin(self.url, link.attrs.get("href", ""))
         if link.attrs.get("target", "_self") not in ("", "_self"):
             return  # another tab or window: this one stays
         if "data-vango-nav" in link.attrs and self.session_id is not None:
-            replace = link.attrs["data-vango-nav"] == "replace"
+            replace = link.attrs["data-vango-nav"] == "replace" or url == self.url
             await self.navigate(url, replace=replace)
         else:
             await self._load(url)
@@ -617,6 +620,13 @@ class LiveView:
 
     def __repr__(self) -> str:
         return f"<LiveView {self.url} session={self.session_id}>"
+
+
+def _in_page(url: str, shown: str) -> bool:
+    """``url`` is a #fragment of the page ``shown`` (same path and query): the browser
+    scrolls to it, and vango.rich.js sends no ``nav`` (it does for a bare ``#``)."""
+    page, _, fragment = url.partition("#")
+    return bool(fragment) and page == shown.split("#")[0]
 
 
 def _stream_click(element: DomElement) -> tuple[DomElement, dict[str, Any]] | None:
