@@ -543,7 +543,7 @@ class LiveView:
             await trio.testing.wait_all_tasks_blocked()
         if self._redirect is not None:
             url, self._redirect = self._redirect, None
-            await self._load(url)
+            await self._load(urljoin(self.url, url))  # location.assign: relative to the page
         return Reply(tuple(self.frames[received:]))
 
     # ------------------------------------------------------------------ frames

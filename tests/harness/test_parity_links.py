@@ -74,3 +74,26 @@ async def test_live_links_fragments_and_back_in_the_harness(vango: Harness) -> N
         shown.append(view.url)
     assert shown == LINKS_SHOWN
     assert harness_log(view) == LINKS_SENT
+
+
+# ---------------------------------------------------------------- a server's relative URL
+
+PATCHED_SENT = [["params", {"tab": "p"}]]  # a new session: its log starts over
+
+
+@pytest.mark.browser
+def test_a_push_patch_to_a_relative_url_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/links")
+    with page.expect_navigation():
+        page.click("#patch")  # push_patch("?tab=p"): REDIRECT, location.assign loads it
+    wait_synced(page)
+    assert _shown(page) == "/links?tab=p"
+    assert browser_log(page) == PATCHED_SENT
+
+
+async def test_a_push_patch_to_a_relative_url_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/links")
+    session = view.session_id
+    await view.click("#patch")
+    assert view.url == "/links?tab=p" and view.session_id not in (None, session)
+    assert harness_log(view) == PATCHED_SENT
