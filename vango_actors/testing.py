@@ -74,6 +74,7 @@ _TEXTLIKE = frozenset(
     "text search url tel email password date month week time datetime-local number".split()
 )
 _BUTTON_KINDS = frozenset({"submit", "image", "reset", "button"})
+_LISTED = frozenset({*CONTROLS, "button", "fieldset", "object", "output"})  # form= applies
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LAST_BREAKS = re.compile(r"[\r\n]+\Z")
 _MAXLENGTH_KINDS = frozenset("text search url tel email password textarea".split())
@@ -400,7 +401,8 @@ class LiveView:
         button = _default_button(form)
         if button is not None:
             return None if _disabled(button) else self._clicked(button, selector)
-        fields = [c for c in form.iter() if c.tag == "input" and _blocks_implicit_submit(c)]
+        owned = _form_elements(form)
+        fields = [c for c in owned if c.tag == "input" and _blocks_implicit_submit(c)]
         return None if len(fields) > 1 else [self._submitted(form, None, selector)]
 
     async def submit(
@@ -666,7 +668,7 @@ def form_values(form: DomElement, submitter: DomElement | None = None) -> dict[s
     multiple>`` or of several checkboxes always a list (``[]`` when nothing is chosen)."""
     out: dict[str, Any] = {}
     boxes: Counter[str] = Counter()
-    for control in form.iter():
+    for control in _form_elements(form):
         name = control.attrs.get("name")
         if not name or control.tag not in ("input", "select"):
             continue
@@ -689,7 +691,7 @@ def _form_data(form: DomElement, submitter: DomElement | None = None) -> list[tu
     """The entries of ``FormData(form, submitter)`` (the HTML spec's entry list): enabled
     named controls, ticked boxes only, chosen enabled options, buttons only as submitter."""
     entries: list[tuple[str, str]] = []
-    for control in form.iter():
+    for control in _form_elements(form):
         if control.tag not in ("input", "button", "select", "textarea") or _disabled(control):
             continue
         name = control.attrs.get("name", "")
@@ -728,7 +730,7 @@ def _is_submit_button(element: DomElement) -> bool:
 
 def _default_button(form: DomElement) -> DomElement | None:
     """The form's default button: its first submit button in tree order."""
-    return next((c for c in form.iter() if _is_submit_button(c)), None)
+    return next((c for c in _form_elements(form) if _is_submit_button(c)), None)
 
 
 def _chosen_options(select: DomElement) -> list[DomElement]:
@@ -804,10 +806,28 @@ def _legend(fieldset: DomElement) -> DomElement | None:
 
 
 def _form_of(element: DomElement) -> DomElement | None:
-    node = element.parent
-    while node is not None and node.tag != "form":
-        node = node.parent
-    return node
+    """The element's form owner: the form its ``form="id"`` attribute names (none when that
+    is no form), else its nearest ``<form>`` ancestor."""
+    owner = element.attrs.get("form")
+    if owner is None or element.tag not in _LISTED:
+        node = element.parent
+        while node is not None and node.tag != "form":
+            node = node.parent
+        return node
+    named = next((n for n in _top(element).iter() if n.attrs.get("id") == owner), None)
+    return named if named is not None and named.tag == "form" else None
+
+
+def _form_elements(form: DomElement) -> list[DomElement]:
+    """The controls and buttons whose form owner is ``form`` (``form.elements``), in tree
+    order: those in it and those elsewhere naming it with ``form="id"``."""
+    return [n for n in _top(form).iter() if n.tag in _LISTED and _form_of(n) is form]
+
+
+def _top(element: DomElement) -> DomElement:
+    while element.parent is not None:
+        element = element.parent
+    return element
 
 
 def _unclickable(element: DomElement) -> bool:
@@ -895,9 +915,9 @@ def _labeled_control(label: DomElement, root: DomElement) -> DomElement | None:
 def _reset(form: DomElement) -> None:
     """A reset button's action: every control of ``form`` shows its default again (the
     ``value``, ``checked`` and ``selected`` of its markup)."""
-    for node in form.iter():
-        for name in ("value", "checked", "selected"):
-            if node.tag in (*CONTROLS, "option"):
+    for control in (c for c in _form_elements(form) if c.tag in CONTROLS):
+        for node in (control, *control.iter()):  # (a select's options)
+            for name in ("value", "checked", "selected"):
                 node.props.pop(name, None)
 
 
@@ -942,14 +962,9 @@ def _radio_group(radio: DomElement) -> list[DomElement]:
     if not name:
         return []
     form = _form_of(radio)
-    scope = form
-    if scope is None:
-        scope = radio
-        while scope.parent is not None:
-            scope = scope.parent
     return [
         other
-        for other in scope.iter()
+        for other in _top(radio).iter()
         if other is not radio
         and other.tag == "input"
         and input_type(other.attrs) == "radio"
@@ -972,10 +987,11 @@ def _write_field(form: DomElement, name: str, value: Any, selector: str) -> None
     first: typed into a text field (one value each, for several of that name), the options
     with those values chosen, the boxes with those values ticked (a lone checkbox also takes
     a bool). What no user could enter is a ViewError."""
-    named = [c for c in form.iter() if c.attrs.get("name") == name and not _disabled(c)]
+    owned = _form_elements(form)
+    named = [c for c in owned if c.attrs.get("name") == name and not _disabled(c)]
     fields = [c for c in named if c.tag in CONTROLS and not _is_button(c)]
     if not fields:
-        names = {c.attrs.get("name") for c in form.iter() if c.tag in CONTROLS}
+        names = {c.attrs.get("name") for c in owned if c.tag in CONTROLS}
         hint = "; a button's name and value go with submitter=" if named else ""
         raise ViewError(
             f"{selector!r} has no enabled field named {name!r} (it has "
