@@ -1098,7 +1098,7 @@ class SessionActor:
         element = self._host_bound[host].get(event.hid)
         if element is not None:
             done = {op[1] for op in self._ops if op[0] == 3 and op[2] == "value"}
-            self._ops.extend(_diff.resync_submitted(element, form, done))
+            self._ops.extend(_diff.resync_submitted(element, form, done, self.root.tree))
 
     def _on_nav_event(self, event: Event) -> None:
         """The client followed a live link or went back/forward (``pop``: URL already shown)."""

@@ -471,26 +471,24 @@ def _diff_textarea_value(hid: int, old: Element, new: Element, ops: Ops) -> None
         ops.append([_SET_PROP, hid, "value", value])
 
 
-def resync_submitted(form: Element, submitted: Mapping[str, Any], done: set[int]) -> Ops:
-    """SET_PROP ``value`` for the text fields of ``form`` (child components included) that
-    the page renders with a value differing from what the browser submitted, unless their hid
-    is in ``done`` (it got one already). The diff compares renders, not what the browser
-    holds: a field rendered ``value=""`` before and after a submit would keep the submitted
-    text; sent again, it clears, as in LiveView. Fields rendered without a value (the
-    browser's own) and lists (multi-selects, checkbox groups) are left alone."""
+def resync_submitted(
+    form: Element, submitted: Mapping[str, Any], done: set[int], page: Element | None = None
+) -> Ops:
+    """SET_PROP ``value`` for the text fields of ``form`` (child components included; with
+    ``page``, the fields elsewhere on it naming the form with ``form="id"``, and not those in
+    it naming another) that the page renders with a value differing from what the browser
+    submitted, unless their hid is in ``done`` (it got one already). The diff compares
+    renders, not what the browser holds: a field rendered ``value=""`` before and after a
+    submit would keep the submitted text; sent again, it clears, as in LiveView. Fields
+    rendered without a value (the browser's own) and lists (multi-selects, checkbox groups)
+    are left alone."""
+    own = form.attrs.get("id")
+    own = str(own) if own not in (None, False) else None
+    fields = [n for n in _elements(form) if _named_form(n) in (None, own)]
+    if page is not None and own is not None:
+        fields += [n for n in _elements(page, skip=form) if _named_form(n) == own]
     ops: Ops = []
-    stack: list[object] = [form]
-    while stack:
-        node = stack.pop()
-        if type(node) is Slot:
-            stack.append(node.ref.tree)
-            continue
-        if type(node) is Lazy:
-            stack.append(node.rendered)
-            continue
-        if type(node) is not Element:
-            continue
-        stack.extend(node.children)
+    for node in fields:
         rendered = _rendered_text_value(node)
         sent = submitted.get(str(node.attrs.get("name")))
         hid = node.hid
@@ -498,6 +496,28 @@ def resync_submitted(form: Element, submitted: Mapping[str, Any], done: set[int]
             if hid not in done:
                 ops.append([_SET_PROP, hid, "value", rendered])
     return ops
+
+
+def _elements(top: object, skip: Element | None = None) -> list[Element]:
+    """The elements of a tree (through child components and lazy subtrees), but ``skip``'s."""
+    found: list[Element] = []
+    stack: list[object] = [top]
+    while stack:
+        node = stack.pop()
+        if type(node) is Slot:
+            stack.append(node.ref.tree)
+        elif type(node) is Lazy:
+            stack.append(node.rendered)
+        elif type(node) is Element and node is not skip:
+            found.append(node)
+            stack.extend(node.children)
+    return found
+
+
+def _named_form(node: Element) -> str | None:
+    """The id a field's ``form`` attribute names (its form owner), None without one."""
+    named = node.attrs.get("form")
+    return None if named in (None, False) else str(named)
 
 
 def _rendered_text_value(node: Element) -> str | None:

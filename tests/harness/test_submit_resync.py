@@ -72,3 +72,36 @@ async def test_a_value_the_page_keeps_equal_to_the_submitted_one_sends_nothing(
     assert [op for op in reply.ops if op[0] == Op.SET_PROP and op[1] == title] == [
         [Op.SET_PROP, title, "value", "much too long"]
     ]  # the render changed "" -> the text: the diff's op, not a second one
+
+
+class Search(Component):
+    """A form whose fields sit elsewhere on the page, tied to it by ``form="search"``."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.found: list[str] = []
+
+    def find(self, event: Event) -> None:
+        self.found.append(str(event.payload["form"]["q"]))
+
+    def render(self) -> Element:
+        return h.div(
+            h.form(
+                h.button("Find", id="find"),
+                h.input(name="q", id="elsewhere", value="", form="other"),  # not this form's
+                id="search",
+                on_submit=self.find,
+            ),
+            h.input(name="q", id="q", value="", form="search"),  # after it, outside
+            h.form(h.input(name="q", id="note", value=""), id="other"),
+            h.p(", ".join(self.found), id="found"),
+        )
+
+
+async def test_fields_tied_to_the_form_by_a_form_attribute_are_reset_too(vango: Harness) -> None:
+    view = await vango.mount(Search)
+    await view.type("#q", "milk")
+    await view.type("#elsewhere", "kept")
+    await view.type("#note", "kept")
+    await view.submit("#search")
+    assert view.text("#found") == "milk"
+    assert [view.value(s) for s in ("#q", "#elsewhere", "#note")] == ["", "kept", "kept"]
