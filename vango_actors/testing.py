@@ -494,10 +494,11 @@ class LiveView:
 
     async def _follow(self, link: DomElement) -> None:
         """A click on ``<a href>``: a live link (``data-vango-nav``) navigates (replacing the
-        entry when it leads to the URL shown, as vango.rich.js), others load."""
+        entry when it leads to the URL shown, as vango.rich.js), others load; a link that opens
+        another tab or downloads leaves this page as it is."""
         url = urljoin(self.url, link.attrs.get("href", ""))
-        if link.attrs.get("target", "_self") not in ("", "_self"):
-            return  # another tab or window: this one stays
+        if link.attrs.get("target", "_self") not in ("", "_self") or "download" in link.attrs:
+            return  # another tab or window, or a file saved: this page stays
         if "data-vango-nav" in link.attrs and self.session_id is not None:
             replace = link.attrs["data-vango-nav"] == "replace" or url == self.url
             await self.navigate(url, replace=replace)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser import open_live, wait_synced
+from tests.browser import assert_not_reloaded, open_live, wait_synced
 from tests.harness.test_parity import ROUTES, browser_log, harness_log, server
 from tests.servers import Server
 from vango_actors.testing import Harness
@@ -97,3 +97,27 @@ async def test_a_push_patch_to_a_relative_url_in_the_harness(vango: Harness) -> 
     await view.click("#patch")
     assert view.url == "/links?tab=p" and view.session_id not in (None, session)
     assert harness_log(view) == PATCHED_SENT
+
+
+# ---------------------------------------------------------------- downloads
+
+
+@pytest.mark.browser
+def test_links_that_download_in_chromium(page: Page, server: Server) -> None:
+    open_live(page, server.url + "/links")
+    for selector in ("#download", "#plain-download"):
+        with page.expect_download():
+            page.click(selector)  # the file is saved; the page stays
+        wait_synced(page)
+    assert _shown(page) == "/links"
+    assert_not_reloaded(page)
+    assert browser_log(page) == [["params", {}]]
+
+
+async def test_links_that_download_in_the_harness(vango: Harness) -> None:
+    view = await vango.mount("/links")
+    session = view.session_id
+    for selector in ("#download", "#plain-download"):
+        await view.click(selector)
+    assert (view.url, view.session_id) == ("/links", session)
+    assert harness_log(view) == [["params", {}]]

@@ -25,6 +25,8 @@ class Links(Logging):
             h.a("Section", href="#section", id="to-section", data_vango_nav=True),
             h.a("Here", href="/links?tab=b", id="to-here", data_vango_nav=True),
             h.a("Away", href="?tab=x", id="to-blank", target="_blank", data_vango_nav=True),
+            h.a("Save", href="?tab=d", id="download", download="b.html", data_vango_nav=True),
+            h.a("Save too", href="/links?tab=e", id="plain-download", download=True),
             h.button("Patch", id="patch", on_click=self.patch_relative),
             h.h2("Section", id="section"),
             self.shown(),
