@@ -3,12 +3,13 @@
 Starts ``hypercorn -k trio vango_actors.asgi:app`` serving the hostile test pages
 (``tests.hardening.pages``) as a subprocess. Each stalled client GETs ``/firehose`` (a timer
 re-renders ~16 KB every 5 ms), opens the live socket with a 4 KiB receive buffer, says HELLO and
-never reads again. The server must coalesce into resyncs, detach each session after
-``max_resyncs`` overflows (state kept), keep its memory bounded (replay buffer within
-``VANGO_REPLAY_BYTES``) and, after ``--stall-timeout`` seconds (``VANGO_STALL_TIMEOUT``), drop
-the stalled TCP connections themselves. Reported: RSS of the worker before, at the peak and at
-the end of ``--settle``, RSS per stalled client, when all sessions were detached and when all
-live sockets were closed, and the sessions' states from /vango/health. One JSON document.
+never reads again. The server must stop rendering the timer's changes once half the outbox
+is taken (no resync, state kept), keep its memory bounded (replay buffer within
+``VANGO_REPLAY_BYTES``) and, after ``--stall-timeout`` seconds (``VANGO_STALL_TIMEOUT``),
+drop the stalled TCP connections, detaching their sessions (state kept). Reported: RSS of the
+worker before, at the peak and at the end of ``--settle``, RSS per stalled client, when all
+sessions were detached and when all live sockets were closed, and the sessions' states from
+/vango/health. One JSON document.
 """
 
 from __future__ import annotations

@@ -160,6 +160,26 @@ _WAKE = _Wake()
 Message = _Incoming | Call | Crash | _Wake
 
 
+class _Outbox(Mailbox[bytes]):
+    """A connection's outbox: a frame taken from it may let the session send the render it
+    held back while the outbox was half full (``Attachment._took``)."""
+
+    __slots__ = ("_att",)
+
+    def __init__(self, att: Attachment, size: int) -> None:
+        super().__init__(size)
+        self._att = att
+
+    def receive_nowait(self) -> bytes:
+        frame = super().receive_nowait()
+        self._att._took()
+        return frame
+
+
+def _render_held() -> None:
+    """A message that only renders what the session held back (SessionActor._release)."""
+
+
 class Attachment:
     """One connection's link to its session: an outbox to drain, a mailbox to deliver to.
 
@@ -184,7 +204,7 @@ class Attachment:
 
     def __init__(self, actor: SessionActor, size: int) -> None:
         self._actor = actor
-        self._send = self.outbox = Mailbox[bytes](size)  # one object, both ends
+        self._send = self.outbox = _Outbox(self, size)  # one object, both ends
         self.close_code: int = CloseCode.NORMAL
         self.close_reason = ""
         self.resyncs = 0
@@ -293,6 +313,13 @@ class Attachment:
             raise trio.WouldBlock
         self._send.send_nowait(frame)
 
+    def _took(self) -> None:
+        """The connection took a frame from the outbox: renders the session held back while
+        it was half full go out once it is not (SessionActor._hold_back)."""
+        actor = self._actor
+        if actor._held and actor.attachment is self and not actor._backed_up(self):
+            actor._release()
+
     def _close(self, code: int, reason: str) -> None:
         self.close_code = code
         self.close_reason = reason
@@ -332,6 +359,7 @@ class SessionActor:
         "_flash",
         "_focus",
         "_gone_away",
+        "_held",
         "_host_bound",
         "_inbox",
         "_nav",
@@ -417,6 +445,8 @@ class SessionActor:
         self._ops: list[list[Any]] = []
         self._focus: list[tuple[Host, int | None]] = []
         self._errors: list[bytes] = []
+        # renders wait for the client to take frames from a half-full outbox (_hold_back)
+        self._held = False
         self._bound: dict[int, Host] = {}
         self._host_bound: dict[Host, dict[int, Element]] = {}
         self.started = False
@@ -875,6 +905,8 @@ class SessionActor:
             self.handoff_seq = self.seq
         else:
             self._catch_up(hello.last_seq)
+        if self._held:  # (what was held back is not in the catch-up: render it now)
+            self._release()
         return att
 
     def _catch_up(self, last_seq: int) -> None:
@@ -938,7 +970,7 @@ class SessionActor:
         kept: list[bytes] = []
         while True:
             try:
-                frame = att.outbox.receive_nowait()
+                frame = Mailbox.receive_nowait(att.outbox)  # (not the client taking it)
             except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
                 break
             if not frame or frame[1] != 4:  # not PATCHES (WELCOME, ERROR, a flush): keep it
@@ -1032,8 +1064,39 @@ class SessionActor:
                 message.handled.set()
         if self._nav is not None:
             await self._navigations()
+        if self._hold_back():
+            return
         await self._flush()
         self._send_output(False)
+
+    def _hold_back(self) -> bool:
+        """A server push (timer, post, pub/sub) while the client has not taken half the
+        outbox yet: keep the components dirty instead of queueing one more frame. The client
+        needs the latest render, not each one: when it takes a frame (Attachment._took) one
+        render sends every change since, where frames would pile up to an overflow (a resync
+        that replaces the page, then close 1011). Events are answered at once (acks)."""
+        att = self.attachment
+        if att is None or not att.backlogged or not self._backed_up(att):
+            return False
+        self._held = True
+        return True
+
+    def _backed_up(self, att: Attachment) -> bool:
+        """Half the outbox is taken, in frames or in bytes."""
+        queued = len(att.outbox)
+        if queued * 2 >= self.config.outbox_size:
+            return True
+        limit = self.config.outbox_bytes
+        return queued > 0 and limit > 0 and att.outbox_bytes * 2 >= limit
+
+    def _release(self) -> None:
+        """Render what ``_hold_back`` kept: a message of its own (a full mailbox needs none:
+        its next message renders, or holds back again)."""
+        self._held = False
+        try:
+            self.send_nowait(Call(None, 0, _render_held, (), "render"))
+        except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
 
     async def _on_call(self, call: Call) -> None:
         host = call.host
