@@ -315,7 +315,10 @@ class Attachment:
 
     def _took(self) -> None:
         """The connection took a frame from the outbox: renders the session held back while
-        it was half full go out once it is not (SessionActor._hold_back)."""
+        it was half full go out once it is not (SessionActor._hold_back); once it took them
+        all, the next overflow counts from zero (``max_resyncs`` counts them in a row)."""
+        if not self.outbox:
+            self.resyncs = 0
         actor = self._actor
         if actor._held and actor.attachment is self and not actor._backed_up(self):
             actor._release()

@@ -48,7 +48,7 @@ class RuntimeConfig:
     outbox_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(0))
     replay_size: int = attrs.field(default=64, validator=attrs.validators.ge(0))
     replay_bytes: int = attrs.field(default=256 * 1024, validator=attrs.validators.ge(0))
-    max_resyncs: int = 3  # outbox overflows per connection before it is detached
+    max_resyncs: int = 3  # outbox overflows in a row (not caught up) before it is detached
     heartbeat_ms: int = 15_000
     max_sessions: int = 10_000
     restart_policy: RestartPolicy = attrs.field(factory=RestartPolicy)

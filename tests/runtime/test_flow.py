@@ -133,3 +133,21 @@ async def test_a_counter_frame_is_small(autojump_clock: trio.testing.MockClock) 
         b = await Browser.open(rt, Counter)
         await b.click("#inc")
         assert rt.statistics().bytes_sent < 40
+
+
+async def test_overflows_the_client_caught_up_after_do_not_add_up_to_a_disconnect() -> None:
+    """``max_resyncs`` counts overflows in a row: a client that took everything since the
+    last one (an occasional burst on a long-lived page) starts again from zero."""
+    async with open_runtime(outbox_size=4, max_resyncs=1) as rt:
+        b = await Browser.open(rt, Counter)
+        att = b.att
+        inc = b.hid("#inc")
+        for burst in range(1, 6):
+            for _ in range(6):  # nobody reading: the answers overflow the outbox once
+                await b.send(inc)
+                await trio.testing.wait_all_tasks_blocked()
+            await b.settle()  # then the client reads everything
+            assert rt.session_statistics(b.session_id).resyncs == burst
+            assert b.att is att and att is not None and att.close_code == CloseCode.NORMAL
+        assert rt.session(b.session_id).state is SessionState.LIVE
+        assert b.text("#count") == "30"
