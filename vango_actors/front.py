@@ -135,6 +135,18 @@ class VangoApp(QuartTrio):
             send = _shield_last_body(send)
         await super().__call__(scope, receive, send)
 
+    async def drain(self) -> None:
+        """Drain as SIGTERM does: refuse new pages and live sockets (503, 1013), send GOAWAY
+        to every live page after its in-flight events (the client reconnects elsewhere),
+        end the sessions; return when done (at once when not serving or already drained).
+
+        For a program that serves the app itself: await it in hypercorn's
+        ``shutdown_trigger`` before that returns. Hypercorn would otherwise wait for the live
+        sockets (which never end by themselves) up to its ``graceful_timeout`` and close them
+        bare, before the app's own shutdown drains.
+        """
+        await _drain(self.front)
+
     def create_url_adapter(self, request: Any) -> MapAdapter | None:
         """Quart's adapter; for a Host werkzeug cannot IDNA-encode (a label over 63
         characters) one whose match answers 400. Quart builds the adapter outside its error
@@ -333,9 +345,7 @@ def _add_lifespan(app: VangoApp) -> None:
 
     @app.after_serving
     async def stop_runtime() -> None:
-        if front.stop is not None and front.stopped is not None:
-            front.stop.set()
-            await front.stopped.wait()  # live clients got GOAWAY and were closed
+        await _drain(front)  # live clients got GOAWAY and were closed
         if front.live_door is not None:
             front.live_door.cancel()
         if front.drain_watch is not None:
@@ -379,13 +389,18 @@ async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IG
             async for _ in signals:
                 break
         log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
-        if front.stop is not None and front.stopped is not None:
-            front.stop.set()
-            await front.stopped.wait()
+        await _drain(front)
         if _hypercorn_supervisor_pid() is not None:
             await trio.sleep(STOP_GRACE)
         log.warning("SIGTERM: drained, and the server did not stop: passing the signal on")
         signal.raise_signal(signal.SIGTERM)
+
+
+async def _drain(front: Front) -> None:
+    """Stop the runtime (see VangoApp.drain) and wait until it drained."""
+    if front.stop is not None and front.stopped is not None:
+        front.stop.set()
+        await front.stopped.wait()
 
 
 def _hypercorn_workers() -> int:
