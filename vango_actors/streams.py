@@ -9,7 +9,9 @@ nothing per row (``python -m bench streams``).
 Items added before the page's first render (in ``mount``) are part of the first HTML: the
 stream keeps that one HTML string (not the items) until ``reset``. Items carry no hids: an
 element inside an item with ``data-stream-click="name"`` sends EVENT ``stream``
-``{"event": name, "key": key}`` on the container; bind it with ``Stream(on_event=...)``.
+``{"event": name, "key": key}`` on the container, and a JS hook's ``this.pushEvent(name,
+payload)`` sends ``{"event": name, "key": key, "payload": payload}`` there: bind them with
+``Stream(on_event=...)``.
 
 A resync (REPLACE of the whole page, after a lost replay buffer) shows the container with the
 items of the first render only, as a LiveView stream after a remount: pages that need the

@@ -134,11 +134,20 @@
     if (!d || live.has(e)) return;
     const h = Object.create(d);
     h.el = e;
-    h.pushEvent = (name, payload) => { push(e, 'hook', {event: String(name), payload: payload || {}}); idle(); };
+    h.pushEvent = (name, payload) => hookPush(e, String(name), payload || {});
     h.handleEvent = (name, fn) => (handlers[name] = handlers[name] || []).push([h, fn]);
     live.set(e, h);
     callback(h, 'mounted');
     return h;
+  }
+  // A hook in a stream item (no hids there) sends EVENT "stream" {event, key, payload} on
+  // the item's container, as data-stream-click does.
+  function hookPush(e, event, payload) {
+    const it = e.closest('[data-stream-key]'), b = it && it.parentElement;
+    if (e.hasAttribute('data-hid')) push(e, 'hook', {event, payload});
+    else if (b && b.hasAttribute('data-hid')) push(b, 'stream', {event, key: it.getAttribute('data-stream-key'), payload});
+    else return console.warn('vango: pushEvent from an element without data-hid', event);
+    idle();
   }
   function scan() {
     for (const [e, h] of live) {

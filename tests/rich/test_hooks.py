@@ -1,0 +1,59 @@
+"""JS hooks, client commands and loading helpers of vango.rich.js in real Chromium against
+real hypercorn serving ``tests.rich.pages`` (one test per regression)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.servers import Server, hypercorn_server
+
+pytestmark = pytest.mark.browser
+
+ENV = {"VANGO_ROUTES": "tests.rich.pages", "VANGO_SECRET_KEY": "hooks-secret", "VANGO_DEV": "0"}
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[Server]:
+    """The test pages on a free loopback port, stopped by pid after the module."""
+    with hypercorn_server(env=ENV) as running:
+        yield running
+
+
+def _errors(page: Page) -> list[str]:
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: found.append(str(e)))
+    return found
+
+
+def _log(page: Page) -> list[list[Any]]:
+    """The hook callbacks run since the last call (``hook_probe``'s ``window.hookLog``)."""
+    found: list[list[Any]] = page.evaluate("() => hookLog.splice(0)")
+    return found
+
+
+def _click(page: Page, selector: str) -> None:
+    page.click(selector)
+    wait_synced(page)
+
+
+def test_push_event_from_a_hook_in_a_stream_item_reaches_the_stream_handler(
+    page: Page, pages: Server
+) -> None:
+    # stream items have no data-hid: this.pushEvent threw in the hook's mounted()
+    errors = _errors(page)
+    open_live(page, pages.url + "/hook_probe")
+    _log(page)
+    _click(page, "#add-item")
+    page.wait_for_function(
+        "() => document.querySelector('#seen').textContent !== ''", timeout=5_000
+    )
+    wait_synced(page)
+    assert page.text_content("#seen") == "seen:1 {'id': 'item-1'}"
+    assert errors == []
+    assert_not_reloaded(page)
