@@ -57,3 +57,18 @@ def test_push_event_from_a_hook_in_a_stream_item_reaches_the_stream_handler(
     assert page.text_content("#seen") == "seen:1 {'id': 'item-1'}"
     assert errors == []
     assert_not_reloaded(page)
+
+
+def test_a_hook_name_the_server_changes_mounts_the_new_hook(page: Page, pages: Server) -> None:
+    # the old hook stayed (it got updated()), the new one never mounted, and push_event
+    # went on reaching the old hook's handleEvent
+    open_live(page, pages.url + "/hook_probe")
+    _log(page)
+    _click(page, "#rename")  # data-vango-hook A -> B on #swap
+    assert _log(page) == [["destroyed", "A", "swap", 1], ["mounted", "B", "swap", 5]]
+    _click(page, "#ping")
+    page.wait_for_function("() => hookLog.length === 4", timeout=5_000)
+    assert [r for r in _log(page) if r[2] == "swap"] == [["ping", "B", "swap", 5, 1]]
+    _click(page, "#rename")  # and back
+    assert _log(page) == [["destroyed", "B", "swap", 5], ["mounted", "A", "swap", 6]]
+    assert_not_reloaded(page)

@@ -126,7 +126,7 @@
   // this.pushEvent(name, payload) (EVENT "hook" on the element: bind it with on_hook=),
   // this.handleEvent(name, fn) (server push_event).
   const hooks = window.vangoHooks || {};
-  const live = new Map(), handlers = {};
+  const live = new Map(), named = new WeakMap(), handlers = {}; // element -> hook, hook -> its name
   const callback = (h, k) => { try { if (h[k]) h[k](); } catch (err) { console.error('vango: hook', k, err); } };
   function mount(e) {
     // (window.vangoHooks too: a page script run after a live navigation may assign a new object)
@@ -137,6 +137,7 @@
     h.pushEvent = (name, payload) => hookPush(e, String(name), payload || {});
     h.handleEvent = (name, fn) => (handlers[name] = handlers[name] || []).push([h, fn]);
     live.set(e, h);
+    named.set(h, n);
     callback(h, 'mounted');
     return h;
   }
@@ -150,8 +151,8 @@
     idle();
   }
   function scan() {
-    for (const [e, h] of live) {
-      if (e.isConnected) continue;
+    for (const [e, h] of live) { // gone, or given another hook name (or none): destroyed
+      if (e.isConnected && e.getAttribute('data-vango-hook') === named.get(h)) continue;
       live.delete(e);
       for (const k in handlers) handlers[k] = handlers[k].filter((r) => r[0] !== h);
       callback(h, 'destroyed');
