@@ -72,3 +72,26 @@ def test_a_hook_name_the_server_changes_mounts_the_new_hook(page: Page, pages: S
     _click(page, "#rename")  # and back
     assert _log(page) == [["destroyed", "B", "swap", 5], ["mounted", "A", "swap", 6]]
     assert_not_reloaded(page)
+
+
+_LABELS = (
+    "() => ['#send', '#plain-send'].map((s) => { const b = document.querySelector(s);"
+    " return [b.disabled, b.value, b.getAttribute('value')]; })"
+)
+
+
+def test_disable_with_relabels_an_input_submit(page: Page, pages: Server) -> None:
+    # the label was set as the input's text, which an <input> does not show
+    errors = _errors(page)
+    open_live(page, pages.url + "/disable")
+    page.click("#send")
+    assert page.evaluate(_LABELS) == [
+        [True, "Sending…", "Sending…"],
+        [True, "Sending…", "Sending…"],
+    ]
+    wait_synced(page)
+    assert page.text_content("#sent") == "sent 1"
+    # back as rendered: the input without a value attribute shows the browser's "Submit"
+    assert page.evaluate(_LABELS) == [[False, "Send", "Send"], [False, "", None]]
+    assert errors == []
+    assert_not_reloaded(page)

@@ -75,10 +75,14 @@
     if (q.t !== 'submit' && q.t !== 'click') return;
     const btns = q.t === 'submit' ? [...e.querySelectorAll('[data-disable-with]')] : e.hasAttribute('data-disable-with') ? [e] : [];
     for (const b of btns) { // (the label's nodes come back: the server's patches address them)
-      const kids = [...b.childNodes], was = b.disabled;
-      b.textContent = b.getAttribute('data-disable-with');
+      // an <input type=submit>'s label is its value attribute (none: the browser's "Submit")
+      const kids = [...b.childNodes], was = b.disabled, inp = b.tagName === 'INPUT', v = b.getAttribute('value');
+      if (inp) b.setAttribute('value', b.getAttribute('data-disable-with')); else b.textContent = b.getAttribute('data-disable-with');
       b.disabled = true;
-      later(q, () => { b.replaceChildren(...kids); b.disabled = was; });
+      later(q, () => {
+        if (!inp) b.replaceChildren(...kids); else if (v == null) b.removeAttribute('value'); else b.setAttribute('value', v);
+        b.disabled = was;
+      });
     }
   };
   X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
