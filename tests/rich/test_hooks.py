@@ -95,3 +95,28 @@ def test_disable_with_relabels_an_input_submit(page: Page, pages: Server) -> Non
     assert page.evaluate(_LABELS) == [[False, "Send", "Send"], [False, "", None]]
     assert errors == []
     assert_not_reloaded(page)
+
+
+def test_a_bad_selector_in_a_command_chain_skips_that_command_only(
+    page: Page, pages: Server
+) -> None:
+    # querySelectorAll('#1x') threw: the rest of the chain did not run; from the server the
+    # frame failed to apply, the client resynced, and a second one reloaded the page
+    errors = _errors(page)
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    open_live(page, pages.url + "/bad_selector")
+    page.click("#client")
+    assert page.is_visible("#panel")
+    assert page.get_attribute("#panel", "class") == "lit"
+    page.evaluate(
+        "() => { const p = document.querySelector('#panel'); p.hidden = true; p.className = ''; }"
+    )
+    for n in (1, 2):
+        _click(page, "#server")
+        assert page.text_content("#clicks") == str(n)
+        assert page.is_visible("#panel")
+        assert page.get_attribute("#panel", "class") == "lit"
+    assert errors == []
+    assert sum("#1x" in w for w in warnings) == 3
+    assert_not_reloaded(page)

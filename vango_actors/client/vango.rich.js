@@ -103,12 +103,15 @@
     focus: (e) => e.focus(),
     dispatch: (e, name, detail) => e.dispatchEvent(new CustomEvent(name, {bubbles: true, detail})),
   };
+  // A command that fails (unknown, a selector the browser cannot parse) is skipped, warned:
+  // the rest of the chain runs, and a server's CALL "exec" never breaks its frame.
   function run(cmds, self) {
-    for (const [name, sel, ...args] of cmds) {
-      const f = CMD[name];
-      if (!f) { console.warn('vango: unknown command', name); continue; }
-      const els = sel == null ? (self ? [self] : []) : doc.querySelectorAll(sel);
-      for (const e of els) f(e, ...args);
+    for (const c of cmds) {
+      try {
+        const [name, sel, ...args] = c, f = CMD[name];
+        if (!f) throw Error('unknown command');
+        for (const e of sel == null ? (self ? [self] : []) : doc.querySelectorAll(sel)) f(e, ...args);
+      } catch (err) { console.warn('vango: command', JSON.stringify(c), 'skipped:', err.message); }
     }
   }
   const JS_TYPES = {click: 'click', dblclick: 'dblclick', input: 'input', change: 'change', submit: 'submit', keydown: 'keydown', keyup: 'keyup', focusin: 'focus', focusout: 'blur'};
