@@ -15,6 +15,7 @@ changes: a later server render of the same attribute wins (optimistic UI).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .html import attr_value, check_attr_name
@@ -52,6 +53,8 @@ class JS(str):
             raise ValueError(f"unknown client command {name!r}: expected one of {COMMANDS}")
         if target is not None and not isinstance(target, str):
             raise TypeError(f"JS.{name}: target must be a CSS selector str or None, got {target!r}")
+        if target is not None:
+            _check_selector(name, target)
         signature, least, most = _ARGUMENTS[name]
         if not least <= len(args) <= most:
             raise TypeError(
@@ -94,6 +97,35 @@ def _safe_set_attr(attr: object, value: object = "", *rest: Any) -> tuple[Any, .
     if isinstance(value, str):
         value = attr_value("JS.set_attr", attr, value)
     return (attr, value, *rest)
+
+
+# Escapes and strings (their "#" and "." are no id or class), then innermost (...) and [...]
+_OPAQUE = re.compile(r"""\\.|"(?:\\.|[^"\\])*"?|'(?:\\.|[^'\\])*'?""", re.S)
+_BLOCK = re.compile(r"\([^()\[\]]*\)|\[[^()\[\]]*\]")
+# "#" or "." not followed by an identifier: a letter, "_", non-ASCII, "-" and one of those
+_NOT_A_NAME = re.compile(r"[#.](?![A-Za-z_\x80-\U0010ffff]|-[-A-Za-z_\x80-\U0010ffff])")
+
+
+def _check_selector(command: str, target: str) -> None:
+    """Raise ``ValueError`` for a target ``querySelectorAll`` cannot parse (the browser would
+    skip the command): a blank one, or an id or class that is no identifier (``#1x``). A cheap
+    check of the top level, not a CSS parser: a selector it passes may still fail there
+    (``:is(...)`` forgives its own contents; the browser warns and skips)."""
+    top = _OPAQUE.sub("x", target)
+    while True:
+        inner = _BLOCK.sub("x", top)
+        if inner == top:
+            break
+        top = inner
+    top = re.split(r"[(\[]", top, maxsplit=1)[0]  # (an unclosed block: its contents are not read)
+    if not target.strip():
+        raise ValueError(f"JS.{command}: {target!r} is no CSS selector: give one, or None")
+    if _NOT_A_NAME.search(top):
+        raise ValueError(
+            f"JS.{command}: {target!r} is not a CSS selector the browser can parse: an id or "
+            "class starts with a letter, '_' or '-' and a letter (escape a digit, '#\\31 x', "
+            "or use [id='1x'])"
+        )
 
 
 def _class_names(command: str, classes: object) -> str:

@@ -84,3 +84,31 @@ def test_dispatch_takes_a_str_event_name() -> None:
     )
     with pytest.raises(ValueError, match=r"^JS\.dispatch: expected a non-empty str event name"):
         JS.dispatch(None, "")
+
+
+@pytest.mark.parametrize("target", ["#1x", ".2col", "#-1", "ul > li.", "#", "", "  ", "a, #9"])
+def test_a_target_the_browser_cannot_parse_raises(target: str) -> None:
+    # querySelectorAll threw in the browser: the command was lost there, far from its cause
+    with pytest.raises(ValueError, match=r"^JS\.show: " + re.escape(repr(target))):
+        JS.show(target)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "#menu",
+        "#\\31 x",
+        ".a\\.1",
+        "#--1",
+        "#_1",
+        "#é1",
+        "[id='1x']",
+        '[data-v="a.1 #2"]',
+        "li:nth-child(2n+1)",
+        ":is(.1x, .a)",
+        "ul > li.open ~ .x",
+        "input[type=submit]",
+    ],
+)
+def test_a_target_the_browser_parses_is_kept(target: str) -> None:
+    assert JS.show(target).commands == (("show", target),)
