@@ -120,3 +120,22 @@ def test_a_bad_selector_in_a_command_chain_skips_that_command_only(
     assert errors == []
     assert sum("#1x" in w for w in warnings) == 3
     assert_not_reloaded(page)
+
+
+def test_updated_runs_for_server_patches_only_not_the_clients_own_changes(
+    page: Page, pages: Server
+) -> None:
+    # a client command, the submit's read-only lock and data-disable-with's label (and their
+    # release) changed the hooked form on the client only, and each ran its hook's updated()
+    open_live(page, pages.url + "/hook_form")
+    assert _log(page) == [["mounted", "A", "form", 1]]
+    page.click("#toggle")  # data-js-click: toggle_class on the button
+    assert page.get_attribute("#toggle", "class") == "on"
+    page.fill("#q", "x")
+    _click(page, "#send")
+    assert page.text_content("#sent") == "1"  # a patch outside the form only
+    assert _log(page) == []
+    _click(page, "#send")
+    assert page.text_content("#half") == "1"  # a patch inside the form
+    assert _log(page) == [["updated", "A", "form", 1]]
+    assert_not_reloaded(page)

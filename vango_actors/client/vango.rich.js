@@ -74,7 +74,7 @@
     const e = q.e;
     if (q.t !== 'submit' && q.t !== 'click') return;
     const btns = q.t === 'submit' ? [...e.querySelectorAll('[data-disable-with]')] : e.hasAttribute('data-disable-with') ? [e] : [];
-    for (const b of btns) { // (the label's nodes come back: the server's patches address them)
+    quiet(() => btns.forEach((b) => { // (the label's nodes come back: the server's patches address them)
       // an <input type=submit>'s label is its value attribute (none: the browser's "Submit")
       const kids = [...b.childNodes], was = b.disabled, inp = b.tagName === 'INPUT', v = b.getAttribute('value');
       if (inp) b.setAttribute('value', b.getAttribute('data-disable-with')); else b.textContent = b.getAttribute('data-disable-with');
@@ -83,9 +83,12 @@
         if (!inp) b.replaceChildren(...kids); else if (v == null) b.removeAttribute('value'); else b.setAttribute('value', v);
         b.disabled = was;
       });
-    }
+    }));
   };
-  X.done = (q) => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); };
+  // (and the core's submit lock: released here, quietly, before the core would)
+  X.done = (q) => {
+    if (undo.has(q) || q.r) quiet(() => { (undo.get(q) || []).forEach((f) => f()); undo.delete(q); (q.r || []).forEach((c) => { if (c.vr) c.readOnly = c.vr = false; }); });
+  };
 
   // ---------------------------------------------------------------- client commands
   // data-js-<event>='[["toggle", "#menu"], ["add_class", null, "open"]]': run on the event
@@ -106,13 +109,13 @@
   // A command that fails (unknown, a selector the browser cannot parse) is skipped, warned:
   // the rest of the chain runs, and a server's CALL "exec" never breaks its frame.
   function run(cmds, self) {
-    for (const c of cmds) {
+    quiet(() => cmds.forEach((c) => {
       try {
         const [name, sel, ...args] = c, f = CMD[name];
         if (!f) throw Error('unknown command');
         for (const e of sel == null ? (self ? [self] : []) : doc.querySelectorAll(sel)) f(e, ...args);
       } catch (err) { console.warn('vango: command', JSON.stringify(c), 'skipped:', err.message); }
-    }
+    }));
   }
   const JS_TYPES = {click: 'click', dblclick: 'dblclick', input: 'input', change: 'change', submit: 'submit', keydown: 'keydown', keyup: 'keyup', focusin: 'focus', focusout: 'blur'};
   for (const k in JS_TYPES) {
@@ -180,17 +183,29 @@
   // The client's own loading classes (vango-*) are no server change: a class mutation that
   // leaves the other classes as they were does not count.
   const own = (c) => (c || '').split(' ').filter((k) => k && !k.startsWith('vango-')).join(' ');
+  // Client-only changes (commands, data-disable-with, the submit lock) are no server patch:
+  // what changed before them is seen first, what they change is dropped.
+  let busy = 0;
+  function quiet(f) {
+    if (busy) return f(); // (in a hook callback: changes drops it all)
+    const ms = obs.takeRecords();
+    if (ms.length) changes(ms);
+    f();
+    obs.takeRecords();
+  }
   function changes(ms) {
+    busy = 1;
     for (const m of ms) for (const n of m.addedNodes) runScripts(n);
     const fresh = scan(), touched = new Set();
     for (const m of ms) {
-      if (m.attributeName === 'class' && own(m.oldValue) === own(m.target.getAttribute('class'))) continue;
+      if (m.attributeName === 'class' && own(m.oldValue) === own(m.target.getAttribute('class')) || m.attributeName === 'readonly' && m.target.vr) continue; // (the core's submit lock)
       const t = m.target.nodeType === 1 ? m.target : m.target.parentElement;
       const e = t && t.closest('[data-vango-hook]');
       if (e && live.has(e) && !fresh.has(e)) touched.add(e);
     }
     for (const e of touched) callback(live.get(e), 'updated');
     obs.takeRecords(); // what the callbacks changed themselves is no update (no loops)
+    busy = 0;
   }
   const obs = new MutationObserver(changes);
   obs.observe(root, {subtree: true, childList: true, attributes: true, attributeOldValue: true, characterData: true});
