@@ -1029,7 +1029,7 @@ class SessionActor:
         if self._focus:
             self._flush_focus()
         if self._ops or answer_event:
-            ops, self._ops = self._ops, []
+            ops, self._ops = _calls_last(self._ops), []
             self._emit(self._patches(ops))
 
     def _flush_focus(self) -> None:
@@ -1567,6 +1567,25 @@ class SessionActor:
             bytes_sent=self.bytes_sent,
             resyncs=self.resyncs,
         )
+
+
+def _calls_last(ops: list[list[Any]]) -> list[list[Any]]:
+    """``ops`` with each page's CALLs after its other ops, in order: a handler's
+    ``push_event`` or ``exec_js`` reaches the DOM its render patched (hooks it added are
+    mounted, elements it added found), as LiveView dispatches events after their patch. A
+    REPLACE of the whole page (a live navigation) starts the next page: the calls before it
+    still run on the old one."""
+    out: list[list[Any]] = []
+    calls: list[list[Any]] = []
+    for op in ops:
+        if op[0] == 13:
+            calls.append(op)
+            continue
+        if op[0] == 7 and op[1] == 0:
+            out.extend(calls)
+            calls = []
+        out.append(op)
+    return out + calls if calls else out
 
 
 def _wants_rich(ops: list[list[Any]]) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from vango_actors import Component, Element, h
+from vango_actors.commands import JS
 from vango_actors.navigation import Destination
 from vango_actors.protocol import ErrorCode, Op, Reload
 from vango_actors.routing import PageSpec, Route, RouteTable, Segment
@@ -309,3 +310,41 @@ async def test_a_push_patch_in_mount_is_no_redirect_and_does_not_wait_for_an_eve
         reply = await view.click("#b")
         assert [op for op in reply.ops if op[0] == Op.PUSH_URL] == []
         assert view.text("#b") == "1"
+
+
+class Announcer(Component):
+    """Adds a row and, in the same handler, calls the hooks and commands about it."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.rows = 0
+
+    def add(self) -> None:
+        self.push_event("added", {"n": 1})
+        self.rows += 1
+        self.exec_js(JS.add_class("#row-1", "new"))
+
+    def leave(self) -> None:
+        self.push_event("bye")
+        self.navigate("/nav")
+
+    def render(self) -> Element:
+        return h.main(
+            h.button("add", id="add", on_click=self.add),
+            h.button("leave", id="leave", on_click=self.leave),
+            *[h.p(n, id=f"row-{n}") for n in range(1, self.rows + 1)],
+            data_vango_hook="Rows",  # (loads vango.rich.js: /nav is a live navigation)
+        )
+
+
+async def test_a_handlers_calls_come_after_its_patches_and_before_the_next_page(
+    vango: Harness,
+) -> None:
+    # push_event and exec_js went before the render's ops: the hooks and elements the render
+    # added were not there yet when they ran in the browser
+    view = await vango.mount(Announcer)
+    reply = await view.click("#add")
+    assert [op[0] for op in reply.ops] == [Op.INSERT, Op.CALL, Op.CALL]
+    assert [op[1] for op in reply.ops[1:]] == ["event", "exec"]
+    reply = await view.click("#leave")  # the old page's call still runs on the old page
+    assert [op[0] for op in reply.ops][:3] == [Op.CALL, Op.REPLACE, Op.TITLE]
+    assert view.url == "/nav"

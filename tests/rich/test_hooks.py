@@ -139,3 +139,24 @@ def test_updated_runs_for_server_patches_only_not_the_clients_own_changes(
     assert page.text_content("#half") == "1"  # a patch inside the form
     assert _log(page) == [["updated", "A", "form", 1]]
     assert_not_reloaded(page)
+
+
+def test_push_event_and_exec_js_run_after_the_patches_of_their_frame(
+    page: Page, pages: Server
+) -> None:
+    # they ran before the frame's patches: the new row was not there yet, its hook not
+    # mounted (no ping for it) and the command found no #row-4 (as LiveView: events after)
+    open_live(page, pages.url + "/hook_probe")
+    _log(page)
+    _click(page, "#grow")
+    page.wait_for_function("() => hookLog.length === 6", timeout=5_000)
+    assert _log(page) == [
+        ["mounted", "A", "row-4", 5],
+        ["ping", "A", "swap", 1, 0],
+        ["ping", "A", "row-1", 2, 0],
+        ["ping", "A", "row-2", 3, 0],
+        ["ping", "A", "row-3", 4, 0],
+        ["ping", "A", "row-4", 5, 0],
+    ]
+    assert page.get_attribute("#row-4", "class") == "lit"
+    assert_not_reloaded(page)

@@ -304,13 +304,17 @@
   V.cancelUpload = (inp, ref) => { stop({name: inp.getAttribute('data-vango-upload'), stop: [ref]}); push(inp, 'upload', {op: 'cancel', ref}); idle(); };
 
   // ---------------------------------------------------------------- CALL ops
+  // (the server sends a page's CALLs after its other ops; event and exec first mount the
+  // hooks those added, as LiveView's events come after their patch)
   X.call = (name, a) => {
     if (name === 'upload') return stop(a);
     if (name === 'stream') return void queueMicrotask(() => stream(a));
     if (name === 'event') {
-      for (const [h, fn] of handlers[a.name] || []) {
-        try { fn.call(h, a.payload); } catch (err) { console.error('vango: handleEvent', a.name, err); }
-      }
+      quiet(() => {
+        for (const [h, fn] of handlers[a.name] || []) {
+          try { fn.call(h, a.payload); } catch (err) { console.error('vango: handleEvent', a.name, err); }
+        }
+      });
     } else if (name === 'exec') run(a.cmds, null);
     // "load": the page needs this script; being here is enough
   };

@@ -1,5 +1,5 @@
 """`/hook_probe`: hooks whose lifecycle the browser tests read from ``window.hookLog``: a hook
-name the server changes, hooks on a keyed list it reorders, server patches inside, beside
+name the server changes, hooks on a keyed list it reorders or grows, server patches inside, beside
 and on a hook element, ``push_event`` to ``handleEvent``, and a hook in a stream item."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from vango_actors import Element, h
+from vango_actors.commands import JS
 from vango_actors.component import Component
 from vango_actors.protocol import Event
 from vango_actors.routing import live_page
@@ -72,6 +73,12 @@ class HookProbe(Component):
         self.pings += 1
         self.push_event("ping", {"n": self.pings})
 
+    def grow(self) -> None:
+        """A new row, and in the same frame a push_event and a command for it."""
+        self.order.append(str(len(self.order) + 1))
+        self.push_event("ping", {"n": 0})
+        self.exec_js(JS.add_class(f"#row-{self.order[-1]}", "lit"))
+
     def add_item(self) -> None:
         n = len(self.seen) + 1
         self.feed.append([{"id": n, "text": f"item {n}"}])
@@ -103,4 +110,5 @@ class HookProbe(Component):
             h.button("title", id="bump-title", on_click=self.bump_title),
             h.button("ping", id="ping", on_click=self.ping),
             h.button("add item", id="add-item", on_click=self.add_item),
+            h.button("grow", id="grow", on_click=self.grow),
         )
