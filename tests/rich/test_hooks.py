@@ -160,3 +160,27 @@ def test_push_event_and_exec_js_run_after_the_patches_of_their_frame(
     ]
     assert page.get_attribute("#row-4", "class") == "lit"
     assert_not_reloaded(page)
+
+
+def test_hooks_survive_keyed_reorders_and_remount_after_their_component_restarts(
+    page: Page, pages: Server
+) -> None:
+    # (a guard: both were right) a keyed move keeps the element and its hook instance, a
+    # patch beside a hook is no update of it; a restarted child renders a new element
+    open_live(page, pages.url + "/hook_probe")
+    _log(page)
+    _click(page, "#reverse")
+    _click(page, "#bump-outside")
+    assert page.evaluate("() => [...document.querySelectorAll('#rows li')].map((e) => e.id)") == [
+        "row-3",
+        "row-2",
+        "row-1",
+    ]
+    assert _log(page) == []
+    open_live(page, pages.url + "/hook_crash")
+    _log(page)
+    _click(page, "#boom")
+    assert _log(page) == [["destroyed", "A", "fragile", 1], ["mounted", "A", "fragile", 2]]
+    _click(page, "#ping")
+    page.wait_for_function("() => hookLog.length === 1", timeout=5_000)
+    assert _log(page) == [["ping", "A", "fragile", 2, 1]]  # the new instance only
