@@ -351,6 +351,7 @@ class SessionActor:
     # ~1.6 KB table (past the 30 keys a shared-key dict allows). A new attribute goes here.
     __slots__ = (
         "_bound",
+        "_calls",
         "_carried",
         "_counts",
         "_deadline",
@@ -448,6 +449,7 @@ class SessionActor:
         self._ops: list[list[Any]] = []
         self._focus: list[tuple[Host, int | None]] = []
         self._errors: list[bytes] = []
+        self._calls = False  # a CALL op is among _ops (page_op)
         # renders wait for the client to take frames from a half-full outbox (_hold_back)
         self._held = False
         self._bound: dict[int, Host] = {}
@@ -496,8 +498,10 @@ class SessionActor:
     def page_op(self, op: list[Any]) -> None:
         if op[0] == 9:
             self.title = op[1]
-        elif op[0] == 13 and not self.rich and self.root.tree is not _PLACEHOLDER:
-            self._warn_no_rich(op[1])  # (while the page mounts, the op decides: _wants_rich)
+        elif op[0] == 13:
+            self._calls = True  # the output orders them (_calls_last)
+            if not self.rich and self.root.tree is not _PLACEHOLDER:
+                self._warn_no_rich(op[1])  # (while the page mounts, the op decides: _wants_rich)
         self._ops.append(op)
 
     def _warn_no_rich(self, name: str) -> None:
@@ -1029,7 +1033,9 @@ class SessionActor:
         if self._focus:
             self._flush_focus()
         if self._ops or answer_event:
-            ops, self._ops = _calls_last(self._ops), []
+            ops, self._ops = self._ops, []
+            if self._calls:  # (a click of a page without CALLs skips the reordering)
+                ops, self._calls = _calls_last(ops), False
             self._emit(self._patches(ops))
 
     def _flush_focus(self) -> None:

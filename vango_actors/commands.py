@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from .html import attr_value, check_attr_name
@@ -106,6 +107,7 @@ _BLOCK = re.compile(r"\([^()\[\]]*\)|\[[^()\[\]]*\]")
 _NOT_A_NAME = re.compile(r"[#.](?![A-Za-z_\x80-\U0010ffff]|-[-A-Za-z_\x80-\U0010ffff])")
 
 
+@lru_cache(maxsize=1024)  # renders build the same commands again and again
 def _check_selector(command: str, target: str) -> None:
     """Raise ``ValueError`` for a target ``querySelectorAll`` cannot parse (the browser would
     skip the command): a blank one, or an id or class that is no identifier (``#1x``). A cheap
