@@ -32,9 +32,29 @@ def test_events_made_offline_are_sent_after_welcome_minus_the_acked(client: Clie
     for _ in range(3):
         client.page.click("#b")
     assert client.state() == {"connected": False, "lastSeq": 0, "eventSeq": 3, "pending": 3}
+    client.connect()
+    assert [f[1] for f in client.take_sent()] == [1, 2, 3]
+    client.disconnect()  # the server handled event 1 only
     client.connect(ack=1)
     assert client.take_sent() == [[3, 2, 2, "click", {}], [3, 3, 2, "click", {}]]
     assert client.state()["pending"] == 2
+
+
+def test_an_ack_past_what_the_page_sent_renumbers_its_unsent_events(client: ClientPage) -> None:
+    # PROTOCOL 4.3: a copy of the page (same HTML, same session) took the session's seqs up to
+    # 5. This page never sent its three clicks, so none of them was handled: they and the next
+    # ones are numbered after the ack, or the server would take them for duplicates.
+    client.load(BUTTON)
+    for _ in range(3):
+        client.page.click("#b")
+    client.connect(ack=5)
+    assert [f[1] for f in client.take_sent()] == [6, 7, 8]
+    assert client.state()["pending"] == 3
+    client.page.click("#b")
+    assert [f[1] for f in client.take_sent()] == [9]
+    client.disconnect()  # sent ones count as sent: a reconnect re-sends them with their seqs
+    client.connect(ack=7)
+    assert [f[1] for f in client.take_sent()] == [8, 9]
 
 
 def test_reconnect_resends_unacked_events_in_order(client: ClientPage) -> None:

@@ -31,22 +31,22 @@
   function decode(u8) {
     const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     let i = 0;
-    const need = (n) => { if (i + n > u8.length) throw Error('msgpack: short'); i += n; return i - n; };
-    // big-endian integer of n bytes; signed ones are read as -(~x) - 1 to stay exact up to 2^53
-    const num = (n, signed) => {
-      let j = need(n), x = 0;
-      const m = signed && u8[j] > 127 ? 255 : 0;
-      while (n--) x = x * 256 + (u8[j++] ^ m);
-      if (m) x = -x - 1;
-      if (!Number.isSafeInteger(x)) throw Error('msgpack: int > 2^53');
-      return x;
-    };
-    const str = (n) => td.decode(u8.subarray(need(n), i));
-    const arr = (n) => { const a = []; while (n--) a.push(val()); return a; };
-    const map = (n) => { const o = obj(); while (n--) { const k = val(); o[k] = val(); } return o; };
+    const need = (n) => { if (i + n > u8.length) throw Error('msgpack: short'); i += n; return i - n; },
+      // big-endian integer of n bytes; signed ones are read as -(~x) - 1 to stay exact up to 2^53
+      num = (n, signed) => {
+        let j = need(n), x = 0;
+        const m = signed && u8[j] > 127 ? 255 : 0;
+        while (n--) x = x * 256 + (u8[j++] ^ m);
+        if (m) x = -x - 1;
+        if (!Number.isSafeInteger(x)) throw Error('msgpack: int > 2^53');
+        return x;
+      },
+      str = (n) => td.decode(u8.subarray(need(n), i)),
+      arr = (n) => { const a = []; while (n--) a.push(val()); return a; },
+      map = (n) => { const o = obj(); while (n--) { const k = val(); o[k] = val(); } return o; };
     function val() {
-      const b = u8[need(1)];
-      const at = (lo, hi) => b >= lo && b <= hi;
+      const b = u8[need(1)],
+        at = (lo, hi) => b >= lo && b <= hi;
       if (b < 0x80) return b; // positive fixint
       if (b < 0x90) return map(b & 15);
       if (b < 0xa0) return arr(b & 15);
@@ -71,22 +71,22 @@
 
   /** Encode a value to msgpack, choosing the same (smallest) formats as msgpack-python. */
   function encode(v) {
-    const out = [];
-    // n bytes of x, big-endian two's complement (exact for safe integers)
-    const put = (n, x) => { while (n--) out.push(Math.floor(x / 2 ** (8 * n)) & 255); };
-    const bytes = (b) => { for (const c of b) out.push(c); };
-    // length header: fix form below lim, else tag t8 (1 byte, if any), t16 (2) or t16 + 1 (4)
-    const head = (n, fix, lim, t8, t16) => {
-      if (n < lim) out.push(fix | n);
-      else if (t8 && n < 256) out.push(t8, n);
-      else if (n < 65536) { out.push(t16); put(2, n); } else { out.push(t16 + 1); put(4, n); }
-    };
-    const int = (n) => {
-      if (n >= -32 && n < 128) return out.push(n & 255); // fixint
-      const k = n > 0 ? (n < 256 ? 0 : n < 65536 ? 1 : n < 2 ** 32 ? 2 : 3) : (n >= -128 ? 0 : n >= -32768 ? 1 : n >= -(2 ** 31) ? 2 : 3);
-      out.push((n > 0 ? 0xcc : 0xd0) + k);
-      put(1 << k, n);
-    };
+    const out = [],
+      // n bytes of x, big-endian two's complement (exact for safe integers)
+      put = (n, x) => { while (n--) out.push(Math.floor(x / 2 ** (8 * n)) & 255); },
+      bytes = (b) => { for (const c of b) out.push(c); },
+      // length header: fix form below lim, else tag t8 (1 byte, if any), t16 (2) or t16 + 1 (4)
+      head = (n, fix, lim, t8, t16) => {
+        if (n < lim) out.push(fix | n);
+        else if (t8 && n < 256) out.push(t8, n);
+        else if (n < 65536) { out.push(t16); put(2, n); } else { out.push(t16 + 1); put(4, n); }
+      },
+      int = (n) => {
+        if (n >= -32 && n < 128) return out.push(n & 255); // fixint
+        const k = n > 0 ? (n < 256 ? 0 : n < 65536 ? 1 : n < 2 ** 32 ? 2 : 3) : (n >= -128 ? 0 : n >= -32768 ? 1 : n >= -(2 ** 31) ? 2 : 3);
+        out.push((n > 0 ? 0xcc : 0xd0) + k);
+        put(1 << k, n);
+      };
     function val(x) {
       if (x == null) out.push(0xc0);
       else if (x === false || x === true) out.push(0xc2 + x);
@@ -107,26 +107,26 @@
 
   // ------------------------------------------------------------------ state
   const doc = document, html = doc.documentElement;
-  let root = null, sid = '', token = '', liveUrl = '';
-  let ws = null;          // current transport: a WebSocket, or a test transport from _attach
-  let connected = false;  // WELCOME received on ws
-  let stopped = false;    // the server refused us for good (replaced, policy): no reconnect
-  let lastSeq = 0;        // last PATCHES seq applied
-  let eventSeq = 0;       // last event seq handed out (kept in sessionStorage per session)
-  let sentSeq = 0;        // highest event seq written to any socket
-  let heartbeat = 4000;   // ms, from WELCOME; liveness timeout is 2.5x
-  let tries = 0, retryTimer = 0, liveTimer = 0;
-  let broken = false;     // a batch failed to apply once: the next failure reloads the page
-  let latency = 0;        // simulated one-way delay (ms), see enableLatencySim
-  const Q = [];           // unacknowledged events {s: seq, h: hid, t: type, p: payload, e: element, sent, n: bytes}
-  const pend = new Set(); // debounced / throttled events waiting {e, t, p, timer}
-  const lastFire = new WeakMap(); // element -> {type: ms} for throttle
-  const waiters = [];     // _whenIdle resolvers
-  const touched = new Set(); // form controls the user typed into / changed (form recovery)
-  let hold = 0;           // remount: events wait until the resync applied (form recovery)
-  let met = 0;            // a WELCOME came: a later non-resumed one is a remount
-  let applying = 0;       // a batch is being applied: DOM events it fires are not the user's
-  let comp;              // the element an IME composition is in: its value is the IME's
+  let root = null, sid = '', token = '', liveUrl = '',
+    ws = null,          // current transport: a WebSocket, or a test transport from _attach
+    connected = false,  // WELCOME received on ws
+    stopped = false,    // the server refused us for good (replaced, policy): no reconnect
+    lastSeq = 0,        // last PATCHES seq applied
+    eventSeq = 0,       // last event seq handed out (kept in sessionStorage per session)
+    sentSeq = 0,        // highest event seq written to any socket
+    heartbeat = 4000,   // ms, from WELCOME; liveness timeout is 2.5x
+    tries = 0, retryTimer = 0, liveTimer = 0,
+    broken = false,     // a batch failed to apply once: the next failure reloads the page
+    latency = 0,        // simulated one-way delay (ms), see enableLatencySim
+    hold = 0,           // remount: events wait until the resync applied (form recovery)
+    met = 0,            // a WELCOME came: a later non-resumed one is a remount
+    applying = 0,       // a batch is being applied: DOM events it fires are not the user's
+    comp;               // the element an IME composition is in: its value is the IME's
+  const Q = [],           // unacknowledged events {s: seq, h: hid, t: type, p: payload, e: element, sent, n: bytes}
+    pend = new Set(), // debounced / throttled events waiting {e, t, p, timer}
+    lastFire = new WeakMap(), // element -> {type: ms} for throttle
+    waiters = [],     // _whenIdle resolvers
+    touched = new Set(); // form controls the user typed into / changed (form recovery)
   // Optional parts (vango.rich.js: navigation, hooks, commands, uploads) plug in here:
   // X.call(name, args) runs CALL ops (ignored without it), X.sent(q) / X.done(q) see events go out / get acked,
   // X.url(url, replace) applies PUSH_URL (history and scroll).
@@ -154,8 +154,8 @@
   }
   /** Parse server HTML into a fragment fit for parent p (SVG children parse inside <svg>). */
   function parse(p, markup) {
-    const t = doc.createElement('template');
-    const svg = p.namespaceURI === SVG && p.localName !== 'foreignObject';
+    const t = doc.createElement('template'),
+      svg = p.namespaceURI === SVG && p.localName !== 'foreignObject';
     t.innerHTML = svg ? '<svg>' + markup + '</svg>' : markup;
     if (!svg) return t.content;
     const f = doc.createDocumentFragment();
@@ -229,9 +229,9 @@
     for (const o of ops) {
       if (!Array.isArray(o) || ARITY[o[0]] !== o.length) throw Error('malformed op ' + JSON.stringify(o));
     }
-    const f = doc.activeElement, keep = f && f !== doc.body && root && root.contains(f);
-    const fh = keep && f.getAttribute(HID), fid = keep && f.id;
-    const a = keep && f.selectionStart, b = keep && f.selectionEnd;
+    const f = doc.activeElement, keep = f && f !== doc.body && root && root.contains(f),
+      fh = keep && f.getAttribute(HID), fid = keep && f.id,
+      a = keep && f.selectionStart, b = keep && f.selectionEnd;
     applying = 1;
     try {
       ops.forEach(op);
@@ -253,10 +253,12 @@
     }
   }
 
+  /** Run fn now, or after the simulated latency (enableLatencySim). */
+  const lag = (fn) => latency ? setTimeout(fn, latency) : fn();
+
   function send(s, frame) {
     const bytes = encode(frame);
-    const go = () => { try { s.send(bytes); } catch (_) { /* closing: unacked events are re-sent */ } };
-    if (latency) setTimeout(go, latency); else go();
+    lag(() => { try { s.send(bytes); } catch (_) { /* closing: unacked events are re-sent */ } });
     return bytes.length;
   }
 
@@ -316,10 +318,7 @@
     if (heartbeat > 0) liveTimer = setTimeout(drop, 2.5 * heartbeat);
   }
 
-  function receive(s, u8) {
-    if (latency) return setTimeout(() => handle(s, u8), latency);
-    handle(s, u8);
-  }
+  const receive = (s, u8) => lag(() => handle(s, u8));
 
   function handle(s, u8) {
     if (s !== ws) return; // frame from a socket we already gave up on
@@ -351,6 +350,10 @@
     hold = !f[5] && (lastSeq || met);
     met = 1;
     if (!f[5]) lastSeq = Math.min(lastSeq, f[2]);
+    // An ack past what this page sent: a copy of the page (same HTML, same session) used the
+    // session. New events and ours never sent number on from it, or they count as duplicates.
+    if (f[3] > eventSeq) eventSeq = f[3];
+    if (f[3] > sentSeq) for (const q of Q) if (q.s > sentSeq) q.s = ++eventSeq;
     ack(f[3]);
     if (!hold) for (const q of Q) emit(q);
     classes();
@@ -358,10 +361,10 @@
   }
 
   function patches(f) { // [4, seq, ack, ops]
-    const seq = f[1], first = (Array.isArray(f[3]) && f[3][0]) || [], resync = first[0] === O.REPLACE && first[1] === 0;
-    // form recovery: after a remount's resync (held events), or when the first PATCHES this
-    // page applies is a resync (a remount of a page that had none yet: nothing was held)
-    const again = hold || !lastSeq && resync;
+    const seq = f[1], first = (Array.isArray(f[3]) && f[3][0]) || [], resync = first[0] === O.REPLACE && first[1] === 0,
+      // form recovery: after a remount's resync (held events), or when the first PATCHES this
+      // page applies is a resync (a remount of a page that had none yet: nothing was held)
+      again = hold || !lastSeq && resync;
     if (seq <= lastSeq) return; // duplicate of a replay
     // a lost frame: reconnect to get it replayed, unless this is a self-contained resync
     if (seq > lastSeq + 1 && !resync) return drop();
@@ -384,8 +387,8 @@
    * its draft or event is not replayed (warned) rather than sent to the wrong record. Forms
    * need ids for recovery in LiveView too. */
   function recover() {
-    const old = hold ? Q.splice(0) : [], lost = (t) => console.warn('vango: not replayed after a remount (no id)', t);
-    const twin = (e) => { const n = e.id && doc.getElementById(e.id); return n && n.tagName === e.tagName && n; };
+    const old = hold ? Q.splice(0) : [], lost = (t) => console.warn('vango: not replayed after a remount (no id)', t),
+      twin = (e) => { const n = e.id && doc.getElementById(e.id); return n && n.tagName === e.tagName && n; };
     hold = 0;
     for (const e of [...touched]) {
       const n = twin(e);
@@ -399,11 +402,11 @@
     for (const q of old) { const n = twin(q.e); n ? push(n, q.t, q.p) : lost(q.t); }
   }
 
-  function error(code, msg) {
-    console.warn('vango: server error', code, msg);
+  function error(code, message) {
+    console.warn('vango: server error', code, message);
     // for the page (the dev overlay listens): every ERROR but UNKNOWN_TARGET, mostly a
     // benign race (a second click on a row a first one deleted) that the console has
-    if (code !== 6) doc.dispatchEvent(new CustomEvent('vango:error', {detail: {code, message: msg}}));
+    if (code !== 6) doc.dispatchEvent(new CustomEvent('vango:error', {detail: {code, message}}));
   }
 
   // ------------------------------------------------------------------ events out
@@ -432,7 +435,7 @@
 
   /** The server handled every event up to seq n: forget them, clear loading classes. */
   function ack(n) {
-    while (Q.length && Q[0].s <= n) settle(Q.shift());
+    while (Q[0] && Q[0].s <= n) settle(Q.shift());
   }
 
   /** q left the queue (acknowledged or dropped): its loading classes go with the last of its kind. */
@@ -465,8 +468,8 @@
 
   /** Route an event through the element's data-debounce / data-throttle, then queue it. */
   function fire(e, t, p) {
-    const d = +e.getAttribute('data-debounce'), th = +e.getAttribute('data-throttle');
-    const instant = t === 'submit' || t === 'focus' || t === 'blur';
+    const d = +e.getAttribute('data-debounce'), th = +e.getAttribute('data-throttle'),
+      instant = t === 'submit' || t === 'focus' || t === 'blur';
     if (d > 0 && !instant) return later(e, t, p, d);
     if (th > 0 && !instant) {
       const wait = ((lastFire.get(e) || {})[t] || 0) + th - Date.now();
@@ -499,8 +502,8 @@
   }
 
   function payload(ev, b, t) {
-    const src = isControl(b) ? b : ev.target; // container bindings report the control that fired
-    const p = {};
+    const src = isControl(b) ? b : ev.target, // container bindings report the control that fired
+      p = {};
     if (t === 'submit') { p.form = formValues(ev.target, ev.submitter); return p; }
     if (t === 'keydown' || t === 'keyup') p.key = ev.key;
     if (t === 'input' || t === 'change') {
@@ -520,9 +523,9 @@
     return null;
   }
 
-  const SUBMITS = 'a[href],button:not([type]),button[type=submit],input[type=submit],input[type=image]';
-  const DOM_TYPES = 'click dblclick input change submit keydown keyup focusin focusout'.split(' ');
-  const ALIAS = {focusin: 'focus', focusout: 'blur'};
+  const SUBMITS = 'a[href],button:not([type]),button[type=submit],input[type=submit],input[type=image]',
+    DOM_TYPES = 'click dblclick input change submit keydown keyup focusin focusout'.split(' '),
+    ALIAS = {focusin: 'focus', focusout: 'blur'};
 
   function onEvent(ev, t) {
     let x = ev.target;

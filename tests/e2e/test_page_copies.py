@@ -1,0 +1,107 @@
+"""Several tabs, history and copies of one live page in real Chromium (PROTOCOL.md 3, 4.3).
+
+A copy of a page is the same HTML, so the same session id, in a second tab: what a cache that
+keeps the page, a service worker or a browser that restores tabs from memory hand out. Chromium
+refetches a ``no-store`` page on Back, duplicate and restore (a new session each time); the
+copy is made here by answering the second tab's request with the first one's HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
+
+from tests.browser import open_live, wait_synced
+from tests.servers import Server
+
+pytestmark = pytest.mark.browser
+
+LIVE = re.compile(r"/vango/live/")
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A context whose pages may reach loopback from a document a route fulfilled (Chromium's
+    local network access check blocks that otherwise)."""
+    context = browser.new_context(permissions=["local-network-access"])
+    yield context
+    context.close()
+
+
+def open_copy(context: BrowserContext, url: str, html: str) -> Page:
+    """A new tab showing ``html`` as the answer to ``url`` (a copy of a page shown before)."""
+    copy = context.new_page()
+    copy.route(
+        url,
+        lambda route: route.fulfill(
+            status=200, body=html, headers={"content-type": "text/html; charset=utf-8"}
+        ),
+    )
+    return copy
+
+
+def count(page: Page) -> str:
+    return page.text_content("#count") or ""
+
+
+def test_a_copy_of_a_page_takes_its_session_and_its_first_click_counts(
+    context: BrowserContext, server: Server
+) -> None:
+    first = context.new_page()
+    url = server.url + "/counter"
+    response = first.goto(url)
+    assert response is not None
+    assert response.headers["cache-control"] == "no-store"
+    html = response.text()
+    wait_synced(first)
+    for _ in range(3):
+        first.click("#inc")
+    wait_synced(first)
+    copy = open_copy(context, url, html)
+    open_live(copy, url)
+    assert count(copy) == "3"  # the session's state, caught up from the replay buffer
+    copy.click("#inc")  # its seq 1 is below the session's ack (3): it used to be dropped
+    wait_synced(copy)
+    assert count(copy) == "4"
+    # The first page was told (4002) and stays off: no fight over the session.
+    first.wait_for_selector("[data-vango-root].vango-error", timeout=5000)
+    assert first.evaluate("() => window.vango.state.connected") is False
+    copy.click("#inc")
+    wait_synced(copy)
+    assert count(copy) == "5"
+    assert copy.evaluate("() => window.vango.state.connected") is True
+
+
+def test_clicks_a_copy_queued_before_its_first_connection_count(
+    context: BrowserContext, server: Server
+) -> None:
+    first = context.new_page()
+    url = server.url + "/counter"
+    response = first.goto(url)
+    assert response is not None
+    html = response.text()
+    wait_synced(first)
+    for _ in range(2):
+        first.click("#inc")
+    wait_synced(first)
+    copy = open_copy(context, url, html)
+    let_through = False
+
+    def socket(ws: WebSocketRoute) -> None:
+        if let_through:
+            ws.connect_to_server()
+        else:
+            ws.close(code=1011, reason="not yet")
+
+    copy.route_web_socket(LIVE, socket)
+    copy.goto(url)
+    copy.wait_for_selector("[data-vango-root].vango-disconnected", timeout=5000)
+    copy.click("#inc")  # queued with seqs 1 and 2: at or below the session's ack (2)
+    copy.click("#inc")
+    assert copy.evaluate("() => window.vango.state.pending") == 2
+    let_through = True
+    wait_synced(copy, timeout_ms=20_000)
+    assert count(copy) == "4"
