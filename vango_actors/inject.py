@@ -39,6 +39,9 @@ input{font:inherit;padding:.35rem .6rem;border:1px solid #b7bfcc;border-radius:6
 .vango-loading{opacity:.6}
 [data-vango-root].vango-disconnected::before{content:"Reconnecting\\2026";position:fixed;\
 top:0;left:0;right:0;padding:.3rem;text-align:center;background:#fff3c4;color:#5c4500}
+[data-vango-root].vango-error::before{content:"Disconnected: this page is open in another \
+tab or was refused. Reload it to go on.";position:fixed;top:0;left:0;right:0;padding:.3rem;\
+text-align:center;background:#fde0dc;color:#7a1c12}
 """
 
 

@@ -105,3 +105,24 @@ def test_clicks_a_copy_queued_before_its_first_connection_count(
     let_through = True
     wait_synced(copy, timeout_ms=20_000)
     assert count(copy) == "4"
+
+
+BANNER = "(s) => getComputedStyle(document.querySelector(s), '::before').content"
+
+
+def test_the_page_a_copy_took_the_session_from_says_so(
+    context: BrowserContext, server: Server
+) -> None:
+    first = context.new_page()
+    url = server.url + "/counter"
+    response = first.goto(url)
+    assert response is not None
+    html = response.text()
+    wait_synced(first)
+    assert first.evaluate(BANNER, "[data-vango-root]") == "none"
+    copy = open_copy(context, url, html)
+    open_live(copy, url)
+    first.wait_for_selector("[data-vango-root].vango-error", timeout=5000)
+    # It looked live before, and its clicks went nowhere: now it says what to do.
+    assert "reload" in first.evaluate(BANNER, "[data-vango-root]").lower()
+    assert copy.evaluate(BANNER, "[data-vango-root]") == "none"
