@@ -22,6 +22,7 @@ import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 import trio
@@ -399,6 +400,7 @@ class SessionActor:
         "started",
         "state",
         "title",
+        "token",
         "url",
     )
 
@@ -467,6 +469,7 @@ class SessionActor:
         self.resyncs = 0
         self.rich = False  # the client has vango.rich.js (decided by the first page)
         self.url = str(meta.get("url", ""))  # the page URL (path?query), for handle_params
+        self.token = ""  # the token of the page a live navigation led to ("": the first page's)
         self._flash: dict[str, list[Any]] = {}  # kind -> [message, navigations survived]
         self._nav: tuple[str, bool, bool, bool] | None = None  # url, replace, patch, popstate
         self.redirect: str | None = None  # the first render's mount navigated away: to here
@@ -908,15 +911,17 @@ class SessionActor:
             # page that applied frames elsewhere before reaching this parked session).
             self.remounted = False
             self.seq = max(self.seq, hello.last_seq)  # (a resync applies across a gap)
-            self._emit(self._resync_frame())
+            self._emit(self._resync_frame(hello.url))
             self.handoff_seq = self.seq
         else:
-            self._catch_up(hello.last_seq)
+            self._catch_up(hello.last_seq, hello.url)
         if self._held:  # (what was held back is not in the catch-up: render it now)
             self._release()
         return att
 
-    def _catch_up(self, last_seq: int) -> None:
+    def _catch_up(self, last_seq: int, shown: str) -> None:
+        """Send what the client at ``last_seq`` has not applied: the frames after it when the
+        replay buffer still holds them all, else a resync (``shown``: the client's URL)."""
         if last_seq == self.seq:
             return
         missing = self.seq - last_seq
@@ -926,7 +931,7 @@ class SessionActor:
                 if seq > last_seq:
                     self._emit(frame)
         else:
-            self._emit(self._resync_frame())
+            self._emit(self._resync_frame(shown))
 
     def detach(self, att: Attachment, going_away: bool = False) -> None:
         """``going_away``: the client closed with 1001 (its page was closed or left), so no
@@ -996,10 +1001,19 @@ class SessionActor:
         for frame in [*kept, self._resync_frame()]:
             self._emit(frame, max_bytes=0)  # the resync goes in, whatever its size
 
-    def _resync_frame(self) -> bytes:
+    def _resync_frame(self, shown: str | None = None) -> bytes:
+        """The whole page in one frame. ``shown`` is the URL the client shows (HELLO): when
+        it is not the session's page (a copy of the page from before a live navigation, a
+        page whose navigation answer fell out of the replay buffer), the frame also puts the
+        page's URL in the address bar (PUSH_URL, replace) and hands over its token (TOKEN: a
+        later remount mounts this page, not the one the client's HTML came with)."""
         ops: list[list[Any]] = [[7, 0, _html.render(self.root.tree)]]
         if self.title is not None:
             ops.append([9, self.title])
+        if shown is not None and self.url and _page_of(shown) != _page_of(self.url):
+            ops.append([8, self.url, True])
+            if self.token:
+                ops.append([12, self.token])
         return self._patches(ops)
 
     def _patches(self, ops: list[list[Any]]) -> bytes:
@@ -1271,6 +1285,7 @@ class SessionActor:
         if self.title is not None:
             ops.append([9, self.title])
         ops.append([8, url, replace or pop])  # (pop: see _patch_params)
+        self.token = dest.token
         if dest.token:
             ops.append([12, dest.token])
         if not self.rich and (dest.rich or needs_rich(cls, markup) or _wants_rich(self._ops)):
@@ -1592,6 +1607,13 @@ def _calls_last(ops: list[list[Any]]) -> list[list[Any]]:
             calls = []
         out.append(op)
     return out + calls if calls else out
+
+
+def _page_of(url: str) -> str:
+    """The path?query of ``url`` (absolute, as in HELLO, or path?query#fragment): the page it
+    shows, whatever the origin and fragment."""
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
 
 
 def _wants_rich(ops: list[list[Any]]) -> bool:

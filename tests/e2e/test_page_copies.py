@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
+import msgpack
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
 
 from tests.browser import open_live, wait_synced
-from tests.servers import Server
+from tests.servers import Server, hypercorn_server
+
+from .conftest import E2E_ENV
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +130,41 @@ def test_the_page_a_copy_took_the_session_from_says_so(
     # It looked live before, and its clicks went nowhere: now it says what to do.
     assert "reload" in first.evaluate(BANNER, "[data-vango-root]").lower()
     assert copy.evaluate(BANNER, "[data-vango-root]") == "none"
+
+
+@pytest.fixture(scope="module")
+def forgetful_server() -> Iterator[Server]:
+    """A server whose replay buffer keeps no frame: every resume is a resync."""
+    with hypercorn_server(env={**E2E_ENV, "VANGO_REPLAY_BYTES": "1"}) as running:
+        yield running
+
+
+def test_a_copy_resynced_after_a_live_navigation_shows_the_url_of_what_it_shows(
+    context: BrowserContext, forgetful_server: Server
+) -> None:
+    first = context.new_page()
+    url = forgetful_server.url + "/nav"
+    response = first.goto(url)
+    assert response is not None
+    html = response.text()
+    wait_synced(first)
+    first.click("#leave")  # navigate("/nav_other"): same session, another route
+    first.wait_for_url("**/nav_other")
+    wait_synced(first)
+    copy = open_copy(context, url, html)
+    received: list[Any] = []
+    copy.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived",
+            lambda data: received.append(msgpack.unpackb(data)) if isinstance(data, bytes) else 0,
+        ),
+    )
+    open_live(copy, url)
+    assert copy.text_content("h1") == "Other page"
+    # The resync showed /nav_other: the address bar says so (it said /nav), and the page
+    # holds that route's token (a later remount would have mounted /nav again).
+    assert copy.evaluate("() => location.pathname") == "/nav_other"
+    resyncs = [f for f in received if f[0] == 4 and f[3] and f[3][0][:2] == [7, 0]]
+    assert resyncs, received
+    assert [op[0] for op in resyncs[0][3]][-2:] == [8, 12]
