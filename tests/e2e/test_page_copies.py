@@ -14,9 +14,9 @@ from typing import Any
 
 import msgpack
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, WebSocketRoute
 
-from tests.browser import open_live, wait_synced
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, open_live, wait_synced
 from tests.servers import Server, hypercorn_server
 
 from .conftest import E2E_ENV
@@ -24,6 +24,7 @@ from .conftest import E2E_ENV
 pytestmark = pytest.mark.browser
 
 LIVE = re.compile(r"/vango/live/")
+BFCACHE_OFF = "--disable-back-forward-cache"  # one of Playwright's default Chromium flags
 
 
 @pytest.fixture
@@ -168,3 +169,53 @@ def test_a_copy_resynced_after_a_live_navigation_shows_the_url_of_what_it_shows(
     resyncs = [f for f in received if f[0] == 4 and f[3] and f[3][0][:2] == [7, 0]]
     assert resyncs, received
     assert [op[0] for op in resyncs[0][3]][-2:] == [8, 12]
+
+
+SESSION = "() => document.querySelector('[data-vango-root]').dataset.vangoSession"
+
+
+def test_two_tabs_on_one_url_are_two_sessions_that_do_not_interfere(
+    context: BrowserContext, server: Server
+) -> None:
+    one, two = context.new_page(), context.new_page()
+    open_live(one, server.url + "/counter")
+    open_live(two, server.url + "/counter")
+    assert one.evaluate(SESSION) != two.evaluate(SESSION)
+    for _ in range(2):
+        one.click("#inc")
+    two.click("#dec")
+    wait_synced(one)
+    wait_synced(two)
+    assert (count(one), count(two)) == ("2", "-1")
+    assert "vango-connected" in (one.get_attribute("[data-vango-root]", "class") or "")
+
+
+def test_back_to_a_live_page_loads_it_anew_even_with_the_back_forward_cache(
+    playwright: Playwright, server: Server
+) -> None:
+    # Playwright turns Chromium's back-forward cache off; a user's browser has it on. A live
+    # page is not kept in it (no-store, and a WebSocket on a no-store page): Back loads the
+    # page again, with a session of its own, and the live socket of the page left is closed.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, ignore_default_args=[BFCACHE_OFF]
+    )
+    try:
+        page = browser.new_page()
+        open_live(page, server.url + "/counter")
+        first = page.evaluate(SESSION)
+        page.click("#inc")
+        wait_synced(page)
+        open_live(page, server.url + "/clock")
+        page.go_back()
+        wait_synced(page)
+        reasons = page.evaluate(
+            "() => JSON.stringify(performance.getEntriesByType('navigation')[0].notRestoredReasons)"
+        )
+        assert "response-cache-control-no-store" in reasons
+        assert page.evaluate(SESSION) != first
+        assert count(page) == "0"  # a fresh mount, as after a full navigation in LiveView
+        page.click("#inc")
+        wait_synced(page)
+        assert count(page) == "1"
+    finally:
+        browser.close()
