@@ -22,7 +22,7 @@ import types
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import attrs
 import trio
@@ -489,7 +489,7 @@ class SessionActor:
     # ------------------------------------------------------------------ Runtime protocol
 
     def request_navigation(self, url: str, replace: bool, patch: bool) -> None:
-        self._nav = (url, replace, patch, False)
+        self._nav = (_against(url, self.url), replace, patch, False)
 
     def flashes(self) -> dict[str, list[Any]]:
         return self._flash
@@ -1607,6 +1607,15 @@ def _calls_last(ops: list[list[Any]]) -> list[list[Any]]:
             calls = []
         out.append(op)
     return out + calls if calls else out
+
+
+def _against(url: str, page: str) -> str:
+    """``url`` resolved against the page's path?query when relative (``?tab=b``, ``edit``,
+    ``../list``), as the browser resolves an ``href``: ``push_patch("?tab=b")`` then patches
+    this page and ``navigate("edit")`` mounts its sibling live, instead of a page load."""
+    if not page or not url or url[0] == "/" or "\\" in url or urlsplit(url).scheme:
+        return url  # absolute, scheme-relative, another scheme, or no page to resolve against
+    return urljoin(page, url)
 
 
 def _page_of(url: str) -> str:

@@ -113,14 +113,16 @@ class Component:
 
     def push_patch(self, url: str, *, replace: bool = False) -> None:
         """Same page, new URL (e.g. new query params): the browser URL changes (history push)
-        and the page's ``handle_params(params)`` runs with the new query; no remount.
+        and the page's ``handle_params(params)`` runs with the new query; no remount. A
+        relative ``url`` (``"?tab=b"``) is resolved against the page's, as an ``href``.
         A ``javascript:``, ``vbscript:`` or ``data:`` URL raises ``ValueError``."""
         self._runtime().request_navigation(_navigable(url), bool(replace), True)
 
     def navigate(self, url: str, *, replace: bool = False) -> None:
         """Go to another page of this app over the same socket (no reload): the page at
-        ``url`` is mounted in this session; a URL that is no live page here is loaded (any
-        site: check a URL from user data is local before). A ``javascript:``, ``vbscript:``
+        ``url`` (relative ones resolved against the page's, as an ``href``) is mounted in
+        this session; a URL that is no live page here is loaded (any site: check a URL from
+        user data is local before). A ``javascript:``, ``vbscript:``
         or ``data:`` URL raises ``ValueError``: the client would run it in the page."""
         self._runtime().request_navigation(_navigable(url), bool(replace), False)
 

@@ -348,3 +348,23 @@ async def test_a_handlers_calls_come_after_its_patches_and_before_the_next_page(
     reply = await view.click("#leave")  # the old page's call still runs on the old page
     assert [op[0] for op in reply.ops][:3] == [Op.CALL, Op.REPLACE, Op.TITLE]
     assert view.url == "/nav"
+
+
+@pytest.mark.parametrize(
+    ("url", "resolved"),
+    [
+        ("?tab=b", "/nav/list?tab=b"),  # push_patch("?tab=b"): this page, a new query
+        ("edit", "/nav/edit"),  # a sibling, as an href resolves it
+        ("../users/1", "/users/1"),
+        ("#top", "/nav/list?x=1#top"),
+        ("/abs?q=1", "/abs?q=1"),  # absolute, kept
+        ("//evil.example/x", "//evil.example/x"),  # scheme-relative: kept, then refused
+        ("https://example.org/", "https://example.org/"),
+        ("\\evil.example", "\\evil.example"),  # a browser reads "\" as "/": kept, refused
+        ("mailto:a@b.example", "mailto:a@b.example"),
+    ],
+)
+def test_a_relative_url_is_resolved_against_the_page(url: str, resolved: str) -> None:
+    from vango_actors.actor import _against
+
+    assert _against(url, "/nav/list?x=1") == resolved
