@@ -84,3 +84,16 @@ async def test_clear_errors_for_wrong_selectors_and_paths(vango: Harness) -> Non
         await view.click("#count")
     with pytest.raises(ViewError, match="no route matches '/missing'"):
         await vango.mount("/missing")
+
+
+async def test_crash_page_stays_live_however_often_boom_is_clicked(vango: Harness) -> None:
+    """`#boom` is the demo's crash on demand: clicking it as fast as a user or a checker can
+    restarts the component every time; the page never escalates into a reload."""
+    view = await vango.mount("/crash")
+    await view.click("#alive")
+    for n in range(1, 26):
+        await view.click("#boom")
+        assert view.text("#restarts") == str(n)
+    assert view.ended is None
+    await view.click("#alive")
+    assert view.text("#clicks") == "2"

@@ -118,6 +118,19 @@ def test_crash_restarts_the_component_and_the_page_stays_live(page: Page, server
     assert_not_reloaded(page)
 
 
+def test_boom_clicked_a_dozen_times_restarts_a_dozen_times_without_reload(
+    page: Page, server: Server
+) -> None:
+    open_live(page, server.url + "/crash")
+    page.click("#alive")
+    for _ in range(12):  # fast, as a checker clicks: not one waits for the previous answer
+        page.click("#boom")
+    wait_synced(page)
+    assert page.text_content("#restarts") == "12"
+    assert page.text_content("#clicks") == "1"
+    assert_not_reloaded(page)
+
+
 def test_user_page_shows_the_path_param(page: Page, server: Server) -> None:
     open_live(page, server.url + "/users/42")
     assert page.text_content("#user-id") == "42"
