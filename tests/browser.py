@@ -97,3 +97,11 @@ def open_live(page: Page, url: str) -> None:
 
 def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("() => window.__notReloaded === true"), "the page reloaded"
+
+
+def console_errors(page: Page) -> list[str]:
+    """The page's console errors and uncaught exceptions from now on (a live list)."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: found.append(str(e)))
+    return found

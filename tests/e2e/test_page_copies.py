@@ -52,16 +52,22 @@ def count(page: Page) -> str:
     return page.text_content("#count") or ""
 
 
-def test_a_copy_of_a_page_takes_its_session_and_its_first_click_counts(
-    context: BrowserContext, server: Server
-) -> None:
+def shown_live(context: BrowserContext, url: str) -> tuple[Page, str]:
+    """A tab showing the live page at ``url``, connected, and the HTML it was given."""
     first = context.new_page()
-    url = server.url + "/counter"
     response = first.goto(url)
     assert response is not None
     assert response.headers["cache-control"] == "no-store"
     html = response.text()
     wait_synced(first)
+    return first, html
+
+
+def test_a_copy_of_a_page_takes_its_session_and_its_first_click_counts(
+    context: BrowserContext, server: Server
+) -> None:
+    url = server.url + "/counter"
+    first, html = shown_live(context, url)
     for _ in range(3):
         first.click("#inc")
     wait_synced(first)
@@ -83,12 +89,8 @@ def test_a_copy_of_a_page_takes_its_session_and_its_first_click_counts(
 def test_clicks_a_copy_queued_before_its_first_connection_count(
     context: BrowserContext, server: Server
 ) -> None:
-    first = context.new_page()
     url = server.url + "/counter"
-    response = first.goto(url)
-    assert response is not None
-    html = response.text()
-    wait_synced(first)
+    first, html = shown_live(context, url)
     for _ in range(2):
         first.click("#inc")
     wait_synced(first)
@@ -118,12 +120,8 @@ BANNER = "(s) => getComputedStyle(document.querySelector(s), '::before').content
 def test_the_page_a_copy_took_the_session_from_says_so(
     context: BrowserContext, server: Server
 ) -> None:
-    first = context.new_page()
     url = server.url + "/counter"
-    response = first.goto(url)
-    assert response is not None
-    html = response.text()
-    wait_synced(first)
+    first, html = shown_live(context, url)
     assert first.evaluate(BANNER, "[data-vango-root]") == "none"
     copy = open_copy(context, url, html)
     open_live(copy, url)
@@ -143,12 +141,8 @@ def forgetful_server() -> Iterator[Server]:
 def test_a_copy_resynced_after_a_live_navigation_shows_the_url_of_what_it_shows(
     context: BrowserContext, forgetful_server: Server
 ) -> None:
-    first = context.new_page()
     url = forgetful_server.url + "/nav"
-    response = first.goto(url)
-    assert response is not None
-    html = response.text()
-    wait_synced(first)
+    first, html = shown_live(context, url)
     first.click("#leave")  # navigate("/nav_other"): same session, another route
     first.wait_for_url("**/nav_other")
     wait_synced(first)

@@ -4,37 +4,20 @@ serving the pages of ``tests.rich.pages``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
-from tests.servers import Server, hypercorn_server
+from tests.browser import assert_not_reloaded, console_errors, open_live, wait_synced
+from tests.servers import Server
 
 pytestmark = pytest.mark.browser
-
-ENV = {"VANGO_ROUTES": "tests.rich.pages", "VANGO_SECRET_KEY": "guide-secret", "VANGO_DEV": "0"}
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[Server]:
-    """The guide's pages on a free loopback port, stopped by pid after the module."""
-    with hypercorn_server(env=ENV) as running:
-        yield running
-
-
-def _errors(page: Page) -> list[str]:
-    found: list[str] = []
-    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
 
 
 def test_disable_with_keeps_the_elements_of_the_label(page: Page, pages: Server) -> None:
     # the label was replaced by its text: the <span> inside was gone, the answer's patch to
     # it failed, and the page reloaded (its state lost)
-    errors = _errors(page)
+    errors = console_errors(page)
     open_live(page, pages.url + "/disable")
     page.click("#save")
     assert page.evaluate(

@@ -3,32 +3,15 @@ real hypercorn serving ``tests.rich.pages`` (one test per regression)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
-from tests.servers import Server, hypercorn_server
+from tests.browser import assert_not_reloaded, console_errors, open_live, wait_synced
+from tests.servers import Server
 
 pytestmark = pytest.mark.browser
-
-ENV = {"VANGO_ROUTES": "tests.rich.pages", "VANGO_SECRET_KEY": "hooks-secret", "VANGO_DEV": "0"}
-
-
-@pytest.fixture(scope="module")
-def pages() -> Iterator[Server]:
-    """The test pages on a free loopback port, stopped by pid after the module."""
-    with hypercorn_server(env=ENV) as running:
-        yield running
-
-
-def _errors(page: Page) -> list[str]:
-    found: list[str] = []
-    page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
 
 
 def _log(page: Page) -> list[list[Any]]:
@@ -46,7 +29,7 @@ def test_push_event_from_a_hook_in_a_stream_item_reaches_the_stream_handler(
     page: Page, pages: Server
 ) -> None:
     # stream items have no data-hid: this.pushEvent threw in the hook's mounted()
-    errors = _errors(page)
+    errors = console_errors(page)
     open_live(page, pages.url + "/hook_probe")
     _log(page)
     _click(page, "#add-item")
@@ -82,7 +65,7 @@ _LABELS = (
 
 def test_disable_with_relabels_an_input_submit(page: Page, pages: Server) -> None:
     # the label was set as the input's text, which an <input> does not show
-    errors = _errors(page)
+    errors = console_errors(page)
     open_live(page, pages.url + "/disable")
     page.click("#send")
     assert page.evaluate(_LABELS) == [
@@ -102,7 +85,7 @@ def test_a_bad_selector_in_a_command_chain_skips_that_command_only(
 ) -> None:
     # querySelectorAll('#1x') threw: the rest of the chain did not run; from the server the
     # frame failed to apply, the client resynced, and a second one reloaded the page
-    errors = _errors(page)
+    errors = console_errors(page)
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     open_live(page, pages.url + "/bad_selector")
