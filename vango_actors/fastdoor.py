@@ -133,9 +133,19 @@ class FrameReader:
         self._fragments_size = 0
         self._skip = 0  # bytes of a refused (too big) frame still to come: dropped unread
 
-    def buffered(self) -> bool:
-        """Bytes were fed that no returned message or frame used yet."""
-        return len(self._buffer) > self._at
+    def has_frame(self) -> bool:
+        """A whole frame was fed that no returned message or frame used yet. (The first bytes
+        of a frame alone are not: a peer that sent them and went silent is silent.)"""
+        buf, at = self._buffer, self._at
+        if len(buf) < at + 2:
+            return False
+        size, start = buf[at + 1] & 0x7F, at + 2
+        if size >= 126:
+            start += 2 if size == 126 else 8
+            if len(buf) < start:
+                return False
+            size = int.from_bytes(buf[at + 2 : start], "big")
+        return len(buf) >= start + (4 if buf[at + 1] & 0x80 else 0) + size
 
     def feed(self, data: bytes) -> None:
         if self._skip:
@@ -444,8 +454,9 @@ class FastTransport:
         return DIRECT_PARTIAL
 
     def pending(self) -> bool:
-        """Bytes from the peer wait to be read (it is alive while the session is busy)."""
-        if self._reader.buffered():
+        """Bytes from the peer wait to be read (it is alive while the session is busy): a
+        whole frame read but not taken yet, or bytes not read from the socket yet."""
+        if self._reader.has_frame():
             return True
         try:
             return bool(self._sock.recv(1, socket.MSG_PEEK))

@@ -165,6 +165,19 @@ def test_a_message_of_endless_empty_frames_is_refused() -> None:
     assert read_all(client_frame(OP_BINARY, b"a", fin=False) + empty * 126 + client_frame(0, b"b"))
 
 
+@pytest.mark.parametrize("size", [5, 200, 70000])
+def test_only_a_whole_frame_counts_as_buffered(size: int) -> None:
+    data = client_frame(OP_BINARY, b"x" * size)
+    for cut in (1, 2, 3, 9, len(data) - 1):
+        reader = FrameReader(1 << 20)
+        reader.feed(data[:cut])
+        assert not reader.has_frame(), cut
+        reader.feed(data[cut:])
+        assert reader.has_frame()
+        assert reader.next() == b"x" * size
+        assert not reader.has_frame()
+
+
 def test_a_text_message_is_refused_with_1003() -> None:
     with pytest.raises(ProtocolError) as caught:
         read_all(client_frame(0x1, b"hi"))
@@ -259,6 +272,28 @@ async def test_a_hello_sent_with_the_upgrade_request_is_not_lost() -> None:
                 while (first := server_message(rest)) is None:
                     rest += await stream.receive_some(65536)
                 assert type(decode(first)) is Welcome
+
+
+async def test_a_frame_begun_and_never_finished_does_not_keep_the_socket_alive() -> None:
+    """A peer that sends the first bytes of a frame and then nothing is silent: the heartbeat
+    closes it (4003) as it closes any silent peer, instead of counting the half frame it
+    already read as bytes still waiting (a session held open for ever by 20 bytes)."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast", heartbeat_ms=500) as server:
+            shell = await load_page(server.base_url, "/counter")
+            port, request = _upgrade(server, shell.session_id)
+            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
+                await stream.send_all(client_frame(OP_BINARY, b"x" * 50)[:20])
+                received = b""
+                with trio.move_on_after(6):  # 2.5 heartbeats are 1.25 s
+                    while more := await stream.receive_some(65536):
+                        received += more
+            closing = received[received.rindex(bytes((0x80 | OP_CLOSE,))) :]
+            assert int.from_bytes(closing[2:4], "big") == CloseCode.IDLE_TIMEOUT
+            assert server.stats.heartbeat_timeouts == 1
 
 
 async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> None:
