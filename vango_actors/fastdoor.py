@@ -600,6 +600,7 @@ async def serve_fast_door(
 async def _accept_loop(
     listener: socket.socket, nursery: trio.Nursery, handler: Callable[[socket.socket, str], Any]
 ) -> None:
+    failed = 0  # accepts failed in a row: logged when it starts and when it ends, not each
     while True:
         await trio.lowlevel.wait_readable(listener)
         for _ in range(64):  # a burst is accepted in one wake-up
@@ -610,9 +611,14 @@ async def _accept_loop(
             except OSError as exc:
                 if exc.errno not in _ACCEPT_ERRORS:
                     raise
-                log.error("fast door cannot accept (%s); retrying in 0.1 s", exc)
+                if not failed:
+                    log.error("fast door cannot accept (%s); retrying every 0.1 s", exc)
+                failed += 1
                 await trio.sleep(0.1)
                 break
+            if failed:
+                log.warning("fast door accepting again after %d failed attempts", failed)
+                failed = 0
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             nursery.start_soon(handler, sock, str(address[0]))

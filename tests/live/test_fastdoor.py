@@ -5,13 +5,24 @@ The connection logic behind it is live.py's, tested through both doors in test_s
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
+import socket
 
 import pytest
 import trio
 import trio.testing
 
-from vango_actors.fastdoor import OP_BINARY, OP_CLOSE, OP_PING, Control, FrameReader, frame
+from vango_actors.fastdoor import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    Control,
+    FrameReader,
+    _accept_loop,
+    frame,
+)
 from vango_actors.protocol import (
     VERSION,
     CloseCode,
@@ -385,3 +396,54 @@ def _awaited_names(coro: object) -> list[str]:
         names.append(coro.cr_code.co_name)
         coro = coro.cr_await
     return names
+
+
+class _Exhausted:
+    """A listening socket whose ``accept`` fails with EMFILE ``failures`` times first."""
+
+    def __init__(self, listener: socket.socket, failures: int) -> None:
+        self.listener, self.failures = listener, failures
+
+    def fileno(self) -> int:
+        return self.listener.fileno()
+
+    def accept(self) -> tuple[socket.socket, object]:
+        if self.failures:
+            self.failures -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return self.listener.accept()
+
+
+async def test_running_out_of_file_descriptors_is_logged_once_not_ten_times_a_second(
+    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A flood of connections that takes every fd makes each accept fail until some close:
+    one line when accepting starts failing and one when it works again, not one per retry
+    (10 a second, for as long as the flood lasts)."""
+    listener = socket.socket()
+    client = socket.socket()
+    with listener, client:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        client.connect(listener.getsockname())  # waits in the backlog: the listener is readable
+        served = trio.Event()
+
+        async def handler(sock: socket.socket, peer: str) -> None:
+            sock.close()
+            served.set()
+
+        caplog.set_level(logging.INFO, logger="vango_actors.fastdoor")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(
+                _accept_loop,
+                _Exhausted(listener, 600),  # a minute of failed retries
+                nursery,
+                handler,
+            )
+            await served.wait()
+            nursery.cancel_scope.cancel()
+    lines = [r.getMessage() for r in caplog.records if r.name == "vango_actors.fastdoor"]
+    assert len(lines) == 2, lines
+    assert "cannot accept" in lines[0] and "Too many open files" in lines[0]
+    assert "accepting again" in lines[1] and "600" in lines[1]
