@@ -247,6 +247,9 @@ class FrameReader:
 
 # ----------------------------------------------------------------------------- transport
 
+#: What ``receive_nowait`` returns while the control-frame rate limit holds reading.
+_HOLD = Control(OP_PONG, b"")
+
 
 class FastTransport:
     """:class:`~vango_actors.live.Transport` over a non-blocking socket after the upgrade."""
@@ -255,6 +258,8 @@ class FastTransport:
         "_alarm",
         "_close_sent",
         "_closed_by_peer",
+        "_control_bucket",
+        "_control_due",
         "_drained",
         "_held",
         "_lock",
@@ -273,7 +278,10 @@ class FastTransport:
         max_message: int,
         buffered: bytes = b"",
         poller: ReadPoller | None = None,
+        control_rate: tuple[float, float] | None = None,
     ) -> None:
+        """``control_rate``: (per second, burst) of the PING and PONG frames answered; past
+        it nothing more is read until a token refilled (None: no limit)."""
         self._sock = sock
         # reads wait through the door's shared edge-triggered epoll (registered by the door)
         # while it runs, else through trio (see wait_readable)
@@ -289,6 +297,13 @@ class FastTransport:
         self._closed_by_peer = False
         self._unyielded = 0
         self._held: Control | None = None  # met by receive_nowait: receive() answers it
+        # No browser sends WebSocket PINGs, and a flood of them costs a write each: they are
+        # read at the event rate (as protocol PINGs are, live.py); a frame read past the last
+        # token holds reading until _control_due.
+        self._control_bucket: limits.TokenBucket | None = None
+        if control_rate is not None and control_rate[0] > 0:
+            self._control_bucket = limits.TokenBucket.full(*control_rate, trio.current_time())
+        self._control_due = 0.0
         # Given to wait_readable: takes readiness in the poller's task (see on_ready).
         self._ready: ReadyHandler | None = None
         # The last recv took less than it asked for, so the kernel buffer was empty: the next
@@ -303,6 +318,9 @@ class FastTransport:
             if self._unyielded >= _YIELD_EVERY:  # a flood must not starve the scheduler
                 self._unyielded = 0
                 await trio.lowlevel.checkpoint()
+            if self._control_due:  # (cancelled while waiting: it waits again)
+                await trio.sleep_until(self._control_due)
+                self._control_due = 0.0
             if self._held is None:
                 item = self._reader.next()
             else:
@@ -317,12 +335,20 @@ class FastTransport:
                 self._unyielded += 1
                 with trio.CancelScope(shield=True):  # a control frame is answered whole
                     await self._control(item)
+                bucket = self._control_bucket
+                if bucket is not None:
+                    now = trio.current_time()
+                    if not bucket.spend(now):
+                        self._control_due = bucket.due(now)
 
     def receive_nowait(self) -> bytes | Control | None:
         """The next binary message if it can be had without waiting (from the buffer, or one
         non-blocking ``recv``); None when there is none yet (``wait_readable``, then again);
-        a Control when a control frame comes first: it is kept for :meth:`receive`, which
-        alone answers it. Raises as :meth:`receive` does (ConnectionClosed, ProtocolError)."""
+        a Control when a control frame comes first (it is kept for :meth:`receive`, which
+        alone answers it) or while the control-frame rate limit holds reading. Raises as
+        :meth:`receive` does (ConnectionClosed, ProtocolError)."""
+        if self._control_due:
+            return _HOLD  # receive() waits for the rate limit
         reader = self._reader
         while self._held is None:
             if len(reader._buffer) > reader._at:  # (buffered(), inline: once per event)
@@ -657,7 +683,13 @@ async def _serve_upgraded(
     buffered: bytes,
 ) -> None:
     settings = backend.live_settings
-    transport = FastTransport(sock, settings.limits.max_frame_bytes, buffered, poller)
+    transport = FastTransport(
+        sock,
+        settings.limits.max_frame_bytes,
+        buffered,
+        poller,
+        (settings.event_rate, settings.event_burst),
+    )
     if poller is not None:
         poller.register(sock, transport)
     try:

@@ -18,6 +18,7 @@ from vango_actors.fastdoor import (
     OP_BINARY,
     OP_CLOSE,
     OP_PING,
+    OP_PONG,
     Control,
     FrameReader,
     _accept_loop,
@@ -305,6 +306,35 @@ async def test_a_frame_begun_and_never_finished_does_not_keep_the_socket_alive()
             closing = received[received.rindex(bytes((0x80 | OP_CLOSE,))) :]
             assert int.from_bytes(closing[2:4], "big") == CloseCode.IDLE_TIMEOUT
             assert server.stats.heartbeat_timeouts == 1
+
+
+async def test_websocket_pings_are_answered_at_the_event_rate_and_none_is_lost() -> None:
+    """A WebSocket-level PING costs the server a read and a write like a protocol PING, and
+    no browser sends one: a flood of them is slowed to the session's event rate (before: every
+    one answered at once, a single socket taking most of the worker's CPU)."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast", event_rate=50, event_burst=20) as server:
+            shell = await load_page(server.base_url, "/counter")
+            port, request = _upgrade(server, shell.session_id)
+            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
+                received = b""
+                while b"\r\n\r\n" not in received:
+                    received += await stream.receive_some(65536)
+                start = trio.current_time()
+                await stream.send_all(client_frame(OP_PING, b"ping!") * 60)
+                pong = bytes((0x80 | OP_PONG, 5)) + b"ping!"
+                early = None
+                while received.count(pong) < 60:
+                    received += await stream.receive_some(65536)
+                    if early is None and trio.current_time() - start >= 0.3:
+                        early = received.count(pong)
+                took = trio.current_time() - start
+            # 20 at once, then 50 a second: the 60th after 0.8 s
+            assert took >= 0.7, (took, early)
+            assert early is None or early <= 20 + 0.3 * 50 + 5
 
 
 async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> None:
