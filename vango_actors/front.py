@@ -284,6 +284,35 @@ def _hypercorn_supervisor_pid() -> int | None:
     return parent if b"hypercorn" in cmdline else None
 
 
+def _guard_hypercorn_connections() -> None:
+    """Make a connection that fails inside hypercorn end that connection, not the server.
+
+    Hypercorn's trio worker serves each connection in a task of its listeners' nursery, and
+    lets an error there end that nursery: the worker, and then the supervisor every worker
+    (a worker that exits with an error status stops them all). Bytes that follow a WebSocket
+    upgrade request before the 101 make such an error (hypercorn issue #225: its 400 answer
+    fails halfway), so one packet from anyone ended the server. Patched once per process;
+    the connection is closed by hypercorn's own ``finally`` before the error leaves it."""
+    try:
+        from hypercorn.trio.tcp_server import TCPServer
+    except ImportError:  # served by something else
+        return
+    run = TCPServer.run
+    if getattr(run, "vango_guarded", False):
+        return
+
+    async def guarded(self: TCPServer) -> None:
+        try:
+            await run(self)
+        except Exception as exc:  # (an ExceptionGroup from its task group, usually)
+            live.refusals.warn(
+                "hypercorn", "connection closed after an error in hypercorn: %r", exc
+            )
+
+    guarded.vango_guarded = True  # type: ignore[attr-defined]
+    TCPServer.run = guarded  # type: ignore[method-assign]
+
+
 # --------------------------------------------------------------------------------- the app
 
 
@@ -297,6 +326,7 @@ def create_app(
     """Build the app for the routes package ``routes`` (default: ``VANGO_ROUTES`` or
     ``app_routes``); keyword ``overrides`` are :class:`Settings` fields and win over the env.
     ``services`` (default: the routes package's ``services`` list) start with the runtime."""
+    _guard_hypercorn_connections()
     if routes is not None:
         overrides["routes"] = routes
     overrides.setdefault("workers", _hypercorn_workers())

@@ -925,7 +925,13 @@ async def asgi_endpoint(
     if session_id is None:
         await send({"type": "websocket.close", "code": CloseCode.POLICY_VIOLATION})
         return
-    await send({"type": "websocket.accept"})
+    try:
+        await send({"type": "websocket.accept"})
+    except Exception:  # (hypercorn: see front._guard_hypercorn_connections)
+        # The server answered the upgrade itself meanwhile (hypercorn answers bytes sent
+        # before its 101 with a 400, then raises here): the connection is gone, and its
+        # failure is the server's to log, once.
+        return
     await serve_connection(
         AsgiTransport(receive, send),
         session_id=session_id,
