@@ -318,6 +318,12 @@ async def serve_connection(
         stats.refused_connections += 1
         limit = settings.max_connections_per_address
         message = f"too many live connections from {peer}: the limit is {limit} per address"
+        refusals.warn(
+            "address",
+            "live socket refused: %s (VANGO_MAX_CONNECTIONS_PER_ADDRESS; many users behind one "
+            "NAT or proxy: see docs/SECURITY.md)",
+            message,
+        )
         await _refuse(transport, settings, Error(ErrorCode.BUSY, message), TRY_AGAIN_LATER)
         return
     stats.connections_open += 1

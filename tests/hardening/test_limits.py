@@ -6,6 +6,7 @@ Each limit answers with a clear ERROR (or HTTP status) and is counted in /vango/
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -260,6 +261,29 @@ async def test_sockets_per_address_are_limited_and_counted() -> None:
                 await four.connected()
             counters = await metrics(server.base_url)
             assert counters["vango_live_refused_connections_total"] == 1
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_sockets_refused_per_address_are_logged_once_with_the_setting(
+    door: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator whose users share an address (a NAT, a proxy) must see why they are
+    refused: one line naming the address and the setting, not one per socket (before: none,
+    only a counter)."""
+    monkeypatch.setattr(live, "refusals", live._Warnings())
+    caplog.set_level(logging.WARNING, logger="vango_actors.live")
+    with trio.fail_after(20):
+        async with running_app(door, max_connections_per_address=1) as server:
+            shell = await load_page(server.base_url, "/counter")
+            async with open_live(server.base_url, shell):
+                for _ in range(3):
+                    async with open_live(server.base_url, shell) as refused:
+                        assert (await refused.wait_closed()).code == TRY_AGAIN_LATER
+            assert server.stats.refused_connections == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "vango_actors.live"]
+    assert len(lines) == 1, lines
+    assert "too many live connections from 127.0.0.1" in lines[0]
+    assert "VANGO_MAX_CONNECTIONS_PER_ADDRESS" in lines[0]
 
 
 async def test_guessed_session_ids_and_tokens_are_refused_and_counted(
