@@ -20,7 +20,8 @@ kernel buffer is full do frames wait in the outbox for the writer (under a lock,
 Rules:
 1. Only ``GET /vango/live/<session_id>`` upgrades are accepted (else HTTP 404); while the app
    is starting or draining the upgrade gets HTTP 503. The upgrade must arrive within
-   ``handshake_timeout``.
+   ``handshake_timeout``; at most ``max_connections_per_address`` sockets of one client
+   address may wait for theirs at once (more are closed unread).
 2. Origin: the origin of the page that rendered the session (recorded in the session's
    ``origin`` meta by the front), else -- session unknown here, so the client can hear
    RELOAD -- the live host's own host name on any port; plus ``allowed_origins``. A session
@@ -54,6 +55,7 @@ from wsproto.utilities import RemoteProtocolError
 
 from . import limits, live
 from .actor import DIRECT_PARTIAL, DIRECT_QUEUE, DIRECT_SENT
+from .limits import LiveLimiter
 from .live import ConnectionClosed, LiveSettings, LiveStats
 from .manager import SessionManager, SessionNotFound
 from .poller import Alarm, ReadPoller, ReadyHandler, available
@@ -613,7 +615,10 @@ async def serve_fast_door(
             try:
                 async with trio.open_nursery() as nursery:
                     task_status.started(listener.getsockname()[1])
-                    serve = partial(_serve_socket, backend, config, poller)
+                    # sockets per address still in their upgrade (LiveStats.limiter counts
+                    # the upgraded ones): the same limit, counted apart
+                    upgrading = LiveLimiter()
+                    serve = partial(_serve_socket, backend, config, poller, upgrading)
                     await _accept_loop(listener, nursery, serve)
             finally:
                 if poller is not None:
@@ -654,13 +659,28 @@ async def _serve_socket(
     backend: LiveBackend,
     config: FastDoorConfig,
     poller: ReadPoller | None,
+    upgrading: LiveLimiter,
     sock: socket.socket,
     peer: str,
 ) -> None:
     try:
         upgraded = None
-        with trio.move_on_after(config.handshake_timeout):
-            upgraded = await _upgrade(backend, sock)
+        limit = backend.live_settings.max_connections_per_address
+        if upgrading.open(peer, limit):
+            try:
+                with trio.move_on_after(config.handshake_timeout):
+                    upgraded = await _upgrade(backend, sock)
+            finally:
+                upgrading.close(peer)
+        else:  # closed unread: a flood of sockets that never finish their upgrade
+            backend.live_stats.refused_connections += 1
+            live.refusals.warn(
+                "address",
+                "live socket refused: %d upgrades pending from %s, the limit per address "
+                "(VANGO_MAX_CONNECTIONS_PER_ADDRESS)",
+                limit,
+                peer,
+            )
         if upgraded is not None:
             await _serve_upgraded(backend, config, poller, sock, peer, *upgraded)
     except ConnectionClosed:

@@ -337,6 +337,34 @@ async def test_websocket_pings_are_answered_at_the_event_rate_and_none_is_lost()
             assert early is None or early <= 20 + 0.3 * 50 + 5
 
 
+async def test_sockets_that_never_finish_the_upgrade_count_toward_the_address_limit() -> None:
+    """Before its upgrade a socket holds a file descriptor and a task for up to the handshake
+    timeout: one address may hold at most the per-address limit of them, as of live sockets
+    (before: any number, up to the process's file descriptors, page port included)."""
+    with trio.fail_after(TIMEOUT):
+        async with running_app("fast", max_connections_per_address=3) as server:
+            shell = await load_page(server.base_url, "/counter")
+            port, request = _upgrade(server, shell.session_id)
+            idle = [await trio.open_tcp_stream("127.0.0.1", port) for _ in range(3)]
+            await trio.sleep(0.2)  # accepted, waiting for their request
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            async with stream:
+                await stream.send_all(request)
+                received = b""
+                with trio.move_on_after(3):
+                    while more := await stream.receive_some(65536):
+                        received += more
+            assert not received.startswith(b"HTTP/1.1 101"), received
+            assert server.stats.refused_connections == 1
+            for each in idle:
+                await each.aclose()
+            await trio.sleep(0.2)
+            async with open_page(server.base_url, "/counter") as client:  # free again
+                await client.click("#inc")
+                await client.synced()
+                assert client.text("#count") == "1"
+
+
 async def test_a_flood_of_empty_frames_is_closed_and_other_sessions_go_on() -> None:
     with trio.fail_after(TIMEOUT):
         async with running_app("fast") as server, open_page(server.base_url, "/counter") as other:
