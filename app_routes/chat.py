@@ -9,7 +9,8 @@ Messages go through the ChatRoom service (``services/chat.py``), which publishes
   shared by every session, see :func:`row_html`), plus one delete when the oldest row falls
   out. No message list is kept, re-rendered or diffed per session.
 - :class:`Online` (``#online``) subscribes to the page's presence topic.
-- :class:`Chat`, the page, joins the Presence service for as long as the session lives and
+- :class:`Chat`, the page, joins the Presence service once a live socket has it (in
+  ``connected``: a page fetched but never connected is nobody) until the session ends, and
   owns the form.
 """
 
@@ -176,9 +177,16 @@ class Chat(Component):
         self.name = f"guest-{self.member[:5]}"
         self.error = ""
         self.sent = 0
+        self._joined = False
+
+    async def connected(self) -> None:
+        """Online from when a live socket has the page (not for a bare GET of it)."""
         await self.presence.join(PAGE, self.member, {"name": self.name})
+        self._joined = True
 
     async def unmount(self) -> None:
+        if not self._joined:
+            return  # never connected: nobody to take off the list
         try:
             await self.presence.leave(PAGE, self.member)
         except ServiceUnavailable:

@@ -158,7 +158,16 @@ class _Wake:
 
 
 _WAKE = _Wake()
-Message = _Incoming | Call | Crash | _Wake
+
+
+class _Connect:
+    """The session's first claim by a live socket: run every instance's ``connected`` hook
+    (SessionActor._connect). Queued first, past the mailbox's bound: it cannot be lost and
+    runs before anything the socket sends; a message of its own, so a click pays nothing."""
+
+
+_CONNECT = _Connect()
+Message = _Incoming | Call | Crash | _Wake | _Connect
 
 
 class _Outbox(Mailbox[bytes]):
@@ -380,6 +389,7 @@ class SessionActor:
         "attachment",
         "bytes_sent",
         "config",
+        "connected",
         "dropped_events",
         "end",
         "events_handled",
@@ -457,6 +467,9 @@ class SessionActor:
         self._bound: dict[int, Host] = {}
         self._host_bound: dict[Host, dict[int, Element]] = {}
         self.started = False
+        # a live socket claimed the session and its instances' ``connected`` hooks ran (or
+        # run now): an instance mounted from then on gets its hook right after mount
+        self.connected = False
         self.remounted = False  # created from a token: the client's DOM is another server's
         # seq of the last resync an attach sent because the client's DOM came from another
         # server's history: a client that has not applied it yet is not resumed (attach)
@@ -897,9 +910,8 @@ class SessionActor:
         # either (a resumed WELCOME would release them, with stale hids). The handoff resync
         # is numbered past the client's frames, so such a client's last_seq is below it
         # (or, its WELCOME lost too, above this session's seq).
-        resumed = (
-            self.state is not SessionState.PARKED and self.handoff_seq <= hello.last_seq <= self.seq
-        )
+        first = self.state is SessionState.PARKED
+        resumed = not first and self.handoff_seq <= hello.last_seq <= self.seq
         self._move(Trigger.ATTACH)
         att = Attachment(self, self.config.outbox_size)
         self.attachment = att
@@ -917,6 +929,11 @@ class SessionActor:
             self._catch_up(hello.last_seq, hello.url)
         if self._held:  # (what was held back is not in the catch-up: render it now)
             self._release()
+        if first:  # the page is live now: the loop runs the ``connected`` hooks next
+            try:
+                self._inbox.send_first(_CONNECT)
+            except trio.ClosedResourceError:
+                pass  # the session is ending: no hooks for it
         return att
 
     def _catch_up(self, last_seq: int, shown: str) -> None:
@@ -1076,15 +1093,19 @@ class SessionActor:
             self._send_output(True)
             return
         assert not isinstance(message, _Incoming)
-        host = message.host
-        if host is not None and (not host.alive or host.generation != message.generation):
-            return  # addressed to an instance that has been unmounted or restarted
-        if isinstance(message, Crash):
-            await self._crash(message.host, message.exc, message.where)
+        if message is _CONNECT:
+            await self._connect()
         else:
-            await self._on_call(message)
-            if message.handled is not None:
-                message.handled.set()
+            assert not isinstance(message, _Connect)
+            host = message.host
+            if host is not None and (not host.alive or host.generation != message.generation):
+                return  # addressed to an instance that has been unmounted or restarted
+            if isinstance(message, Crash):
+                await self._crash(message.host, message.exc, message.where)
+            else:
+                await self._on_call(message)
+                if message.handled is not None:
+                    message.handled.set()
         if self._nav is not None:
             await self._navigations()
         if self._hold_back():
@@ -1422,6 +1443,7 @@ class SessionActor:
         while True:
             host.dirty = True  # no re-render requests while mounting and rendering
             instance = host.new_instance()
+            where = "mount"
             try:
                 result = instance.mount(host.props)
                 if result is not None and inspect.isawaitable(result):
@@ -1430,6 +1452,12 @@ class SessionActor:
                     result = instance.handle_params(query_params(self.url))
                     if result is not None and inspect.isawaitable(result):
                         await result
+                if self.connected and (hook := _connected_hook(instance)) is not None:
+                    where = "connected"  # a live session: its hook now, before the first render
+                    result = hook()
+                    if result is not None and inspect.isawaitable(result):
+                        await result
+                    where = "mount"
                 resolved, _, found = await self._render(host)
                 copies = self.ids.copies
                 host.tree = _diff.assign_hids(resolved, self.ids)  # type: ignore[assignment]
@@ -1446,8 +1474,29 @@ class SessionActor:
                     if error is exc:
                         raise
                     raise error from exc
-                self._record_crash(host, error, "mount")
+                self._record_crash(host, error, where)
                 await self._teardown(host)
+
+    async def _connect(self) -> None:
+        """The session's first claim by a live socket (_CONNECT): run the ``connected`` hook
+        of every instance on the page, parents first, each once. A crash restarts that
+        component like a handler's; its new instance, as every instance mounted from now on,
+        gets the hook right after its mount (_start_instance)."""
+        self.connected = True
+        for host, instance in _instances(self.root):
+            if not host.alive or host.instance is not instance:
+                continue  # unmounted or restarted by an earlier hook's crash
+            hook = _connected_hook(instance)
+            if hook is None:
+                continue
+            try:
+                result = hook()
+                if result is not None and inspect.isawaitable(result):
+                    await result
+            except BaseException as exc:
+                await self._crash(host, handleable(exc), "connected")
+                continue
+            host.mark_dirty()
 
     async def _crash(self, host: Host, exc: Exception, where: str) -> None:
         """Supervise: log, tell the client, restart ``host`` (or escalate past its budget)."""
@@ -1629,6 +1678,28 @@ def _wants_rich(ops: list[list[Any]]) -> bool:
     """A CALL among a mounting page's ops: it uses vango.rich.js even if its first render
     shows no marker of it (``allow_upload`` adds CALL "load" for an input shown later)."""
     return any(op[0] == 13 for op in ops)
+
+
+def _connected_hook(instance: Component) -> Callable[[], Any] | None:
+    """``instance.connected``, or None when its class keeps Component's no-op (nothing to
+    call, nothing to re-render) or uses the name for something else than a method."""
+    hook = getattr(type(instance), "connected", None)
+    if hook is Component.connected or not callable(hook):
+        return None
+    bound: Callable[[], Any] = instance.connected
+    return bound
+
+
+def _instances(root: Host) -> list[tuple[Host, Component]]:
+    """Every mounted (host, instance) of ``root``'s subtree, parents first, in page order."""
+    out: list[tuple[Host, Component]] = []
+    stack = [root]
+    while stack:
+        host = stack.pop()
+        if host.instance is not None:
+            out.append((host, host.instance))
+        stack.extend(reversed(host.children.values()))
+    return out
 
 
 def _owner(handler: Any, host: Host) -> Host:

@@ -57,9 +57,10 @@ class Runtime(Protocol):
 class Component:
     """Base class for live components.
 
-    Override ``render`` (required), and optionally ``mount``, ``update`` and ``unmount``; any of
-    them except ``render`` may be ``async``. Assigning a public attribute marks the component
-    for re-render, and so does running one of its event handlers (for in-place mutations).
+    Override ``render`` (required), and optionally ``mount``, ``connected``, ``update`` and
+    ``unmount``; any of them except ``render`` may be ``async``. Assigning a public attribute
+    marks the component for re-render, and so does running one of its event handlers (for
+    in-place mutations).
     """
 
     #: Restart budget for instances of this class; None uses the runtime's policy.
@@ -72,6 +73,14 @@ class Component:
 
     def mount(self, props: Mapping[str, Any]) -> Awaitable[None] | None:
         """Called once with the initial props (also available as ``self.props``)."""
+        return None
+
+    def connected(self) -> Awaitable[None] | None:
+        """Called once per instance when a live socket has the page: for the instances of a
+        page at the session's first claim, then right after mount for any instance mounted
+        later (a new child, a restart, a live navigation's page); not on a reconnect. A page
+        fetched but never connected (curl, a crawler, JS off) never gets it: what only a
+        live user should do (join presence, say "X is here") goes here, not in ``mount``."""
         return None
 
     def update(self, props: Mapping[str, Any]) -> Awaitable[None] | None:

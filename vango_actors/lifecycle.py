@@ -5,7 +5,8 @@ Rules:
 1. ``create()`` renders the page and leaves the session **parked**: nobody is attached yet.
    It must be claimed within ``unclaimed_ttl`` or it expires.
 2. ``attach()`` makes it **live** from parked, disconnected or live (a second connection
-   replaces the first, which is closed with ``REPLACED``).
+   replaces the first, which is closed with ``REPLACED``). The first one (from parked) runs
+   the components' ``connected`` hooks; a reconnect does not.
 3. ``detach()`` (the socket went away, or the client read too slowly) makes a live session
    **disconnected**; its state is kept for ``grace_period``, then it expires.
 4. ``end`` (restart budget spent, runtime bug, shutdown) moves any state to **ended**.

@@ -94,6 +94,24 @@ class Mailbox(Generic[T]):
         if self.notify is not None:
             self.notify()
 
+    def send_first(self, value: T) -> None:
+        """Queue ``value`` ahead of every queued value, even in a full mailbox (or hand it to
+        the waiting receiver): for the runtime's own one-off message that must be handled
+        next and must not be lost (a session's first claim). ClosedResourceError once closed."""
+        if self._closed:
+            raise trio.ClosedResourceError("the mailbox is closed: its session or connection ended")
+        receiver = self._receiver
+        if receiver is not None:
+            self._receiver = None
+            reschedule(receiver, outcome.Value(value))
+            return
+        if self._items is None:
+            self._items = deque((value,))
+        else:
+            self._items.appendleft(value)
+        if self.notify is not None:
+            self.notify()
+
     async def send(self, value: T) -> None:
         """Queue ``value``, waiting (in order with other senders) while the mailbox is full."""
         await checkpoint_if_cancelled()

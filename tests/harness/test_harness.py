@@ -11,7 +11,7 @@ import trio
 
 from vango_actors import Component, Element, Event, RestartPolicy, h
 from vango_actors.protocol import Op, Reload
-from vango_actors.testing import Harness, ViewError, open_harness
+from vango_actors.testing import Harness, LiveView, ViewError, open_harness
 
 
 class Survey(Component):
@@ -215,6 +215,21 @@ async def test_pages_that_use_services_mount_with_the_packages_services(vango: H
     await bob.submit("#chat-form", {"text": "hi alice"})
     await alice.settle()
     assert alice.text("#messages").index("hello bob") < alice.text("#messages").index("hi alice")
+
+
+def _online(view: LiveView) -> list[str]:
+    return [str(li.attrs["data-name"]) for li in view.select("#online li")]
+
+
+async def test_a_chat_page_fetched_but_never_connected_is_nobody_online(vango: Harness) -> None:
+    # a GET of /chat (curl, a crawler, JS off) mounts the page: it joined presence in mount,
+    # so every chat showed a user who is not there until the unclaimed session expired
+    ghost = await vango.mount("/chat", connect=False)
+    alice = await vango.mount("/chat")
+    assert _online(alice) == [alice.text("#me")]
+    await ghost.connect()  # the page goes live after all: now it is online
+    await alice.settle()
+    assert sorted(_online(alice)) == sorted([alice.text("#me"), ghost.text("#me")])
 
 
 async def test_a_harness_for_a_missing_routes_package_has_no_services() -> None:

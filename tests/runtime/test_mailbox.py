@@ -186,3 +186,25 @@ async def test_notify_is_called_when_a_value_is_queued_or_it_closes_with_no_rece
         await trio.testing.wait_all_tasks_blocked()
         other.send_nowait(9)
     assert calls == [1, 2, 1]
+
+
+async def test_send_first_jumps_the_queue_even_when_full_and_wakes_the_receiver() -> None:
+    box = Mailbox[int](2)
+    box.send_first(0)  # empty: it is the queue
+    box.send_nowait(1)
+    box.send_first(-1)  # full: it goes in all the same, ahead of the rest
+    assert list(box.values()) == [-1, 0, 1]
+    assert [box.receive_nowait() for _ in range(3)] == [-1, 0, 1]
+    got: list[int] = []
+
+    async def receive() -> None:
+        got.append(await box.receive())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(receive)
+        await trio.testing.wait_all_tasks_blocked()
+        box.send_first(7)
+    assert got == [7] and len(box) == 0
+    box.close()
+    with pytest.raises(trio.ClosedResourceError):
+        box.send_first(8)
