@@ -133,3 +133,22 @@ async def test_a_remount_takes_the_page_origin_from_the_token() -> None:
                 await client.click("#inc")
                 await client.synced()
                 assert client.text("#count") == "1"
+
+
+async def test_a_remounted_page_is_a_new_mount_and_runs_its_connected_hook() -> None:
+    # /chat joins presence in Component.connected: the session B remounts from the page's
+    # token is a new one, first claimed by this socket, so its user is online on B
+    with trio.fail_after(30):
+        async with running_app() as a, another_worker(a) as b:
+            shell = await load_page(a.base_url, "/chat")
+            async with open_live(b.base_url, shell, origin=origin_of(a.base_url)) as client:
+                await client.hello()
+                await client.connected()
+
+                def online() -> list[str]:
+                    return [
+                        str(li.attrs["data-name"]) for li in client.document.select("#online li")
+                    ]
+
+                await client.wait_for(lambda: client.text("#me") in online())
+            assert b.app.front.live_stats.remounts == 1
