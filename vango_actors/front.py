@@ -20,6 +20,7 @@ import gzip
 import json
 import logging
 import multiprocessing
+import multiprocessing.synchronize
 import os
 import signal
 import sys
@@ -398,6 +399,10 @@ async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNOR
 #: process alone). Above hypercorn's ``graceful_timeout`` (deploy/: 15 s).
 STOP_GRACE = 30.0
 
+#: How long a drained hypercorn worker waits for its supervisor's shutdown (the SIGTERM went
+#: to the whole group) before it takes the signal as its own (a rolling restart).
+ALONE_AFTER = 0.5
+
 
 async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """On SIGTERM drain at once: refuse new pages and sockets, GOAWAY every live client.
@@ -408,10 +413,12 @@ async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IG
     close instead of GOAWAY, and their in-flight events no acknowledgement.
 
     Then the process must end. When the signal went to hypercorn's supervisor too, its
-    shutdown cancels this task. Otherwise (an embedding program, a worker signalled alone,
-    one whose supervisor died) nobody else will: after the drain (at once without a live
-    supervisor, after :data:`STOP_GRACE` under one) the signal goes to the handler this one
-    replaced, the default ending the process; a second SIGTERM meanwhile acts at once.
+    shutdown cancels this task. A hypercorn worker signalled alone (a rolling restart) ends
+    with status 0 once drained: its supervisor starts a new one (a worker that dies of the
+    signal makes it stop every worker). Otherwise (an embedding program, a worker whose
+    supervisor died, or one that does not stop within :data:`STOP_GRACE`) the signal goes
+    to the handler this one replaced, the default ending the process; a second SIGTERM
+    meanwhile acts at once.
     """
     with trio.CancelScope() as scope:
         task_status.started(scope)
@@ -421,9 +428,32 @@ async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IG
         log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
         await _drain(front)
         if _hypercorn_supervisor_pid() is not None:
+            if await _signalled_alone():
+                log.info("SIGTERM to this worker alone: drained; exiting for a new worker")
+                _exit_worker()
             await trio.sleep(STOP_GRACE)
         log.warning("SIGTERM: drained, and the server did not stop: passing the signal on")
         signal.raise_signal(signal.SIGTERM)
+
+
+async def _signalled_alone() -> bool:
+    """True when hypercorn's supervisor is not stopping: its shutdown event (which it sets on
+    its own SIGTERM) stays clear for :data:`ALONE_AFTER` s, so the signal came to this worker
+    alone. False when the event cannot be found (not a hypercorn worker of this kind)."""
+    kwargs = getattr(multiprocessing.current_process(), "_kwargs", None)
+    stopping = kwargs.get("shutdown_event") if isinstance(kwargs, dict) else None
+    if not isinstance(stopping, multiprocessing.synchronize.Event):
+        return False
+    return not await trio.to_thread.run_sync(stopping.wait, ALONE_AFTER)
+
+
+def _exit_worker() -> None:
+    """End this hypercorn worker with status 0, which its supervisor answers with a new
+    worker (sessions, services and pub/sub already ended with the drain)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _drain(front: Front) -> None:

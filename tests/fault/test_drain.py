@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import trio
 
-from tests.servers import hypercorn_server
+from tests.servers import Server, fetch, hypercorn_server, spawn_hypercorn
 from vango_actors.config import ConfigError, Settings
 from vango_actors.protocol import GoAway
 
@@ -77,6 +79,61 @@ def test_sigterm_ends_a_program_that_embeds_the_app() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_sigterm_to_one_of_two_workers_drains_it_and_hypercorn_starts_a_new_one() -> None:
+    # a rolling restart of one worker: once drained it must end with status 0, since
+    # hypercorn's supervisor replaces a worker that exits 0 but stops every worker when one
+    # dies of a signal (it waited 30 s, answering 503 on the shared port, then passed the
+    # SIGTERM on and took its sibling and the whole server down with it)
+    server = spawn_hypercorn(env=ENV, extra_args=["--workers", "2"])
+    try:
+        server.wait_running(30)
+        before = _until(lambda: _serving(server), lambda w: len(w) == 2, 15)
+        assert before is not None, server.output()
+        signalled, other = before
+        os.kill(signalled, signal.SIGTERM)
+        after = _until(lambda: _serving(server), lambda w: len(w) == 2 and signalled not in w, 15)
+        assert after is not None and other in after, server.output()  # the other served on
+        replies = [fetch(server.url + "/vango/health").status for _ in range(20)]
+        assert server.process.poll() is None, server.output()
+        assert replies == [200] * 20, server.output()
+    finally:
+        server.stop()
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The pids of the hypercorn workers ``supervisor`` runs (its multiprocessing children)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rpartition(")")[2].split()[1]) == supervisor and b"spawn_main" in cmdline:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def _serving(server: Server) -> list[int]:
+    """The workers of ``server`` that are serving (they said "Running on"; a worker
+    signalled before its app started has no drain to do, and dies of the signal)."""
+    said = server.output()
+    return [pid for pid in _workers(server.process.pid) if f"[{pid}] [INFO] Running on" in said]
+
+
+def _until(
+    read: Callable[[], list[int]], done: Callable[[list[int]], bool], timeout: float
+) -> list[int] | None:
+    """Poll ``read()`` (another process's state: nothing to wait on) until ``done`` says so;
+    None after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not done(value := read()):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+    return value
 
 
 @pytest.mark.parametrize(
