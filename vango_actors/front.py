@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 import multiprocessing
 import multiprocessing.synchronize
 import os
@@ -402,6 +403,7 @@ STOP_GRACE = 30.0
 #: How long a drained hypercorn worker waits for its supervisor's shutdown (the SIGTERM went
 #: to the whole group) before it takes the signal as its own (a rolling restart).
 ALONE_AFTER = 0.5
+_POLL = 0.1  # s between looks at the supervisor's shutdown event (hypercorn's own period)
 
 
 async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
@@ -422,29 +424,62 @@ async def _drain_on_sigterm(front: Front, task_status: Any = trio.TASK_STATUS_IG
     """
     with trio.CancelScope() as scope:
         task_status.started(scope)
-        with trio.open_signal_receiver(signal.SIGTERM) as signals:
-            async for _ in signals:
-                break
-        log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
-        await _drain(front)
-        if _hypercorn_supervisor_pid() is not None:
-            if await _signalled_alone():
-                log.info("SIGTERM to this worker alone: drained; exiting for a new worker")
-                _exit_worker()
-            await trio.sleep(STOP_GRACE)
-        log.warning("SIGTERM: drained, and the server did not stop: passing the signal on")
-        signal.raise_signal(signal.SIGTERM)
+        stopping = _supervisor_shutdown_event()
+        async with trio.open_nursery() as nursery:
+            if stopping is not None:
+                nursery.start_soon(_drain_when_supervisor_stops, front, stopping)
+            await _drain_on_signal(front, stopping)
 
 
-async def _signalled_alone() -> bool:
-    """True when hypercorn's supervisor is not stopping: its shutdown event (which it sets on
-    its own SIGTERM) stays clear for :data:`ALONE_AFTER` s, so the signal came to this worker
-    alone. False when the event cannot be found (not a hypercorn worker of this kind)."""
+async def _drain_when_supervisor_stops(
+    front: Front, stopping: multiprocessing.synchronize.Event
+) -> None:
+    """Drain at once when hypercorn's supervisor stops without this worker getting SIGTERM
+    itself (``docker stop``, ``kill <main pid>``): hypercorn would otherwise close the ASGI
+    door's live sockets bare after its ``graceful_timeout``, before the app's shutdown."""
+    await _set(stopping, math.inf)
+    log.info("hypercorn stopping: draining live sessions (GOAWAY, then close)")
+    await _drain(front)
+
+
+async def _drain_on_signal(
+    front: Front, stopping: multiprocessing.synchronize.Event | None
+) -> None:
+    """Wait for SIGTERM, drain, then end the process as :func:`_drain_on_sigterm` says."""
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            break
+    log.info("SIGTERM: draining live sessions (GOAWAY, then close)")
+    await _drain(front)
+    if _hypercorn_supervisor_pid() is not None:
+        if stopping is not None and not await _set(stopping, ALONE_AFTER):
+            log.info("SIGTERM to this worker alone: drained; exiting for a new worker")
+            _exit_worker()
+        await trio.sleep(STOP_GRACE)
+    log.warning("SIGTERM: drained, and the server did not stop: passing the signal on")
+    signal.raise_signal(signal.SIGTERM)
+
+
+def _supervisor_shutdown_event() -> multiprocessing.synchronize.Event | None:
+    """The event hypercorn's supervisor passes its workers and sets when it stops (on its
+    own SIGTERM); None outside such a worker. A worker signalled while it stays clear for
+    :data:`ALONE_AFTER` s got the signal alone."""
+    if _hypercorn_supervisor_pid() is None:
+        return None
     kwargs = getattr(multiprocessing.current_process(), "_kwargs", None)
     stopping = kwargs.get("shutdown_event") if isinstance(kwargs, dict) else None
-    if not isinstance(stopping, multiprocessing.synchronize.Event):
-        return False
-    return not await trio.to_thread.run_sync(stopping.wait, ALONE_AFTER)
+    return stopping if isinstance(stopping, multiprocessing.synchronize.Event) else None
+
+
+async def _set(event: multiprocessing.synchronize.Event, timeout: float) -> bool:
+    """Whether ``event`` is set within ``timeout`` s, polled as hypercorn polls it: a process
+    that dies inside ``event.wait()`` leaves the event's condition counting a sleeper that
+    never wakes, and the supervisor's ``set()`` then blocks for ever (its shutdown hangs)."""
+    with trio.move_on_after(timeout):
+        while not event.is_set():
+            await trio.sleep(_POLL)
+        return True
+    return False
 
 
 def _exit_worker() -> None:

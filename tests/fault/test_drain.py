@@ -43,6 +43,27 @@ async def test_sigterm_sends_goaway_after_in_flight_events_and_exits_cleanly() -
     assert status == 0, server.output()
 
 
+async def test_sigterm_to_the_supervisor_alone_sends_goaway_at_once_on_the_asgi_door() -> None:
+    # `docker stop` and `kill <main pid>` signal hypercorn's supervisor only: it sets the
+    # shutdown event of its workers, whose hypercorn waited up to graceful_timeout (15 s here,
+    # as in deploy/) for the ASGI door's live sockets, then closed them bare (no GOAWAY, the
+    # in-flight events unacknowledged) before the app could drain
+    env = {**ENV, "VANGO_LIVE_PORT": "off"}
+    server = spawn_hypercorn(env=env, extra_args=["--workers", "1", "--graceful-timeout", "15"])
+    try:
+        await trio.to_thread.run_sync(server.wait_running, 30)
+        with trio.fail_after(10):
+            async with open_page(server.url, "/counter") as client:
+                await client.click("#inc")
+                os.kill(server.process.pid, signal.SIGTERM)  # the supervisor alone
+                await client.wait_closed()
+            status = await trio.to_thread.run_sync(server.process.wait, 5)
+    finally:
+        server.stop()
+    assert client.goaways == [GoAway("server shutting down")], server.output()
+    assert client.acked == 1 and status == 0
+
+
 EMBEDDED = """
 import trio
 from hypercorn.config import Config
@@ -98,6 +119,9 @@ def test_sigterm_to_one_of_two_workers_drains_it_and_hypercorn_starts_a_new_one(
         replies = [fetch(server.url + "/vango/health").status for _ in range(20)]
         assert server.process.poll() is None, server.output()
         assert replies == [200] * 20, server.output()
+        stopped = time.monotonic()
+        assert server.stop() == 0, server.output()  # the whole server still stops cleanly
+        assert time.monotonic() - stopped < 5, server.output()
     finally:
         server.stop()
 
