@@ -1,5 +1,5 @@
-"""The files in deploy/ say what the server really does: the process managers restart a server
-whose worker was killed."""
+"""The files in deploy/ say what the server really does: hypercorn reads every setting in
+hypercorn.toml, and the process managers restart a server whose worker was killed."""
 
 from __future__ import annotations
 
@@ -7,10 +7,23 @@ import os
 import re
 import signal
 import time
+import tomllib
+
+from hypercorn.config import Config
 
 from tests.servers import ROOT, spawn_hypercorn
 
 DEPLOY = ROOT / "deploy"
+
+
+def test_every_setting_in_hypercorn_toml_is_one_hypercorn_reads() -> None:
+    # hypercorn ignores an unknown key without a word (a commented `forwarded_allow_ips`,
+    # which hypercorn does not have, told operators X-Forwarded-* would be trusted)
+    text = (DEPLOY / "hypercorn.toml").read_text()
+    names = set(tomllib.loads(text)) | set(re.findall(r"^# ?([a-z_]+) = ", text, re.M))
+    assert {name for name in names if not hasattr(Config(), name)} == set()
+    config = Config.from_toml(DEPLOY / "hypercorn.toml")
+    assert (config.worker_class, config.workers, config.backlog) == ("trio", 2, 4096)
 
 
 def test_a_killed_worker_ends_hypercorn_with_status_0_so_the_managers_restart_always() -> None:
