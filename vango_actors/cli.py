@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import errno
+import hashlib
 import importlib.util
 import json
 import os
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import tomllib
@@ -318,11 +320,23 @@ def describe_doors(host: str, port: int, live_port: int | None) -> str:
     return f"pages on http://{shown}:{port}/, live sockets on {door} (fast door)"
 
 
-def write_log_config(log_format: Any) -> str:
-    handle, path = tempfile.mkstemp(prefix="vango-log-", suffix=".json")
-    with os.fdopen(handle, "w") as out:
-        json.dump(dict_config(log_format), out)
-    return path
+def write_log_config(log_format: Any, directory: str | None = None) -> str:
+    """The logging config file hypercorn reads as each worker starts: one per content in a
+    directory of this user's alone (mode 0700, in the temp directory), so the restarts of a
+    server reuse it instead of leaving a file each behind."""
+    text = json.dumps(dict_config(log_format), sort_keys=True)
+    folder = Path(directory or tempfile.gettempdir()) / f"vango-actors-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise CliError(f"{folder}: expected a directory of this user's alone (mode 0700)")
+    path = folder / f"log-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    if not path.is_file() or path.read_text() != text:
+        handle, spare = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(spare, path)
+    return str(path)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import signal
@@ -18,7 +19,14 @@ import msgpack
 import pytest
 
 from tests.servers import ROOT, fetch
-from vango_actors.cli import CliError, main, pubsub_warning, resolve_live_port, server_env
+from vango_actors.cli import (
+    CliError,
+    main,
+    pubsub_warning,
+    resolve_live_port,
+    server_env,
+    write_log_config,
+)
 from vango_actors.config import ConfigError, Settings
 
 CLI = [sys.executable, "-m", "vango_actors"]
@@ -329,6 +337,22 @@ def _live_close_code(port: int) -> int:
     assert head.startswith(b"HTTP/1.1 101"), head
     assert frame[0] == 0x88, frame  # a CLOSE frame
     return int.from_bytes(frame[2:4], "big")
+
+
+def test_the_log_config_of_serve_is_one_file_reused_across_starts(tmp_path: Path) -> None:
+    # each start wrote a new vango-log-*.json into /tmp and nothing removed it: a server that
+    # systemd restarts left one file per restart
+    first = write_log_config("text", str(tmp_path))
+    again = write_log_config("text", str(tmp_path))
+    other = write_log_config("json", str(tmp_path))
+    assert first == again != other
+    folder = Path(first).parent
+    assert sorted(p.name for p in folder.iterdir()) == sorted([Path(first).name, Path(other).name])
+    assert json.loads(Path(first).read_text())["version"] == 1
+    assert folder.stat().st_mode & 0o777 == 0o700
+    folder.chmod(0o755)  # another user could swap the file: refused
+    with pytest.raises(CliError, match="alone"):
+        write_log_config("text", str(tmp_path))
 
 
 def test_serve_warns_when_workers_share_no_pub_sub() -> None:
