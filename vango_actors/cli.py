@@ -267,6 +267,11 @@ def cmd_routes(package: str) -> int:
 _HEADER = ("PATH", "KIND", "FILE", "TITLE")
 
 
+#: Pending connections the kernel queues for the page port (the fast door's own; Linux caps
+#: it at somaxconn).
+BACKLOG = 4096
+
+
 def server_command(bind: str, workers: int, log_config: str) -> list[str]:
     return [
         sys.executable,
@@ -278,6 +283,10 @@ def server_command(bind: str, workers: int, log_config: str) -> list[str]:
         bind,
         "--workers",
         str(workers),
+        # hypercorn's default (100) overflows when many tabs reconnect at once: the kernel
+        # drops handshakes and browsers wait out SYN retransmits (deploy/hypercorn.toml)
+        "--backlog",
+        str(BACKLOG),
         "--log-config",
         f"json:{log_config}",
         ASGI_APP,

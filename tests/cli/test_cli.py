@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from vango_actors.cli import (
     main,
     pubsub_warning,
     resolve_live_port,
+    server_command,
     server_env,
     write_log_config,
 )
@@ -353,6 +355,15 @@ def test_the_log_config_of_serve_is_one_file_reused_across_starts(tmp_path: Path
     folder.chmod(0o755)  # another user could swap the file: refused
     with pytest.raises(CliError, match="alone"):
         write_log_config("text", str(tmp_path))
+
+
+def test_serve_and_dev_queue_as_many_connections_as_deploy_does() -> None:
+    # `vango-actors serve` ran hypercorn with its default backlog of 100, which overflows
+    # when many tabs reconnect at once; deploy/hypercorn.toml says 4096
+    command = server_command("127.0.0.1:8000", 2, "/x.json")
+    assert command[command.index("--backlog") + 1] == "4096"
+    deploy = tomllib.loads((ROOT / "deploy" / "hypercorn.toml").read_text())
+    assert deploy["backlog"] == 4096
 
 
 def test_serve_warns_when_workers_share_no_pub_sub() -> None:
