@@ -3,7 +3,8 @@
 - ``serve`` checks what usually goes wrong (routes package, ports, secret key) and then becomes
   ``hypercorn -k trio`` (``exec``, so signals reach hypercorn directly).
 - Both serve live sockets through the fast door (fastdoor.py) by default, on the page port + 1
-  (``--live-port PORT``, ``VANGO_LIVE_PORT``; ``off`` or empty: the ASGI door on the page port).
+  (``--live-port PORT`` shared by the workers, ``FIRST-LAST`` one per worker, or
+  ``VANGO_LIVE_PORT``; ``off`` or empty: the ASGI door on the page port).
 - ``dev`` runs the same server as a child process owned by a trio nursery and restarts it when
   a watched file changes (a polling loop: no extra dependency). With ``VANGO_DEV=1`` the client
   is unminified and the browser shows an error overlay; while the code cannot even start, the
@@ -39,6 +40,7 @@ import wsproto
 import wsproto.events
 import wsproto.utilities
 
+from .config import ConfigError, check_live_range, parse_live_ports
 from .errors import VangoError
 from .logs import dict_config
 from .routing import RouteTable, scan
@@ -86,9 +88,11 @@ def _server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT (default {DEFAULT_BIND})")
     parser.add_argument(
         "--live-port",
-        metavar="PORT|off",
-        help="the fast live door's port (default: VANGO_LIVE_PORT, else the --bind port + 1; "
-        "0: a free port per worker; off: live sockets through the page port's ASGI door)",
+        metavar="PORT|FIRST-LAST|off",
+        help="the fast live door's port, shared by the workers (default: VANGO_LIVE_PORT, else "
+        "the --bind port + 1); FIRST-LAST: a port of its own per worker, taken back by a "
+        "restarted one; 0: a free port per worker; off: live sockets through the page port's "
+        "ASGI door",
     )
     parser.add_argument("--routes", help=ROUTES_HELP)
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -183,7 +187,12 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def resolve_live_port(option: str | None, environ: Mapping[str, str], bind_port: int) -> int | None:
+#: The fast door's ports: one port every worker shares (0: a free port per worker), a
+#: ``(first, last)`` range (each worker alone on the first free port of it), or None (no door).
+LivePorts = int | tuple[int, int] | None
+
+
+def resolve_live_port(option: str | None, environ: Mapping[str, str], bind_port: int) -> LivePorts:
     """The fast door's port: ``--live-port``, else ``VANGO_LIVE_PORT`` (empty or ``off``: no
     fast door), else the page port + 1. None: live sockets use the ASGI door."""
     if option is not None:
@@ -197,12 +206,39 @@ def resolve_live_port(option: str | None, environ: Mapping[str, str], bind_port:
                 "(or --live-port off)"
             )
         return bind_port + 1
-    value = raw.strip().lower()
-    if value in ("", "off"):
+    if not raw.strip():
         return None
-    if not value.isdigit() or int(value) > 65535:
-        raise CliError(f"{source}: expected a port 0-65535 or 'off', got {raw!r}")
-    return int(value)
+    try:
+        ports = parse_live_ports(source, raw)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if ports is None:
+        return None
+    first, last = ports
+    return first if last is None else (first, last)
+
+
+def _check_live_range(host: str, port: int, first: int, last: int, workers: int) -> None:
+    """Each worker needs a free port of its own in ``first..last``."""
+    try:
+        check_live_range("--live-port", first, last, workers)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+    if first <= port <= last:
+        raise CliError(f"--live-port: the range {first}-{last} holds the page port {port}")
+    free = 0
+    for live in range(first, last + 1):
+        try:
+            check_port_free(host, live)
+        except CliError:
+            continue
+        free += 1
+        if free == workers:
+            return
+    raise CliError(
+        f"--live-port: the range {first}-{last} has {free} free port(s) for {workers} "
+        "worker(s) (the others are in use): stop what holds them or choose another range"
+    )
 
 
 def check_port_free(host: str, port: int, choose: str = "--bind HOST:PORT") -> None:
@@ -294,14 +330,14 @@ def server_command(bind: str, workers: int, log_config: str) -> list[str]:
 
 
 def server_env(
-    routes: str, *, dev: bool, live_port: int | None = None, live_host: str = "127.0.0.1"
+    routes: str, *, dev: bool, live_port: LivePorts = None, live_host: str = "127.0.0.1"
 ) -> dict[str, str]:
     """The server's environment: the routes, the fast door's port (``""``: none) and host
     (the page's bind host unless VANGO_LIVE_HOST is set), dev mode."""
     env = dict(os.environ, VANGO_ROUTES=routes, PYTHONUNBUFFERED="1")
     path = [os.getcwd(), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(path)
-    env["VANGO_LIVE_PORT"] = "" if live_port is None else str(live_port)
+    env["VANGO_LIVE_PORT"] = _format_live_port(live_port)
     if not env.get("VANGO_LIVE_HOST", "").strip():
         env["VANGO_LIVE_HOST"] = live_host
     if dev:
@@ -309,23 +345,35 @@ def server_env(
     return env
 
 
-def live_door(bind: str, option: str | None) -> tuple[str, int, int | None]:
-    """Parse ``--bind`` and resolve the live port; both ports must be free."""
+def _format_live_port(live_port: LivePorts) -> str:
+    if isinstance(live_port, tuple):
+        return f"{live_port[0]}-{live_port[1]}"
+    return "" if live_port is None else str(live_port)
+
+
+def live_door(bind: str, option: str | None, workers: int = 1) -> tuple[str, int, LivePorts]:
+    """Parse ``--bind`` and resolve the live port; both ports must be free (a range: a free
+    port for each of ``workers``)."""
     host, port = parse_bind(bind)
     live_port = resolve_live_port(option, os.environ, port)
     check_port_free(host, port)
-    if live_port:
+    if isinstance(live_port, tuple):
+        _check_live_range(host, port, *live_port, workers)
+    elif live_port:
         if live_port == port:
             raise CliError(f"--live-port: {live_port} is the page port; choose another")
         check_port_free(host, live_port, "--live-port PORT (or --live-port off)")
     return host, port, live_port
 
 
-def describe_doors(host: str, port: int, live_port: int | None) -> str:
+def describe_doors(host: str, port: int, live_port: LivePorts) -> str:
     shown = f"[{host}]" if ":" in host else host
     if live_port is None:
         return f"pages and live sockets on http://{shown}:{port}/ (ASGI door)"
-    door = "a free port per worker" if live_port == 0 else f"ws://{shown}:{live_port}"
+    if isinstance(live_port, tuple):
+        door = f"ws://{shown}:{_format_live_port(live_port)}, a port per worker"
+    else:
+        door = "a free port per worker" if live_port == 0 else f"ws://{shown}:{live_port}"
     return f"pages on http://{shown}:{port}/, live sockets on {door} (fast door)"
 
 
@@ -354,7 +402,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     routes = resolve_routes(args.routes)
     check_secret(os.environ)
     load_routes(routes)
-    host, port, live_port = live_door(args.bind, args.live_port)
+    host, port, live_port = live_door(args.bind, args.live_port, args.workers)
     command = server_command(args.bind, args.workers, write_log_config(args.log_format))
     env = server_env(routes, dev=False, live_port=live_port, live_host=host)
     warning = pubsub_warning(args.workers, os.environ)
@@ -373,7 +421,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     command = server_command(args.bind, 1, write_log_config(args.log_format))
     env = server_env(routes, dev=True, live_port=live_port, live_host=host)
     print(f"vango-actors dev: {describe_doors(host, port, live_port)}", flush=True)
-    reloader = DevReloader(command, env, watch, host, port, args.poll, live_port=live_port)
+    first = live_port[0] if isinstance(live_port, tuple) else live_port  # one worker: the first
+    reloader = DevReloader(command, env, watch, host, port, args.poll, live_port=first)
     trio.run(reloader.run)
     return 0
 

@@ -53,14 +53,41 @@ def _parse_live_url(raw: str) -> str:
     )
 
 
-def _parse_live_port(raw: str) -> int | None:
-    """A port (0: any free port), or ``off``: no fast door (the ASGI door only)."""
-    if raw.strip().lower() == "off":
+def parse_live_ports(name: str, raw: str) -> tuple[int, int | None] | None:
+    """``PORT`` (one port every worker shares; 0: a free port per worker), ``FIRST-LAST`` (a
+    range: each worker binds the first free port of it alone) or ``off`` (None: no fast door).
+    Returns ``(port, None)`` or ``(first, last)``."""
+    value = raw.strip().lower()
+    if value == "off":
         return None
-    port: int = _parse_number("VANGO_LIVE_PORT", raw, int)
-    if port > 65535:
-        raise ConfigError(f"VANGO_LIVE_PORT: expected a port 0-65535 or 'off', got {raw!r}")
-    return port
+    first, dash, last = value.partition("-")
+    expected = (
+        f"expected a port 0-65535 or 'off', got {raw!r} (or a range FIRST-LAST such as "
+        "8001-8004: a port of its own per worker)"
+    )
+    if not first.strip().isdigit() or (dash and not last.strip().isdigit()):
+        raise ConfigError(f"{name}: {expected}")
+    low = int(first)
+    if not dash:
+        if low > 65535:
+            raise ConfigError(f"{name}: {expected}")
+        return low, None
+    high = int(last)
+    if not 1 <= low <= high <= 65535:
+        raise ConfigError(
+            f"{name}: a range needs 1 <= FIRST <= LAST <= 65535 (one port per worker, "
+            f"e.g. 8001-8004), got {raw!r}"
+        )
+    return low, high
+
+
+def check_live_range(name: str, first: int, last: int, workers: int) -> None:
+    """A range gives each worker a port of its own: it needs as many ports as workers."""
+    if last - first + 1 < workers:
+        raise ConfigError(
+            f"{name}: the range {first}-{last} has {last - first + 1} port(s) for {workers} "
+            f"workers; each worker needs its own (e.g. {first}-{first + workers - 1})"
+        )
 
 
 def _parse_list(raw: str) -> tuple[str, ...]:
@@ -103,6 +130,8 @@ class Settings:
     dev: bool = False
     allowed_origins: tuple[str, ...] = ()  # empty: same origin as the page only
     live_port: int | None = None  # the fast door's port (None: only the ASGI door)
+    live_port_last: int | None = None  # set: live_port..live_port_last, one port per worker
+    # (the first free one, not shared: a restarted worker takes the port the dead one freed)
     live_host: str = "127.0.0.1"  # the fast door's bind address
     live_url: str | None = None  # the live URL pages get: None: ws(s)://<page host>:<live_port>,
     # "same-origin": the page's own origin (a proxy routes /vango/live/), else a ws(s):// base
@@ -139,7 +168,8 @@ class Settings:
         if "VANGO_ALLOWED_ORIGINS" in env:
             values["allowed_origins"] = _parse_list(env["VANGO_ALLOWED_ORIGINS"])
         if env.get("VANGO_LIVE_PORT", "").strip():
-            values["live_port"] = _parse_live_port(env["VANGO_LIVE_PORT"])
+            ports = parse_live_ports("VANGO_LIVE_PORT", env["VANGO_LIVE_PORT"])
+            values["live_port"], values["live_port_last"] = ports or (None, None)
         if env.get("VANGO_LIVE_HOST", "").strip():
             values["live_host"] = env["VANGO_LIVE_HOST"].strip()
         if env.get("VANGO_LIVE_URL", "").strip():
@@ -160,6 +190,13 @@ class Settings:
             )
         values.update(overrides)
         _check_pubsub(values.get("pubsub", "memory"))
+        if values.get("live_port") is not None and values.get("live_port_last") is not None:
+            check_live_range(
+                "VANGO_LIVE_PORT",
+                values["live_port"],
+                values["live_port_last"],
+                values.get("workers", 1),
+            )
         if isinstance(values.get("secret_keys"), str):
             values["secret_keys"] = _parse_list(values["secret_keys"])
         return cls(**values).with_secret()

@@ -571,10 +571,12 @@ class LiveBackend(Protocol):
 
 @attrs.frozen
 class FastDoorConfig:
-    """Where the door listens and how long it waits; ``port`` 0 picks a free port."""
+    """Where the door listens and how long it waits; ``port`` 0 picks a free port;
+    ``last_port``: the first free port of ``port..last_port``, not shared."""
 
     host: str = "127.0.0.1"
     port: int = 0
+    last_port: int | None = None
     backlog: int = 4096
     handshake_timeout: float = 10.0  # s from TCP accept to a complete upgrade request
     close_linger: float = 2.0  # s to wait for the peer's CLOSE after ours
@@ -582,13 +584,31 @@ class FastDoorConfig:
 
 
 def open_listener(config: FastDoorConfig) -> socket.socket:
-    """A non-blocking listening socket with SO_REUSEPORT, so every worker can bind the port."""
+    """A non-blocking listening socket: on ``port`` with SO_REUSEPORT, so every worker can
+    bind it; with ``last_port``, alone on the first free port of ``port..last_port``."""
+    if config.last_port is None:
+        return _listen(config, config.port, shared=True)
+    for port in range(config.port, config.last_port + 1):
+        try:
+            return _listen(config, port, shared=False)
+        except OSError as exc:  # another worker's (or a sibling bound it first: at listen)
+            if exc.errno != errno.EADDRINUSE:
+                raise
+    raise OSError(
+        errno.EADDRINUSE,
+        f"every live port of {config.port}-{config.last_port} is in use (one per worker: "
+        "widen VANGO_LIVE_PORT / --live-port)",
+    )
+
+
+def _listen(config: FastDoorConfig, port: int, *, shared: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((config.host, config.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT sockets
+        if shared:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((config.host, port))
         sock.listen(config.backlog)
         sock.setblocking(False)
         limits.set_stall_timeout(sock, config.stall_timeout)  # inherited by accepted sockets

@@ -389,7 +389,10 @@ async def _run_fast_door(front: Front, task_status: Any = trio.TASK_STATUS_IGNOR
     settings = front.settings
     assert settings.live_port is not None
     config = fastdoor.FastDoorConfig(
-        host=settings.live_host, port=settings.live_port, stall_timeout=settings.stall_timeout
+        host=settings.live_host,
+        port=settings.live_port,
+        last_port=settings.live_port_last,
+        stall_timeout=settings.stall_timeout,
     )
     with trio.CancelScope() as front.live_door:
         await fastdoor.serve_fast_door(front, config, task_status=task_status)

@@ -69,6 +69,38 @@ def test_the_fast_door_is_the_default_on_the_next_port() -> None:
         resolve_live_port(None, {}, 65535)
 
 
+def test_a_live_port_range_gives_each_worker_a_port_of_its_own() -> None:
+    assert resolve_live_port("9101-9104", {}, 8000) == (9101, 9104)
+    assert resolve_live_port(None, {"VANGO_LIVE_PORT": " 9101-9102 "}, 8000) == (9101, 9102)
+    with pytest.raises(CliError, match=r"--live-port: a range needs 1 <= FIRST <= LAST"):
+        resolve_live_port("9104-9101", {}, 8000)
+    with pytest.raises(CliError, match=r"--live-port: expected a port .*FIRST-LAST"):
+        resolve_live_port("9101-", {}, 8000)
+    env = server_env("app_routes", dev=False, live_port=(9101, 9104))
+    assert env["VANGO_LIVE_PORT"] == "9101-9104"
+    settings = Settings.from_env(env, secret_keys="k", workers=4)
+    assert (settings.live_port, settings.live_port_last) == (9101, 9104)
+
+
+def test_serve_refuses_a_live_port_range_without_a_free_port_per_worker(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VANGO_SECRET_KEY", "k")
+    monkeypatch.setattr("vango_actors.cli.load_routes", lambda routes: None)
+    port = free_pair()
+    bind = ["--bind", f"127.0.0.1:{port}"]
+    live = f"{port + 1}-{port + 1}"
+    assert main(["serve", *bind, "--workers", "2", "--live-port", live]) == 2
+    assert f"the range {live} has 1 port(s) for 2 workers" in capsys.readouterr().err
+    assert main(["serve", *bind, "--live-port", f"{port}-{port + 1}"]) == 2
+    assert "holds the page port" in capsys.readouterr().err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port + 1))
+        taken.listen()
+        assert main(["serve", *bind, "--live-port", live]) == 2
+        assert "has 0 free port(s) for 1 worker(s)" in capsys.readouterr().err
+
+
 def test_the_server_env_names_the_door(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VANGO_LIVE_HOST", raising=False)
     env = server_env("app_routes", dev=False, live_port=8001, live_host="0.0.0.0")
