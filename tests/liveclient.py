@@ -315,11 +315,14 @@ async def open_live(
     *,
     origin: str | None = "",
     answer_pings: bool = True,
+    cookie: str | None = None,
 ) -> AsyncIterator[LiveClient]:
     """Open the live socket for ``shell`` (no HELLO yet); ``origin=""``: the page's origin,
-    ``None``: send no Origin header."""
+    ``None``: send no Origin header; ``cookie``: a Cookie header, as a browser sends."""
     origin = origin_of(base_url) if origin == "" else origin
     headers = [] if origin is None else [(b"Origin", origin.encode())]
+    if cookie is not None:
+        headers.append((b"Cookie", cookie.encode()))
     url = urlsplit(live_url_for(base_url, shell))
     assert url.hostname is not None
     # We own the TCP stream: trio-websocket leaves it open when the server closes first.

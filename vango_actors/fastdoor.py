@@ -563,9 +563,11 @@ class LiveBackend(Protocol):
     live_settings: LiveSettings
     live_stats: LiveStats
 
-    async def remount(self, claims: TokenClaims, origin: str | None, url: str) -> None:
+    async def remount(
+        self, claims: TokenClaims, origin: str | None, url: str, headers: live.Headers
+    ) -> None:
         """Re-create a session this process does not have from its verified token (``url``:
-        the page's address from the client's HELLO)."""
+        the page's address from the client's HELLO; ``headers``: the upgrade request's)."""
         ...
 
 
@@ -721,6 +723,7 @@ async def _serve_upgraded(
     manager: SessionManager,
     session_id: str,
     buffered: bytes,
+    headers: live.Headers,
 ) -> None:
     settings = backend.live_settings
     transport = FastTransport(
@@ -746,6 +749,7 @@ async def _serve_upgraded(
             peer=peer,
             expected_origin=expected_origin(manager, session_id, origin, host),
             remount=backend.remount,
+            headers=headers,
         )
     finally:
         try:
@@ -758,11 +762,11 @@ async def _serve_upgraded(
 
 async def _upgrade(
     backend: LiveBackend, sock: socket.socket
-) -> tuple[str | None, str, SessionManager, str, bytes] | None:
+) -> tuple[str | None, str, SessionManager, str, bytes, live.Headers] | None:
     """Read the upgrade request; answer 101 (returning what the connection needs: origin,
-    host, manager, session id, and the bytes that came after the request: a client may send
-    its first frames without waiting for the 101; not the request, whose headers would live
-    as long as the connection) or an HTTP refusal (returning None)."""
+    host, manager, session id, the bytes that came after the request: a client may send
+    its first frames without waiting for the 101, and the request's headers, which a remount
+    shows the page's middleware) or an HTTP refusal (returning None)."""
     handshake = H11Handshake(ConnectionType.SERVER)
     received = bytearray()
     request = await _read_request(handshake, sock, received)
@@ -779,7 +783,8 @@ async def _upgrade(
     await _send_all(sock, handshake.send(AcceptConnection()))
     end = _BLANK_LINE.search(received)  # h11's end of the head; an upgrade GET has no body
     rest = bytes(received[end.end() :]) if end is not None else b""
-    return _header(request, b"origin"), request.host, manager, session_id, rest
+    origin = _header(request, b"origin")
+    return origin, request.host, manager, session_id, rest, list(request.extra_headers)
 
 
 async def _read_request(

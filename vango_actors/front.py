@@ -37,7 +37,9 @@ import attrs
 import sniffio
 import trio
 from quart import Response, request
+from quart.wrappers import Request
 from quart_trio import QuartTrio
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadHost
 from werkzeug.routing import MapAdapter
 
@@ -111,9 +113,11 @@ class Front:
     def runtime_statistics(self) -> ManagerStatistics | None:
         return None if self.manager is None else self.manager.statistics()
 
-    async def remount(self, claims: TokenClaims, origin: str | None, url: str) -> None:
+    async def remount(
+        self, claims: TokenClaims, origin: str | None, url: str, headers: live.Headers = ()
+    ) -> None:
         """The live door's remount hook: see :func:`remount_session`."""
-        await remount_session(self, claims, origin, url)
+        await remount_session(self, claims, origin, url, headers)
 
 
 class VangoApp(QuartTrio):
@@ -523,12 +527,18 @@ def _hypercorn_workers() -> int:
 
 
 async def remount_session(
-    front: Front, claims: TokenClaims, origin: str | None, url: str = ""
+    front: Front,
+    claims: TokenClaims,
+    origin: str | None,
+    url: str = "",
+    headers: live.Headers = (),
 ) -> None:
     """Re-create the page a verified token names, under its session id (no local actor).
 
     ``url`` is the page's address as the client's HELLO gives it: its query string is kept
     (``handle_params`` sees what the address bar shows) when its path is the token's page.
+    The middleware ``before`` hooks see the page's GET as the socket's handshake (``headers``:
+    its cookies) makes it; one that answers refuses the remount, as it refuses the page.
 
     Raises SessionNotFound (the client reloads) when the route is gone or fails to mount,
     ``live.Unavailable`` (the client retries, maybe elsewhere) while draining or full.
@@ -548,6 +558,8 @@ async def remount_session(
     here = _page_url(front, url, claims)
     if here is not None:
         meta["url"] = here
+    if _gated(front) and front.chain.before(_page_request(route, claims, here, headers))[0]:
+        raise SessionNotFound(sid, "unknown", f"cannot remount: {route.pattern} was refused")
     signed = claims.data.get("origin")
     if isinstance(signed, str):  # the page's origin, from the token
         if origin and origin != signed and origin not in front.settings.allowed_origins:
@@ -568,6 +580,55 @@ async def remount_session(
     if created.redirect is not None:  # mount navigated away: the reload gets the 302
         raise SessionNotFound(sid, "ended", f"the page navigated to {created.redirect} in mount")
     front.live_stats.remounts += 1
+
+
+def _gated(front: Front) -> bool:
+    """Some middleware has a ``before`` hook (an access check, say)."""
+    return any(_has_before(item) for item in front.chain.middleware)
+
+
+def _page_request(
+    route: Route, claims: TokenClaims, here: str | None, headers: live.Headers
+) -> Request:
+    """The GET of the token's page (``here``: path?query, else the route filled with the
+    token's params) with the live socket's handshake headers: what ``before`` hooks see."""
+    if here is None:
+        here = "/" + "/".join(
+            quote(claims.params[s.text], safe="") if s.convert is not None else s.text
+            for s in route.segments
+        )
+    path, _, query = here.partition("?")
+    pairs = [(bytes(k), bytes(v)) for k, v in headers]
+    scope: Any = {
+        "type": "http",
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": pairs,
+        "client": None,
+        "server": None,
+        "extensions": {},
+    }
+    return Request(
+        "GET",
+        "http",
+        path,
+        query.encode(),
+        Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]),
+        "",
+        "1.1",
+        scope,
+        send_push_promise=_no_push,
+    )
+
+
+async def _no_push(path: str, headers: Headers) -> None:
+    """A remount's made-up request pushes nothing."""
 
 
 def _page_url(front: Front, url: str, claims: TokenClaims) -> str | None:
@@ -797,7 +858,7 @@ def _navigator(front: Front) -> Navigator:
     patch) is reached live; another page is a full load (None: REDIRECT), so that ``before``
     (an authentication check, say) sees every page a user reaches, as it sees page GETs.
     Middleware with an ``after`` hook only (headers on responses) keeps live navigation."""
-    gated = any(_has_before(item) for item in front.chain.middleware)
+    gated = _gated(front)
 
     def navigate(url: str, info: SessionInfo) -> Destination | None:
         def token(route: Route, params: Mapping[str, Any]) -> str:

@@ -32,7 +32,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -116,9 +116,13 @@ def _event_cost(event: Event) -> float:
 REMOUNTABLE = frozenset({"unknown", "expired"})
 """``SessionNotFound.reason`` values for which a valid token remounts the page here."""
 
-Remount = Callable[[TokenClaims, str | None, str], Awaitable[None]]
+Headers = Sequence[tuple[bytes, bytes]]
+"""A WebSocket handshake's request headers (name, value), as an ASGI scope holds them."""
+
+Remount = Callable[[TokenClaims, str | None, str, Headers], Awaitable[None]]
 """Create the session ``claims`` vouch for under its id (``origin``: the socket's checked
-Origin); raises SessionNotFound (client reloads) or Unavailable (client retries later)."""
+Origin; then the HELLO's page URL and the handshake's headers, which the page's middleware
+sees as a GET's); raises SessionNotFound (client reloads) or Unavailable (client retries)."""
 
 
 class Unavailable(VangoError):
@@ -305,6 +309,7 @@ async def serve_connection(
     peer: str | None = None,
     expected_origin: str | None = None,
     remount: Remount | None = None,
+    headers: Headers = (),
 ) -> None:
     """Serve one accepted live socket until either side ends it; the transport is closed.
 
@@ -312,7 +317,7 @@ async def serve_connection(
     ``expected_origin`` is the page's origin when the socket's Host is not the page's (the
     fast door listens on its own port); None: derived from ``host`` and ``scheme``.
     ``remount`` re-creates a session this process does not have from its verified token
-    (None: such a client is told to reload).
+    (None: such a client is told to reload); ``headers`` are the handshake's, for it.
     """
     if not stats.limiter.open(peer, settings.max_connections_per_address):
         stats.refused_connections += 1
@@ -343,7 +348,13 @@ async def serve_connection(
             )
             return
         attachment = await _handshake(
-            transport, session_id, manager, signer, settings, stats, _Remounter(remount, origin)
+            transport,
+            session_id,
+            manager,
+            signer,
+            settings,
+            stats,
+            _Remounter(remount, origin, headers),
         )
         if attachment is not None:
             await _serve_attached(transport, attachment, settings, stats)
@@ -394,6 +405,7 @@ async def _handshake(
 class _Remounter:
     remount: Remount | None
     origin: str | None
+    headers: Headers = ()
 
 
 async def _claim(
@@ -416,7 +428,7 @@ async def _claim(
         if remounter.remount is None or exc.reason not in REMOUNTABLE:
             raise
     if not manager.has(session_id):  # another socket of this session may have remounted it
-        await remounter.remount(claims, remounter.origin, hello.url)
+        await remounter.remount(claims, remounter.origin, hello.url, remounter.headers)
     return await manager.attach(session_id, hello)
 
 
@@ -950,6 +962,7 @@ async def asgi_endpoint(
         stats=stats,
         peer=_client_address(scope),
         remount=remount,
+        headers=scope.get("headers", ()),
     )
 
 
