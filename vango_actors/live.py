@@ -317,7 +317,8 @@ async def serve_connection(
     ``expected_origin`` is the page's origin when the socket's Host is not the page's (the
     fast door listens on its own port); None: derived from ``host`` and ``scheme``.
     ``remount`` re-creates a session this process does not have from its verified token
-    (None: such a client is told to reload); ``headers`` are the handshake's, for it.
+    (None: such a client is told to reload); ``headers`` are the handshake's, for it (a
+    list is the caller's copy, emptied once the handshake is done).
     """
     if not stats.limiter.open(peer, settings.max_connections_per_address):
         stats.refused_connections += 1
@@ -356,6 +357,8 @@ async def serve_connection(
             stats,
             _Remounter(remount, origin, headers),
         )
+        if type(headers) is list:  # a door's own copy (~1 KB from a browser): not kept
+            headers.clear()  # for the connection's life, only the handshake needs it
         if attachment is not None:
             await _serve_attached(transport, attachment, settings, stats)
     finally:
@@ -962,7 +965,7 @@ async def asgi_endpoint(
         stats=stats,
         peer=_client_address(scope),
         remount=remount,
-        headers=scope.get("headers", ()),
+        headers=tuple(scope.get("headers", ())),  # (the scope's own: never cleared)
     )
 
 
