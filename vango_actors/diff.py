@@ -20,7 +20,8 @@ Rules (the op encodings are in ``docs/ARCHITECTURE.md`` and :class:`~.protocol.O
   the runtime also re-sends rendered text values the browser no longer shows
   (:func:`resync_submitted`);
 - a changed ``Raw`` child replaces its parent element; a Slot of the same component instance
-  is not looked into (components are diff boundaries).
+  is not looked into (components are diff boundaries); another in its place is a REMOVE and
+  INSERT by index (a moved component keeps its hids: its old element is not named by hid).
 
 Hids are written IN PLACE into the new tree's elements (the slot of the frozen
 :class:`~.vdom.Element`), so the diff allocates nothing for unchanged nodes and the tree it
@@ -637,14 +638,23 @@ def _is(a: object, b: object) -> bool:
 def _diff_mismatch(
     hid: int, index: int, before: Node, after: Node, ops: Ops, ids: HidCounter
 ) -> Node:
-    """Children at the same place that do not match: replace an element, else remove + insert."""
-    if _is_element_like(before) and _is_element_like(after):
+    """Children at the same place that do not match: replace an element, else remove + insert.
+
+    A child component's element is removed by index, not replaced by hid: the component
+    may have moved to a place diffed earlier in this frame, whose INSERT carried its hids,
+    and a hid then names that copy (until 2026-11-26 it was replaced instead)."""
+    if _is_element_like(before) and _is_element_like(after) and not _other_component(before, after):
         return _diff_node(before, after, ops, ids)
     _reject_raw(before)
     fresh = assign_hids(_reject_raw(after), ids)
     ops.append([_REMOVE, hid, index])
     ops.append([_INSERT, hid, index, render(fresh)])
     return fresh
+
+
+def _other_component(before: Node, after: Node) -> bool:
+    """``before`` is a child component's slot and ``after`` is not the same instance's."""
+    return type(before) is Slot and (type(after) is not Slot or after.ref is not before.ref)
 
 
 def _is_element_like(node: Node) -> bool:
