@@ -67,7 +67,10 @@ class DomElement:
     def prop(self, name: str) -> str | bool:
         """Live ``value`` (str) / ``checked`` / ``selected`` (bool), as a browser reports it."""
         if name in self.props:
-            return self.props[name]
+            live = self.props[name]
+            if self.tag == "input" and isinstance(live, str):
+                return _one_line(input_type(self.attrs), live)
+            return live
         if name == "value":
             if self.tag == "textarea":
                 return text_content(self)
@@ -687,8 +690,8 @@ def _sanitized(attrs: Any) -> str:
     """An input's value from its ``value`` attribute, as a browser holds it (HTML's value
     sanitization): a number field's is "" unless a number, a colour's is ``#rrggbb`` in lower
     case (black by default), a range's is a number in its range (the middle by default)."""
-    raw = str(attrs.get("value", ""))
     kind = input_type(attrs)
+    raw = _one_line(kind, str(attrs.get("value", "")))
     if kind == "number":
         return raw if VALID_NUMBER.fullmatch(raw) else ""
     if kind == "color":
@@ -705,6 +708,18 @@ def _sanitized(attrs: Any) -> str:
     if step > 0:  # the middle rounded to a step from min, half up
         middle = min(low + ((middle - low) / step + 0.5) // 1 * step, high)
     return _js_number(middle)
+
+
+_ONE_LINE = frozenset({"text", "search", "tel", "password", "url", "email"})
+
+
+def _one_line(kind: str, value: str) -> str:
+    """A text field's value as a browser holds it: no line breaks (an url or email field
+    also trims white space); ``value = "a\\nb"`` reads back ``"ab"``."""
+    if kind not in _ONE_LINE or not ("\n" in value or "\r" in value or kind in ("url", "email")):
+        return value
+    value = value.replace("\r", "").replace("\n", "")
+    return value.strip(" \t\n\f\r") if kind in ("url", "email") else value
 
 
 def _number(text: Any, default: float) -> float:

@@ -257,3 +257,15 @@ def test_a_number_range_or_colour_value_is_the_one_a_browser_holds() -> None:
     doc = Document.from_html(html)
     values = [doc.select(f"#{name}")[0].prop("value") for name in "abcdefghi"]
     assert values == ["50", "16", "100", "7.5", "#000000", "#abcdef", "", "-1e3", " kept "]
+
+
+def test_a_text_field_holds_no_line_breaks_as_in_a_browser() -> None:
+    # A browser strips line breaks from a one-line field's value (and trims a url's): the
+    # reference said "\n" where Chromium shows "" (until 2026-11-26).
+    document = Document.from_html(
+        '<input data-hid="h1" type="text" value="a&#10;b"><input data-hid="h2" type="url">'
+    )
+    assert document.by_hid(1).prop("value") == "ab"
+    document.apply([[3, 1, "value", "\n"], [3, 2, "value", " /x\r\n "]])
+    assert document.by_hid(1).prop("value") == ""
+    assert document.by_hid(2).prop("value") == "/x"
