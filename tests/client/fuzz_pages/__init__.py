@@ -1,0 +1,1 @@
+"""The page of the randomized differential patch test (``tests.client.test_patch_fuzz``)."""
