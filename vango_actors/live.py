@@ -86,7 +86,9 @@ class _Warnings:
         self._next: dict[str, float] = {}
         self._held: dict[str, int] = {}
 
-    def warn(self, kind: str, message: str, *args: object) -> None:
+    def warn(self, kind: str, message: str, *args: object, session_id: str | None = None) -> None:
+        """Log ``message`` unless a line of this ``kind`` went out less than ``period`` ago;
+        ``session_id``: the session the socket asked for (the log's structured field)."""
         now = time.monotonic()
         if now < self._next.get(kind, 0.0):
             self._held[kind] = self._held.get(kind, 0) + 1
@@ -95,17 +97,24 @@ class _Warnings:
         held = self._held.pop(kind, 0)
         if held:
             message += f" ({held} more since the last such line)"
-        log.warning(message, *args)
+        log.warning(
+            message, *args, extra=None if session_id is None else {"session_id": session_id}
+        )
 
 
 #: Refused origins, bad tokens and protocol errors, logged (rate-limited) and counted.
 refusals = _Warnings()
 
 
-def _protocol_error(stats: LiveStats, exc: ProtocolError) -> None:
+def _protocol_error(stats: LiveStats, exc: ProtocolError, session_id: str) -> None:
     """A connection is closed for ``exc``: counted and logged."""
     stats.protocol_errors += 1
-    refusals.warn("protocol", "live socket closed for a protocol error: %s", exc.message)
+    refusals.warn(
+        "protocol",
+        "live socket closed for a protocol error: %s",
+        exc.message,
+        session_id=session_id,
+    )
 
 
 def _event_cost(event: Event) -> float:
@@ -340,7 +349,13 @@ async def serve_connection(
         )
         if refusal is not None:
             stats.refused_origins += 1
-            refusals.warn("origin", "live socket refused (peer %s): %s", peer, refusal)
+            refusals.warn(
+                "origin",
+                "live socket refused (peer %s): %s",
+                peer,
+                refusal,
+                session_id=session_id,
+            )
             await _refuse(
                 transport,
                 settings,
@@ -383,13 +398,13 @@ async def _handshake(
     except ConnectionClosed:
         return None
     except ProtocolError as exc:
-        _protocol_error(stats, exc)
+        _protocol_error(stats, exc, session_id)
         await _refuse(transport, settings, Error(exc.code, exc.message), exc.close_code)
     except BadToken as exc:
         # Say why, then send the page to reload for a fresh token (expired, rotated key,
         # restarted server); the session, if any, keeps its state for a correct reconnect.
         stats.bad_tokens += 1
-        refusals.warn("token", "live socket refused: %s", exc.reason)
+        refusals.warn("token", "live socket refused: %s", exc.reason, session_id=session_id)
         with trio.move_on_after(settings.close_timeout):
             try:
                 await transport.send(encode(Error(ErrorCode.BAD_TOKEN, exc.reason)))
@@ -471,7 +486,7 @@ async def _serve_attached(
     try:
         await connection.run()
     except Exception:
-        log.exception("live connection failed")
+        log.exception("live connection failed", extra={"session_id": attachment.session_id})
         code, reason = CloseCode.INTERNAL_ERROR, "internal server error"
         error = Error(ErrorCode.INTERNAL, reason)
     finally:
@@ -657,7 +672,7 @@ class _Connection:
             self._closed = True
             self.peer_code = failure.code
         elif isinstance(failure, ProtocolError):
-            _protocol_error(self._stats, failure)
+            _protocol_error(self._stats, failure, self._attachment.session_id)
             error = Error(failure.code, failure.message)
             await self.close(failure.close_code, failure.message, error)
         elif failure is not None:
@@ -702,7 +717,7 @@ class _Connection:
             self._closed = True
             self.peer_code = exc.code
         except ProtocolError as exc:
-            _protocol_error(self._stats, exc)
+            _protocol_error(self._stats, exc, self._attachment.session_id)
             await self.close(exc.close_code, exc.message, Error(exc.code, exc.message))
 
     async def _handle(self, frame: Hello | Event | Ping | Pong) -> None:

@@ -324,3 +324,31 @@ async def test_guessed_session_ids_and_tokens_are_refused_and_counted(
             async with open_live(server.base_url, shell) as owner:
                 await owner.hello()
                 assert not (await owner.connected()).resumed
+
+
+@pytest.mark.parametrize("door", ["asgi", "fast"])
+async def test_refused_sockets_are_logged_with_the_session_they_named(
+    door: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal line (bad origin, bad token, protocol error) carries the ``session_id`` field
+    of the session the socket asked for, as the runtime's own lines do, so an operator can
+    follow one session through the logs (before: the field was missing; the token never is)."""
+    monkeypatch.setattr(live, "refusals", live._Warnings())
+    caplog.set_level(logging.WARNING, logger="vango_actors.live")
+    with trio.fail_after(20):
+        async with running_app(door) as server:
+            shell = await load_page(server.base_url, "/counter")
+            async with open_live(server.base_url, shell, origin="http://evil.example") as client:
+                await client.hello()
+                await client.wait_closed()
+            async with open_live(server.base_url, shell) as client:
+                await client.hello(token="forged." + shell.token[-10:])
+                await client.wait_closed()
+            async with open_live(server.base_url, shell) as client:
+                await client.send_raw(b"\xff\x00 not a frame")
+                await client.wait_closed()
+    records = [r for r in caplog.records if r.name == "vango_actors.live"]
+    assert len(records) == 3, [r.getMessage() for r in records]
+    for record in records:
+        assert getattr(record, "session_id", None) == shell.session_id, record.getMessage()
+        assert shell.token not in record.getMessage()
