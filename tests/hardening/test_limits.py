@@ -339,8 +339,7 @@ async def test_refused_sockets_are_logged_with_the_session_they_named(
         async with running_app(door) as server:
             shell = await load_page(server.base_url, "/counter")
             async with open_live(server.base_url, shell, origin="http://evil.example") as client:
-                await client.hello()
-                await client.wait_closed()
+                await client.wait_closed()  # refused before any HELLO
             async with open_live(server.base_url, shell) as client:
                 await client.hello(token="forged." + shell.token[-10:])
                 await client.wait_closed()
