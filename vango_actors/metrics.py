@@ -25,8 +25,8 @@ SESSION_STATES = ("parked", "live", "disconnected")
 
 #: counter name (without ``vango_`` and ``_total``), statistics field, help text
 _RUNTIME_COUNTERS = (
-    ("events", "events_handled", "Events handled by session actors."),
-    ("events_dropped", "dropped_events", "Events dropped (duplicates, rate limit, unknown hid)."),
+    ("events", "events_handled", "Events received by session actors (each once)."),
+    ("events_dropped", "dropped_events", "Events no handler took (unknown hid, unbound type)."),
     ("patch_frames", "patches_sent", "PATCHES frames sent."),
     ("patch_bytes", "bytes_sent", "Bytes of frames sent to live clients."),
     ("resyncs", "resyncs", "Full resyncs sent (reconnect past the replay buffer, overflow)."),

@@ -19,7 +19,7 @@ from trio.testing import MockClock
 from vango_actors import live
 from vango_actors.limits import LiveLimiter, TokenBucket
 from vango_actors.live import TRY_AGAIN_LATER
-from vango_actors.protocol import CloseCode, ErrorCode, Hello, Ping, Pong
+from vango_actors.protocol import CloseCode, ErrorCode, Event, Hello, Ping, Pong
 
 from ..liveclient import LiveClient, http_get, load_page, open_live, open_page
 from .server import Server, metrics, running_app
@@ -351,3 +351,19 @@ async def test_refused_sockets_are_logged_with_the_session_they_named(
     for record in records:
         assert getattr(record, "session_id", None) == shell.session_id, record.getMessage()
         assert shell.token not in record.getMessage()
+
+
+async def test_events_are_counted_once_and_only_unbound_ones_as_dropped() -> None:
+    """What docs/METRICS.md says: an event re-sent with a seq already handled counts in
+    neither counter; one no element binds counts in both."""
+    with trio.fail_after(20):
+        async with running_app() as server, open_page(server.base_url, "/counter") as client:
+            await client.click("#inc")
+            await client.synced()
+            await client.send_frame(Event(client.event_seq, client.hid("#inc"), "click", {}))
+            await client.send_event(99_999, "click")
+            await client.synced()
+            counters = await metrics(server.base_url)
+            assert client.text("#count") == "1"
+    assert counters["vango_events_total"] == 2
+    assert counters["vango_events_dropped_total"] == 1
