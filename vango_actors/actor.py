@@ -82,6 +82,9 @@ _POLL_BURST = 16
 #: Navigations handled in a row for one message: the requested one, then those the pages it
 #: mounts ask for in mount (an auth guard's redirect); past it, a loop between pages.
 _MAX_HOPS = 8
+#: Seconds during which a repeated crash (same component, place, exception type) of a session
+#: logs one line without its traceback.
+_TRACEBACK_PERIOD = 10.0
 
 
 #: What a handling running in the door's poller task yields where it must wait (_off_poller).
@@ -383,6 +386,7 @@ class SessionActor:
         "_read_scope",
         "_read_wake",
         "_replay",
+        "_traced",
         "_wait_scope",
         "_waiting",
         "ack",
@@ -464,6 +468,8 @@ class SessionActor:
         self._calls = False  # a CALL op is among _ops (page_op)
         # renders wait for the client to take frames from a half-full outbox (_hold_back)
         self._held = False
+        # (component path, where, exception type) -> when its next traceback may be logged
+        self._traced: dict[tuple[str, str, type], float] | None = None
         self._bound: dict[int, Host] = {}
         self._host_bound: dict[Host, dict[int, Element]] = {}
         self.started = False
@@ -1526,17 +1532,33 @@ class SessionActor:
         if not tracker.allow_restart(trio.current_time()):
             raise Escalation(host.path, tracker.policy, exc) from exc
         self.restarts += 1
+        traced = self._traceback_due(host, where, exc)
         logger.error(
-            "session %s: %s crashed in %s, restarting: %s",
+            "session %s: %s crashed in %s, restarting: %s%s",
             self.id,
             host.path,
             where,
             describe(exc),
-            exc_info=exc,
+            "" if traced else f" (traceback omitted: one per {_TRACEBACK_PERIOD:g} s)",
+            exc_info=exc if traced else None,
             extra={"session_id": self.id, "component": host.path, "where": where},
         )
         message = crash_message(host.path, where, exc, dev=self.config.dev)
         self._errors.append(encode(Error(ErrorCode.COMPONENT_CRASHED, message)))
+
+    def _traceback_due(self, host: Host, where: str, exc: Exception) -> bool:
+        """Whether this crash's log line carries its traceback: the first of the same crash
+        (component, place, exception type) in this session within ``_TRACEBACK_PERIOD``, so
+        a user clicking a failing button cannot flood the log with tracebacks."""
+        traced = self._traced
+        if traced is None:
+            traced = self._traced = {}
+        key = (host.path, where, type(exc))
+        now = trio.current_time()
+        if now < traced.get(key, -math.inf):
+            return False
+        traced[key] = now + _TRACEBACK_PERIOD
+        return True
 
     async def _teardown(self, host: Host) -> None:
         """Unmount ``host``'s children and instance; the host itself stays for a fresh one."""

@@ -78,6 +78,30 @@ async def test_crashes_spread_beyond_the_window_keep_restarting(
     assert not any(isinstance(f, Reload) for f in b.frames)
 
 
+async def test_a_crash_repeated_by_clicks_logs_its_traceback_once_per_period(
+    rt: SessionManager, autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A user clicking a button whose handler always raises logged a full traceback per click:
+    # with a lenient restart policy, a log flood one user could drive
+    class Lenient(Bomb):
+        restart_policy = RestartPolicy(max_restarts=1000, within=1.0)
+
+    class Page(Component):
+        def render(self) -> Element:
+            return h.div(h(Lenient))
+
+    b = await Browser.open(rt, Page)
+    with caplog.at_level(logging.ERROR, logger="vango_actors"):
+        for _ in range(5):
+            await b.click("#boom")
+        await trio.sleep(11)
+        await b.click("#boom")
+    crashes = [r for r in caplog.records if "crashed in on_click handler" in r.getMessage()]
+    assert len(crashes) == 6  # every crash still has its line
+    assert [r.exc_info is not None for r in crashes] == [True, False, False, False, False, True]
+    assert "traceback omitted" in crashes[1].getMessage()
+
+
 async def test_restart_policy_per_component_class(rt: SessionManager) -> None:
     class Fragile(Bomb):
         restart_policy = RestartPolicy(max_restarts=0, within=1.0)
