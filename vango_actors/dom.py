@@ -22,7 +22,14 @@ from attrs import define, field, frozen
 
 from .diff import ATTR_VALUE_TYPES, input_type
 from .errors import VangoError
-from .html import NEWLINE_DROPPING_TAGS, VOID_ELEMENTS, escape_attr, escape_text
+from .html import (
+    NEWLINE_DROPPING_TAGS,
+    SVG_ATTR_CASE,
+    SVG_TAG_CASE,
+    VOID_ELEMENTS,
+    escape_attr,
+    escape_text,
+)
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = ("value", "checked", "selected")
@@ -30,6 +37,17 @@ VALID_NUMBER = re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")  # HTML's val
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _RAW_TEXT = frozenset({"script", "style"})
 _HID_RE = re.compile(r"^h(0|[1-9][0-9]*)$")
+#: Namespaces as a browser's parser assigns them (``DomElement.namespace``).
+HTML, SVG, MATHML = "html", "svg", "math"
+# Foreign elements whose children are HTML (the spec's HTML and MathML text integration points).
+_SVG_HTML_POINTS = frozenset({"foreignObject", "desc", "title"})
+_MATH_TEXT_POINTS = frozenset({"mi", "mo", "mn", "ms", "mtext"})
+# HTML start tags that close open SVG/MathML elements (the spec's foreign-content breakout).
+_BREAKOUT = frozenset(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
+    "img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt "
+    "u ul var".split()
+)
 
 
 class PatchError(VangoError):
@@ -53,6 +71,7 @@ class DomElement:
     children: list[DomNode] = field(factory=list, repr=False)
     props: dict[str, str | bool] = field(factory=dict)
     parent: DomElement | None = field(default=None, repr=False)
+    namespace: str = HTML  # HTML, SVG or MATHML: as the browser's parser placed it
 
     @property
     def hid(self) -> int | None:
@@ -122,24 +141,54 @@ def text_content(node: DomNode) -> str:
 
 
 class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
+    """html.parser's tokens built into a tree as a browser would: SVG and MathML elements
+    get their namespace and SVG's camel-case names back (``viewBox``, ``clipPath``)."""
+
+    def __init__(self, context: DomElement | None) -> None:
         super().__init__(convert_charrefs=True)
         self.root = DomElement("#fragment")
+        if context is not None:  # parse as the children of ``context`` (an INSERT's parent)
+            self.root = DomElement(context.tag, dict(context.attrs), namespace=context.namespace)
         self.stack = [self.root]
         # The element whose start tag was the last token: a browser drops one newline that
         # follows <pre>, <textarea> or <listing>.
         self.just_opened: DomElement | None = None
 
+    def _namespace(self, tag: str) -> str:
+        """The new element's namespace; pops foreign elements an HTML tag breaks out of."""
+        while True:
+            parent = self.stack[-1]
+            if not _foreign_children(parent, tag):
+                return SVG if tag == "svg" else MATHML if tag == "math" else HTML
+            if tag not in _BREAKOUT or len(self.stack) == 1:
+                return parent.namespace
+            self.stack.pop()
+
     def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
-        element = DomElement(tag, {name: value or "" for name, value in attributes})
+        self._open(tag, attributes)
+
+    def _open(self, tag: str, attributes: list[tuple[str, str | None]]) -> DomElement:
+        namespace = self._namespace(tag)
+        names: dict[str, str] = {}
+        if namespace == SVG:
+            tag = SVG_TAG_CASE.get(tag, tag)
+            names = SVG_ATTR_CASE
+        elif namespace == MATHML:
+            names = {"definitionurl": "definitionURL"}
+        element = DomElement(
+            tag,
+            {names.get(name, name): value or "" for name, value in attributes},
+            namespace=namespace,
+        )
         _adopt(self.stack[-1], element)
         self.just_opened = element if tag in NEWLINE_DROPPING_TAGS else None
-        if tag not in VOID_ELEMENTS:
+        if tag not in VOID_ELEMENTS or namespace != HTML:
             self.stack.append(element)
+        return element
 
     def handle_startendtag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attributes)
-        if tag not in VOID_ELEMENTS:
+        element = self._open(tag, attributes)
+        if element.namespace != HTML:  # "/>" closes foreign elements only
             self.stack.pop()
 
     def handle_comment(self, data: str) -> None:
@@ -148,7 +197,7 @@ class _TreeBuilder(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         self.just_opened = None
         for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
+            if self.stack[depth].tag.lower() == tag:
                 del self.stack[depth:]
                 return  # an end tag with no open element is ignored, as browsers do
 
@@ -166,14 +215,29 @@ class _TreeBuilder(HTMLParser):
             _adopt(parent, DomText(data))
 
 
+def _foreign_children(parent: DomElement, tag: str) -> bool:
+    """True when a ``tag`` start tag inside ``parent`` is parsed as SVG/MathML content."""
+    if parent.namespace == SVG:
+        return parent.tag not in _SVG_HTML_POINTS
+    if parent.namespace != MATHML:
+        return False
+    if parent.tag in _MATH_TEXT_POINTS:
+        return tag in ("mglyph", "malignmark")
+    if parent.tag == "annotation-xml":
+        encoding = parent.attrs.get("encoding", "").lower()
+        return tag != "svg" and encoding not in ("text/html", "application/xhtml+xml")
+    return True
+
+
 def _adopt(parent: DomElement, node: DomNode) -> None:
     node.parent = parent
     parent.children.append(node)
 
 
-def parse(html: str) -> list[DomNode]:
-    """Parse an HTML fragment into top-level nodes (parent None)."""
-    builder = _TreeBuilder()
+def parse(html: str, context: DomElement | None = None) -> list[DomNode]:
+    """Parse an HTML fragment into top-level nodes (parent None); ``context``: the element
+    they will be children of (inside ``<svg>`` they are SVG elements, as in a browser)."""
+    builder = _TreeBuilder(context)
     builder.feed(html)
     builder.close()
     nodes = builder.root.children
@@ -357,7 +421,7 @@ def _op_set_attr(document: Document, hid: int, name: str, value: str) -> None:
         raise PatchError("data-hid cannot be changed by SET_ATTR")
     element = document.by_hid(hid)
     before = input_type(element.attrs) if element.tag == "input" else None
-    element.attrs[name.lower()] = value
+    element.attrs[_attr_name(element, name)] = value
     if before is not None:
         _type_changed(element, before)
 
@@ -365,9 +429,15 @@ def _op_set_attr(document: Document, hid: int, name: str, value: str) -> None:
 def _op_remove_attr(document: Document, hid: int, name: str) -> None:
     element = document.by_hid(hid)
     before = input_type(element.attrs) if element.tag == "input" else None
-    element.attrs.pop(name.lower(), None)
+    element.attrs.pop(_attr_name(element, name), None)
     if before is not None:
         _type_changed(element, before)
+
+
+def _attr_name(element: DomElement, name: str) -> str:
+    """The attribute ``setAttribute(name)`` writes: an HTML element's name in lower case, an
+    SVG or MathML element's as given."""
+    return name.lower() if element.namespace == HTML else name
 
 
 def _type_changed(element: DomElement, before: str) -> None:
@@ -404,7 +474,7 @@ def _op_set_prop(document: Document, hid: int, name: str, value: str | bool) -> 
 def _op_insert(document: Document, parent_hid: int, index: int, html: str) -> None:
     parent = document.by_hid(parent_hid)
     _child_at(parent, index, end_ok=True)
-    document._insert(parent, index, parse(html))
+    document._insert(parent, index, parse(html, parent))
 
 
 def _op_remove(document: Document, parent_hid: int, index: int) -> None:
@@ -433,7 +503,7 @@ def _op_move(document: Document, parent_hid: int, child_hid: int, index: int) ->
 
 def _op_replace(document: Document, hid: int, html: str) -> None:
     element = document.by_hid(hid)
-    nodes = parse(html)
+    nodes = parse(html, element.parent or element)
     if element is document.root:  # the root container: replace its contents (full resync)
         for child in list(element.children):
             document._detach(child)
@@ -515,7 +585,7 @@ def _stream_insert(document: Document, box: DomElement, at: Any, sources: Any) -
     elements = [c for c in box.children if isinstance(c, DomElement)]
     before = elements[at] if isinstance(at, int) and 0 <= at < len(elements) else None
     for source in sources if isinstance(sources, list) else []:
-        node = next((n for n in parse(str(source)) if isinstance(n, DomElement)), None)
+        node = next((n for n in parse(str(source), box) if isinstance(n, DomElement)), None)
         if node is None:
             continue
         old = _stream_item(box, node.attrs.get("data-stream-key", ""))
@@ -593,7 +663,7 @@ def _serialise(node: DomNode, out: list[str]) -> None:
     for name, text in attributes.items():
         out.append(f' {name}="{escape_attr(text)}"' if text else f" {name}")
     out.append(">")
-    if node.tag in VOID_ELEMENTS:
+    if node.tag in VOID_ELEMENTS and node.namespace == HTML:
         return
     if node.tag == "textarea" and "value" in node.props:
         value = str(node.props["value"])

@@ -51,6 +51,34 @@ VOID_ELEMENTS = frozenset(
 URL_ATTRS = frozenset(
     {"href", "src", "action", "formaction", "xlink:href", "poster", "cite", "background", "data"}
 )
+#: SVG names an HTML parser restores to their camel case (it lower-cases every name first):
+#: the HTML spec's "adjust SVG attributes" and SVG tag-name tables.
+SVG_ATTR_CASE = {
+    name.lower(): name
+    for name in (
+        "attributeName attributeType baseFrequency baseProfile calcMode clipPathUnits "
+        "diffuseConstant edgeMode filterUnits glyphRef gradientTransform gradientUnits "
+        "kernelMatrix kernelUnitLength keyPoints keySplines keyTimes lengthAdjust "
+        "limitingConeAngle markerHeight markerUnits markerWidth maskContentUnits maskUnits "
+        "numOctaves pathLength patternContentUnits patternTransform patternUnits pointsAtX "
+        "pointsAtY pointsAtZ preserveAlpha preserveAspectRatio primitiveUnits refX refY "
+        "repeatCount repeatDur requiredExtensions requiredFeatures specularConstant "
+        "specularExponent spreadMethod startOffset stdDeviation stitchTiles surfaceScale "
+        "systemLanguage tableValues targetX targetY textLength viewBox viewTarget "
+        "xChannelSelector yChannelSelector zoomAndPan"
+    ).split()
+}
+SVG_TAG_CASE = {
+    name.lower(): name
+    for name in (
+        "altGlyph altGlyphDef altGlyphItem animateColor animateMotion animateTransform "
+        "clipPath feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix "
+        "feDiffuseLighting feDisplacementMap feDistantLight feDropShadow feFlood feFuncA "
+        "feFuncB feFuncG feFuncR feGaussianBlur feImage feMerge feMergeNode feMorphology "
+        "feOffset fePointLight feSpecularLighting feSpotLight feTile feTurbulence "
+        "foreignObject glyphRef linearGradient radialGradient textPath"
+    ).split()
+}
 #: What a refused URL becomes: a URL that is valid, inert and says why in the markup.
 REFUSED_URL = "about:invalid#refused"
 ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"

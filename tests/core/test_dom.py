@@ -61,6 +61,49 @@ def test_parse_keeps_script_text_verbatim() -> None:
     assert script.to_html() == "<script>if (a < b && c) {}</script>"
 
 
+def test_parse_gives_svg_and_mathml_their_namespace_and_case_like_a_browser() -> None:
+    [div] = parse(
+        '<div><svg viewbox="0 0 1 1"><clippath id="c"><rect/></clippath>'
+        "<foreignobject><p>x</p></foreignobject><g><div>out</div></g></svg>"
+        '<math definitionurl="u"><mi><b>x</b></mi><mo>+</mo></math></div>'
+    )
+    assert isinstance(div, DomElement)
+    svg, out, math = div.children
+    assert isinstance(svg, DomElement) and isinstance(out, DomElement)
+    assert isinstance(math, DomElement)
+    assert (svg.namespace, svg.attrs) == ("svg", {"viewBox": "0 0 1 1"})
+    clip, foreign, g = svg.children
+    assert isinstance(clip, DomElement) and isinstance(foreign, DomElement)
+    assert (clip.tag, clip.namespace, clip.attrs) == ("clipPath", "svg", {"id": "c"})
+    assert [(c.tag, c.namespace) for c in clip.iter()] == [("rect", "svg")]  # "/>" closed it
+    assert [(c.tag, c.namespace) for c in foreign.iter()] == [("p", "html")]
+    assert g.children == [] and (out.tag, out.namespace) == ("div", "html")  # broke out
+    assert (math.namespace, math.attrs) == ("math", {"definitionURL": "u"})
+    assert [(c.tag, c.namespace) for c in math.iter()] == [
+        ("mi", "math"),
+        ("b", "html"),
+        ("mo", "math"),
+    ]
+
+
+def test_ops_inside_svg_keep_names_in_the_case_a_browser_does() -> None:
+    doc = Document.from_html('<svg data-hid="h1" viewBox="0 0 1 1"><g data-hid="h2"></g></svg>')
+    doc.apply([[4, 2, 0, '<lineargradient data-hid="h3" gradientunits="a"></lineargradient>']])
+    gradient = doc.by_hid(3)
+    assert (gradient.tag, gradient.namespace, gradient.attrs) == (
+        "linearGradient",
+        "svg",
+        {"data-hid": "h3", "gradientUnits": "a"},
+    )
+    # setAttribute keeps an SVG element's name as given, lower-cases an HTML element's.
+    doc.apply([[1, 1, "viewBox", "0 0 2 2"], [1, 1, "viewbox", "x"], [1, 0, "dataFoo", "1"]])
+    assert doc.by_hid(1).attrs == {"data-hid": "h1", "viewBox": "0 0 2 2", "viewbox": "x"}
+    assert doc.root.attrs["datafoo"] == "1"
+    doc.apply([[2, 1, "viewBox"], [7, 2, '<foreignobject data-hid="h4"><p>x</p></foreignobject>']])
+    assert doc.by_hid(1).attrs == {"data-hid": "h1", "viewbox": "x"}
+    assert doc.by_hid(4).tag == "foreignObject" and doc.to_html().count("<p>x</p>") == 1
+
+
 def test_document_indexes_elements_by_hid() -> None:
     document = page()
     assert document.by_hid(2).text_content == "9"

@@ -4,8 +4,8 @@ Each click on ``#step`` takes the model one step further (``advance``); a fresh 
 ``step=N`` mounts the model as it is after N steps, so the live page after N clicks and a fresh
 render of step N must show the same DOM. The model covers keyed and unkeyed child lists,
 components moving between parents, text next to elements, attributes of every kind, form
-controls set by the server, ``<select multiple>``, ``<textarea>``, SVG, tables, Raw blocks and
-``h.lazy`` subtrees.
+controls set by the server, ``<select multiple>``, ``<textarea>``, SVG (camel-case names,
+``<foreignObject>``), tables, Raw blocks and ``h.lazy`` subtrees.
 """
 
 from __future__ import annotations
@@ -167,6 +167,19 @@ def _lazy_block(label: str, n: int) -> Element:
     return h.div(label, h.span(n), *(h.i(i) for i in range(n)), class_="lazy")
 
 
+def _svg_item(c: dict[str, Any]) -> Element:
+    """A circle, or (odd keys) a camel-case SVG element: clipPath, linearGradient."""
+    if c["k"] % 2 == 0:
+        return h.circle(cx=c["k"], cy=5, r=c["r"], fill=c["fill"], key=c["k"])
+    if c["k"] % 4 == 1:
+        return h.clipPath(
+            h.rect(width=c["r"], height=1), clipPathUnits=c["fill"], id=f"c{c['k']}", key=c["k"]
+        )
+    return h.linearGradient(
+        h.stop(offset=0), gradientUnits=c["fill"], spreadMethod="pad", key=c["k"]
+    )
+
+
 def _mixed(item: Any) -> Any:
     if isinstance(item, str):
         return item
@@ -221,12 +234,11 @@ class Fuzz(Component):
                 h.textarea(value=m["area"], name="a"),
             ),
             h.svg(
-                [
-                    h.circle(cx=c["k"], cy=5, r=c["r"], fill=c["fill"], key=c["k"])
-                    for c in m["svg"]
-                ],
+                [_svg_item(c) for c in m["svg"]],
                 h("text", m["text"], x=1, y=2),
-                viewBox="0 0 50 10",
+                h.foreignObject(h.div([_mixed(item) for item in m["mixed"][:3]]), width=9),
+                viewBox=f"0 0 {10 * len(m['svg'])} 10",
+                preserveAspectRatio="none" if m["check"] else None,
             ),
             h.table(
                 h.tbody(
