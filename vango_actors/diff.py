@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .html import attr_value, render
+from .html import SVG_ATTR_CASE, attr_value, render
 from .protocol import Op
 from .vdom import (
     ComponentNode,
@@ -406,9 +406,9 @@ def _diff_attrs(hid: int, tag: str, old: Any, new: Any, ops: Ops) -> None:
         wire = attr_value(tag, name, value)
         if wire is None:
             if attr_value(tag, name, before) is not None:
-                ops.append([_REMOVE_ATTR, hid, name])
+                ops.append([_REMOVE_ATTR, hid, _WIRE_NAMES.get(name) or _wire_name(name)])
         elif wire != attr_value(tag, name, before):
-            ops.append([_SET_ATTR, hid, name, wire])
+            ops.append([_SET_ATTR, hid, _WIRE_NAMES.get(name) or _wire_name(name), wire])
     for name, before in old.items():
         if name in new:
             continue
@@ -416,9 +416,29 @@ def _diff_attrs(hid: int, tag: str, old: Any, new: Any, ops: Ops) -> None:
             if name != "value" or tag == "select" or tag == "option":
                 _set_prop(hid, tag, name, before, None, ops)
         elif before is not None and before is not False:
-            ops.append([_REMOVE_ATTR, hid, name])
+            wire_name = _wire_name(name)
+            if all(_wire_name(other) != wire_name for other in new):  # not just re-spelt
+                ops.append([_REMOVE_ATTR, hid, wire_name])
     if tag == "input":
         _diff_input_value(hid, old, new, ops)
+
+
+_WIRE_NAMES: dict[str, str] = {}
+
+
+def _wire_name(name: str) -> str:
+    """The attribute a browser's parser makes of ``name`` (cached): lower case, SVG's
+    camel-case names restored (``viewbox`` -> ``viewBox``). SET_ATTR/REMOVE_ATTR send it, so
+    ``setAttribute`` on an SVG element (which keeps the case given) names the parsed one."""
+    wire = _WIRE_NAMES.get(name)
+    if wire is None:
+        lowered = name.lower()
+        wire = (
+            "definitionURL" if lowered == "definitionurl" else SVG_ATTR_CASE.get(lowered, lowered)
+        )
+        if len(_WIRE_NAMES) < 4096:
+            _WIRE_NAMES[name] = wire
+    return wire
 
 
 def input_type(attributes: Any) -> str:

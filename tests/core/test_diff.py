@@ -90,6 +90,30 @@ def test_counter_text_change_is_one_text_op() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ({"viewbox": "0 0 1 1"}, {"viewbox": "0 0 2 2"}, [[1, 1, "viewBox", "0 0 2 2"]]),
+        ({"viewBox": "a"}, {"viewBox": "b"}, [[1, 1, "viewBox", "b"]]),
+        ({"strokeWidth": "1"}, {"strokeWidth": "2"}, [[1, 1, "strokewidth", "2"]]),
+        ({"viewbox": "a"}, {}, [[2, 1, "viewBox"]]),
+        ({"viewbox": "a"}, {"viewBox": "b"}, [[1, 1, "viewBox", "b"]]),  # no REMOVE after
+        ({"viewBox": "a"}, {"viewbox": "b"}, [[1, 1, "viewBox", "b"]]),
+    ],
+)
+def test_attribute_ops_name_the_attribute_a_browser_parsed(
+    before: dict[str, str], after: dict[str, str], expected: list[list[Any]]
+) -> None:
+    # The browser's parser lower-cases names and restores SVG's camel case (viewBox);
+    # setAttribute on an SVG element keeps the name as sent: "viewbox" would add a second one.
+    old, ids = mounted(h.svg(**before))
+    ops, new = diff(old, h.svg(**after), ids)
+    assert ops == expected
+    document = Document.from_html(render(old))
+    document.apply(ops)
+    assert snapshot(document.root) == snapshot(Document.from_html(render(new)).root)
+
+
 def test_equal_trees_give_no_ops_and_the_new_tree_carries_the_old_hids() -> None:
     old, ids = mounted(h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail"))
     fresh = h.div(h.ul([h.li(str(i), key=i) for i in range(3)]), "tail")
