@@ -614,6 +614,8 @@ def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Ele
 def _build(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
     """An element of a valid ``tag``, as ``h.<tag>(*children, **props)`` builds it."""
     kids = _normalise(tag, children) if children else ()
+    if tag == "template" and kids:
+        kids = (_template_content(kids),)
     if props:
         if tag == "select" and "value" in props:
             props = dict(props)
@@ -621,6 +623,21 @@ def _build(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Elem
             return with_chosen(_build(tag, kids, props), value)
         return _with_props(tag, kids, props)
     return make_element(tag, {}, kids, None, NO_EVENTS, None)
+
+
+def _template_content(kids: tuple[Node, ...]) -> Raw:
+    """A ``<template>``'s children as one Raw block: a browser keeps them in ``.content``, out
+    of reach of ops that address children by index, so any change re-renders the template
+    (the diff REPLACEs an element holding a Raw). Components have no place in inert content."""
+    from .html import render  # (html imports vdom)
+
+    for kid in kids:
+        if isinstance(kid, ComponentNode):
+            raise TypeError(
+                f"<template> cannot hold component {kid.component.__name__}: its content is "
+                f"inert in the browser; render the component outside the template"
+            )
+    return Raw("".join(render(kid) for kid in kids))
 
 
 def with_chosen(select: Element, value: object) -> Element:
@@ -713,7 +730,7 @@ class _Builder:
             def build(*children: Child, **props: Any) -> Element:
                 return _element(tag, children, props)  # raises the invalid tag's error
 
-        elif tag == "select":  # ``value=`` marks its options (``with_chosen``)
+        elif tag == "select" or tag == "template":  # ``value=``; inert content (``_build``)
 
             def build(*children: Child, **props: Any) -> Element:
                 return _element(tag, children, props)

@@ -168,3 +168,18 @@ def test_input_type_changes_carry_the_value_attribute(applier: ClientPage) -> No
         h.div(h.input(type="checkbox", value="x"), h.input(type="hidden", value="a")),
         h.div(h.input(type="checkbox"), h.input(type="hidden", value="b")),
     )
+
+
+def test_a_template_whose_content_changes_shows_the_new_content(shared_client: ClientPage) -> None:
+    old = assign_hids(h.div(h.template(h.b("x"), "y"), h.p("after")), HidCounter())
+    ops, _ = diff(old, h.div(h.template(h.i("z")), h.p("after")), HidCounter(_max_hid(old)))
+    error, content = shared_client.page.evaluate(
+        """([before, ops]) => {
+          const root = document.querySelector('[data-vango-root]');
+          root.innerHTML = before;
+          try { vango._apply(ops); } catch (e) { return [String(e), null]; }
+          return [null, root.querySelector('template').innerHTML];
+        }""",
+        [render(old), ops],
+    )
+    assert (error, content) == (None, "<i>z</i>")

@@ -482,3 +482,21 @@ def test_child_components_swapped_in_an_unkeyed_list_are_not_addressed_by_a_doub
     document = applied(old, ops)
     assert snapshot(document.root) == snapshot(Document.from_html(render(new)).root)
     assert [element.hid for element in document.root.iter()] == [1, 201, 101, 2]
+
+
+def test_a_template_whose_content_changes_is_replaced_whole() -> None:
+    # A browser keeps a template's children in .content, where no index op can reach them.
+    old, ids = mounted(h.div(h.template(h.b("x"), "y", id="t")))
+    assert (
+        render(old)
+        == '<div data-hid="h1"><template data-hid="h2" id="t"><b>x</b>y</template></div>'
+    )
+    ops, new = diff(old, h.div(h.template(h.b("z"), "y", id="t")), ids)
+    assert ops == [[7, 2, '<template data-hid="h2" id="t"><b>z</b>y</template>']]
+    assert diff(new, h.div(h.template(h.b("z"), "y", id="t")), ids)[0] == []
+
+    class Card:
+        pass
+
+    with pytest.raises(TypeError, match="<template> cannot hold component Card"):
+        h.template(h(Card))
