@@ -47,9 +47,12 @@ VOID_ELEMENTS = frozenset(
     {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source"}
     | {"track", "wbr"}
 )
-#: Attributes whose value is a URL the browser may navigate to or load.
+#: Attributes whose value is a URL the browser may navigate to or load, and the values of an
+#: SVG animation (``<set attributeName="href" to=...>``, ``<animate values=...>``), which can
+#: put one into an ``href`` (only schemes are refused: ``to="red"`` is untouched).
 URL_ATTRS = frozenset(
     {"href", "src", "action", "formaction", "xlink:href", "poster", "cite", "background", "data"}
+    | {"to", "from", "by", "values"}
 )
 #: SVG names an HTML parser restores to their camel case (it lower-cases every name first):
 #: the HTML spec's "adjust SVG attributes" and SVG tag-name tables.
@@ -85,7 +88,7 @@ ATTR_NAME_PATTERN = r"^[a-zA-Z_:][-a-zA-Z0-9_:.]*$"
 HID_ATTR = "data-hid"
 #: :data:`URL_ATTRS` in every spelling met so far (``HREF``, ``Src``...): HTML attribute names
 #: are case-insensitive. Filled by the name check, which runs before any value is rendered;
-#: bounded by the case variants of those nine names.
+#: bounded by the case variants of those names.
 _URL_NAMES: set[str] = set(URL_ATTRS)
 _RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
 #: Tags after whose start tag an HTML parser drops one newline: a text starting with "\n" gets
@@ -162,9 +165,13 @@ def check_tag(tag: str) -> None:
 
 
 def safe_url(name: str, value: str) -> str:
-    """``value``, or :data:`REFUSED_URL` when its scheme could run script or embed a document."""
+    """``value``, or :data:`REFUSED_URL` when its scheme could run script or embed a document
+    (an animation's ``values``: when one of its ``;``-separated values could)."""
     if ":" not in value and "&" not in value:
         return value  # no scheme possible, not even an entity-encoded colon
+    if name.lower() == "values" and ";" in value:
+        parts = _stdlib_html.unescape(value).split(";")
+        return REFUSED_URL if any(safe_url("to", part) != part for part in parts) else value
     seen = _URL_IGNORED_RE.sub("", _stdlib_html.unescape(value))
     match = _SCHEME_RE.match(seen)
     if match is None:

@@ -65,6 +65,21 @@ from vango_actors.vdom import ComponentNode, Element, Raw, Text, h
             Element("a", {"xlink:HREF": "javascript:x()"}),
             '<a xlink:HREF="about:invalid#refused"></a>',
         ),
+        # an SVG animation can put a URL into an href: <set attributeName="href" to=...>
+        (
+            h("set", attributeName="href", to="javascript:alert(1)"),
+            '<set attributeName="href" to="about:invalid#refused"></set>',
+        ),
+        (
+            h("animate", FROM="&#106;avascript:x()"),
+            '<animate FROM="about:invalid#refused"></animate>',
+        ),
+        (
+            h("animate", values="#a;javascript:alert(1)"),
+            '<animate values="about:invalid#refused"></animate>',
+        ),
+        (h("animate", values="0;10;0", by="5"), '<animate values="0;10;0" by="5"></animate>'),
+        (h("set", attributeName="fill", to="red"), '<set attributeName="fill" to="red"></set>'),
     ],
 )
 def test_hostile_text_and_attributes_are_neutralised(tree: Element, expected: str) -> None:
