@@ -67,7 +67,7 @@ from .manager import (
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import FrontStats, make_registry, render_metrics, session_counts
 from .navigation import Destination, Navigator, live_destination, route_meta
-from .protocol import Limits
+from .protocol import Limits, well_formed
 from .pubsub import MemoryBroker, RedisBroker, open_pubsub
 from .routing import BaseMiddleware, MiddlewareChain, Route, RouteTable, scan
 from .service import Service, ServiceGroup, open_services, package_services
@@ -772,6 +772,15 @@ SECURE_HEADERS = {
 }
 
 
+def _page_bytes(page: str) -> bytes:
+    """A page's UTF-8; a lone surrogate in it (user data badly decoded) shows as U+FFFD
+    instead of failing the whole page with a 500."""
+    try:
+        return page.encode()
+    except UnicodeEncodeError:
+        return well_formed(page).encode()
+
+
 def _secure(response: Response) -> Response:
     for name, value in SECURE_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -786,7 +795,7 @@ async def _page_response(front: Front, path: str) -> Response:
     title = route.spec.title_for(params)
     if not route.is_live:
         body = inject_client(route.target(**params), None)
-        return Response(document(title, body), content_type=HTML_TYPE)
+        return Response(_page_bytes(document(title, body)), content_type=HTML_TYPE)
     return await _live_page_response(front, route, params, title)
 
 
@@ -825,7 +834,7 @@ async def _live_page_response(
         created.html, session, signer=front.signer, client_src=front.client_url, rich_src=rich
     )
     return Response(
-        document(title, body),
+        _page_bytes(document(title, body)),
         content_type=HTML_TYPE,
         headers={"Cache-Control": "no-store"},  # the page carries a one-session token
     )
@@ -908,14 +917,16 @@ def _message_page(title: str, message: str, extra: str = "") -> str:
 
 def _not_found_response(front: Front, path: str) -> Response:
     page = _message_page("Not found", f"There is no page at {path}.")
-    return Response(page, status=404, content_type=HTML_TYPE)
+    return Response(_page_bytes(page), status=404, content_type=HTML_TYPE)
 
 
 def _unavailable_response(
     front: Front, message: str = "The server is starting or shutting down; try again."
 ) -> Response:
     page = _message_page("Unavailable", message)
-    return Response(page, status=503, content_type=HTML_TYPE, headers={"Retry-After": "1"})
+    return Response(
+        _page_bytes(page), status=503, content_type=HTML_TYPE, headers={"Retry-After": "1"}
+    )
 
 
 def _error_response(front: Front, exc: BaseException) -> Response:
@@ -925,4 +936,4 @@ def _error_response(front: Front, exc: BaseException) -> Response:
         trace = "".join(traceback.format_exception(exc))
         extra = f'<pre class="traceback">{escape(trace)}</pre>'
     page = _message_page("Server error", "Something went wrong while rendering this page.", extra)
-    return Response(page, status=500, content_type=HTML_TYPE)
+    return Response(_page_bytes(page), status=500, content_type=HTML_TYPE)

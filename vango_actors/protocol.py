@@ -224,18 +224,51 @@ _CLASS_OF: dict[int, type] = {int(v): k for k, v in _TYPE_OF.items()}
 _packb: Callable[[object], bytes] = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 
+def well_formed(text: str) -> str:
+    """``text`` as the browser can hold it in UTF-8: surrogate pairs joined, lone surrogates
+    replaced by U+FFFD.
+
+    A Python str may hold lone surrogates (a file or database badly decoded, a ``"\\ud800"``
+    JSON escape), which UTF-8 cannot encode; the page shows U+FFFD there instead of the
+    session or the page failing, as the client's TextEncoder does for the same JS string.
+    """
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _mend(value: Any) -> Any:
+    """``value`` with every str (map keys too) made :func:`well_formed`."""
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, (list, tuple)):
+        return [_mend(item) for item in value]
+    if isinstance(value, dict):
+        return {_mend(k): _mend(v) for k, v in value.items()}
+    return value
+
+
+def _pack(array: list[Any]) -> bytes:
+    try:
+        return _packb(array)
+    except UnicodeEncodeError:  # a lone surrogate somewhere (rare): mend every str, once
+        return _packb(_mend(array))
+
+
 def encode(frame: Frame) -> bytes:
     """Encode a frame to one WebSocket message."""
-    return _packb([int(_TYPE_OF[type(frame)]), *attrs.astuple(frame, recurse=False)])
+    return _pack([int(_TYPE_OF[type(frame)]), *attrs.astuple(frame, recurse=False)])
 
 
 def encode_patches(seq: int, ack: int, ops: list[Any]) -> bytes:
-    """Hot-path encoder for PATCHES, without building a frame object."""
-    return _packb([4, seq, ack, ops])
+    """Hot-path encoder for PATCHES, without building a frame object. A str the page cannot
+    hold (a lone surrogate) arrives as U+FFFD (:func:`well_formed`)."""
+    try:
+        return _packb([4, seq, ack, ops])
+    except UnicodeEncodeError:
+        return _packb(_mend([4, seq, ack, ops]))
 
 
 def encode_event(seq: int, hid: int, type: str, payload: dict[str, Any]) -> bytes:
-    return _packb([3, seq, hid, type, payload])
+    return _pack([3, seq, hid, type, payload])
 
 
 # --------------------------------------------------------------------------------- decoding

@@ -41,6 +41,7 @@ from vango_actors.protocol import (
     encode,
     encode_event,
     encode_patches,
+    well_formed,
 )
 
 VECTORS = Path(__file__).parent.parent / "vectors"
@@ -349,3 +350,19 @@ def test_decoded_events_are_plain_events() -> None:
     event = decode_client(encode(Event(5, 9, "input", {"value": "x"})))
     assert type(event) is Event and event == Event(5, 9, "input", {"value": "x"})
     assert repr(event) == "Event(seq=5, hid=9, type='input', payload={'value': 'x'})"
+
+
+def test_lone_surrogates_are_sent_as_replacement_characters() -> None:
+    # a str from a badly decoded file holds lone surrogates UTF-8 cannot encode: the frame
+    # carries U+FFFD there (a split pair joined), as the client's TextEncoder does
+    bad = "caf\udce9 \ud83d\ude00 \ud800"
+    shown = "caf\ufffd \U0001f600 \ufffd"
+    assert well_formed(bad) == shown
+    assert well_formed("e\U0001f600\u0301") == "e\U0001f600\u0301"
+    ops = [[Op.TEXT, 1, 0, bad], [Op.CALL, "hook", {bad: [bad]}]]
+    frame = decode(encode_patches(3, 1, ops), SERVER_FRAME_LIMITS)
+    assert frame == Patches(3, 1, [[0, 1, 0, shown], [13, "hook", {shown: [shown]}]])
+    assert decode(encode(Error(ErrorCode.COMPONENT_CRASHED, bad))) == Error(
+        ErrorCode.COMPONENT_CRASHED, shown
+    )
+    assert decode(encode_patches(4, 1, [[Op.TITLE, "ok"]])) == Patches(4, 1, [[9, "ok"]])

@@ -1,0 +1,53 @@
+"""Text from user data end to end, through hypercorn and Chromium: lone surrogates, control
+characters, emoji and other non-BMP text in first renders, patches and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser import console_errors
+from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
+from tests.servers import Server, fetch, hypercorn_server
+
+pytestmark = pytest.mark.browser
+
+SHOWN = "caf\ufffd \U0001f600 \ufffd"  # what the browser holds for text_pages.surrogates.BAD
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[Server]:
+    env = {"VANGO_ROUTES": "tests.e2e.text_pages", "VANGO_SECRET_KEY": "text", "VANGO_DEV": "0"}
+    with hypercorn_server(env=env) as running:
+        yield running
+
+
+def test_a_page_whose_text_holds_lone_surrogates_is_served(pages: Server) -> None:
+    fetched = fetch(pages.url + "/surrogates")
+    assert fetched.status == 200, fetched.text
+    assert f'id="first">{SHOWN}</p>' in fetched.text
+    assert "<title>Bad \ufffd title</title>" in fetched.text
+
+
+def test_lone_surrogates_in_a_patch_show_as_replacement_characters(
+    page: Page, pages: Server
+) -> None:
+    errors = console_errors(page)
+    open_live(page, pages.url + "/surrogates")
+    assert page.text_content("#first") == SHOWN
+    assert page.title() == "Bad \ufffd title"
+    page.click("#show")
+    wait_synced(page)
+    assert page.text_content("#later") == SHOWN
+    assert page.get_attribute("#later", "title") == SHOWN
+    assert page.input_value("#field") == SHOWN
+    page.click("#bump")  # the session lives on
+    wait_synced(page)
+    assert page.text_content("#count") == "1"
+    page.fill("#field", "e\U0001f600\u0301\u05d0z")  # emoji, combining mark, RTL
+    wait_synced(page)
+    assert page.text_content("#typed") == "65 1f600 301 5d0 7a"
+    assert_not_reloaded(page)
+    assert errors == []

@@ -1,0 +1,1 @@
+"""Pages that show text from user data: badly decoded strings, control characters, emoji."""
