@@ -391,7 +391,14 @@ def _unpack(data: object, limits: Limits) -> list[Any]:
             f"invalid msgpack: {_plural(len(exc.extra), 'byte')} of trailing data after the frame"
         ) from None
     except Exception as exc:  # msgpack raises many types; each means "malformed frame"
-        raise ProtocolError(f"invalid msgpack: {_msgpack_reason(exc)}") from None
+        reason = _msgpack_reason(exc)
+        if reason.startswith("limit exceeded"):
+            # a str or list too long is data too big (a 40 KB paste), not a broken client:
+            # TOO_BIG makes the client drop that event instead of resending it forever
+            raise ProtocolError(
+                f"invalid msgpack: {reason}", ErrorCode.TOO_BIG, CloseCode.TOO_BIG
+            ) from None
+        raise ProtocolError(f"invalid msgpack: {reason}") from None
     if type(array) is not list or not array:
         got = "an empty array" if array == [] else _kind(array)
         raise ProtocolError(f"expected a msgpack array [frame_type, ...], got {got}")

@@ -366,3 +366,14 @@ def test_lone_surrogates_are_sent_as_replacement_characters() -> None:
         ErrorCode.COMPONENT_CRASHED, shown
     )
     assert decode(encode_patches(4, 1, [[Op.TITLE, "ok"]])) == Patches(4, 1, [[9, "ok"]])
+
+
+def test_a_str_or_list_above_its_limit_is_too_big_not_malformed() -> None:
+    # the client drops an event refused as TOO_BIG (1009); one refused as PROTOCOL (1002)
+    # it would resend after every reconnect, and no later event would arrive
+    long_str = _error(encode_event(1, 5, "input", {"value": "x" * 9}), Limits(max_str_len=8))
+    many = _error(encode_event(1, 5, "submit", {str(i): i for i in range(8)}), Limits(max_items=7))
+    for error in (long_str, many):
+        assert (error.code, error.close_code) == (ErrorCode.TOO_BIG, CloseCode.TOO_BIG)
+    deep = _error(encode_event(1, 5, "click", {"a": [[[[[[[["deep"]]]]]]]]}))
+    assert (deep.code, deep.close_code) == (ErrorCode.PROTOCOL, CloseCode.PROTOCOL_ERROR)

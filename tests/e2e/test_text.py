@@ -51,3 +51,22 @@ def test_lone_surrogates_in_a_patch_show_as_replacement_characters(
     assert page.text_content("#typed") == "65 1f600 301 5d0 7a"
     assert_not_reloaded(page)
     assert errors == []
+
+
+def test_pasting_text_above_the_str_limit_loses_that_event_only(page: Page, pages: Server) -> None:
+    # 40,000 chars fit the 64 KiB frame but not the 32 KiB str limit: the server refuses the
+    # event as too big (close 1009), the client drops it and goes on; it used to resend it
+    # on every reconnect (a PROTOCOL close), so no later event ever arrived
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    open_live(page, pages.url + "/long")
+    page.fill("#notes", "x" * 40_000)
+    page.click("#bump")
+    page.wait_for_function("() => document.querySelector('#count').textContent === '1'")
+    assert page.text_content("#length") == "0"
+    page.fill("#notes", "short")
+    wait_synced(page)
+    assert page.text_content("#length") == "5"
+    assert page.input_value("#notes") == "short"
+    assert any("server error 2 " in w and "max_str_len" in w for w in warnings), warnings
+    assert_not_reloaded(page)
