@@ -670,12 +670,21 @@ class SessionActor:
                     return
 
     def _escalated(self, exc: Escalation) -> None:
+        """End the session past a component's restart budget: the page reloads (RELOAD),
+        unless the budget went on ``connected`` hooks as the page connected. The reloaded page
+        would connect and fail again, as fast as it loads (a database down): the page is told
+        (ERROR) and closed with 1008, on which the client stops and asks the user to reload."""
         logger.error(
             "session %s ends: %s",
             self.id,
             exc,
             extra={"session_id": self.id, "component": exc.path, "where": "escalation"},
         )
+        if exc.at_connect:
+            message = f"{exc.path} failed as the page connected: reload the page to try again"
+            frame = encode(Error(ErrorCode.COMPONENT_CRASHED, message))
+            self._finish("ended", str(exc), frame, CloseCode.POLICY_VIOLATION)
+            return
         self._finish("ended", str(exc), encode(Reload(str(exc))), CloseCode.SESSION_GONE)
 
     def _outbox_backlog(self) -> int:
@@ -1489,20 +1498,24 @@ class SessionActor:
         component like a handler's; its new instance, as every instance mounted from now on,
         gets the hook right after its mount (_start_instance)."""
         self.connected = True
-        for host, instance in _instances(self.root):
-            if not host.alive or host.instance is not instance:
-                continue  # unmounted or restarted by an earlier hook's crash
-            hook = _connected_hook(instance)
-            if hook is None:
-                continue
-            try:
-                result = hook()
-                if result is not None and inspect.isawaitable(result):
-                    await result
-            except BaseException as exc:
-                await self._crash(host, handleable(exc), "connected")
-                continue
-            host.mark_dirty()
+        try:
+            for host, instance in _instances(self.root):
+                if not host.alive or host.instance is not instance:
+                    continue  # unmounted or restarted by an earlier hook's crash
+                hook = _connected_hook(instance)
+                if hook is None:
+                    continue
+                try:
+                    result = hook()
+                    if result is not None and inspect.isawaitable(result):
+                        await result
+                except BaseException as exc:
+                    await self._crash(host, handleable(exc), "connected")
+                    continue
+                host.mark_dirty()
+        except Escalation as exc:
+            exc.at_connect = True  # (no RELOAD: see _escalated)
+            raise
 
     async def _crash(self, host: Host, exc: Exception, where: str) -> None:
         """Supervise: log, tell the client, restart ``host`` (or escalate past its budget)."""

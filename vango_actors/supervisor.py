@@ -41,6 +41,8 @@ class Escalation(VangoError):
         )
         self.path = path
         self.policy = policy
+        #: Spent by ``connected`` hooks as the page connected: a reload would fail the same way.
+        self.at_connect = False
 
 
 class MountError(VangoError):
