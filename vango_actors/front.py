@@ -558,7 +558,7 @@ async def remount_session(
     here = _page_url(front, url, claims)
     if here is not None:
         meta["url"] = here
-    if _gated(front) and front.chain.before(_page_request(route, claims, here, headers))[0]:
+    if _gated(front) and _refused(front, _page_request(route, claims, here, headers)):
         raise SessionNotFound(sid, "unknown", f"cannot remount: {route.pattern} was refused")
     signed = claims.data.get("origin")
     if isinstance(signed, str):  # the page's origin, from the token
@@ -587,6 +587,16 @@ def _gated(front: Front) -> bool:
     return any(_has_before(item) for item in front.chain.middleware)
 
 
+def _refused(front: Front, page: Request) -> bool:
+    """The middleware ``before`` hooks answer the page's GET themselves (a remount is refused);
+    one that raises refuses it too: the client reloads, and that GET gets the 500 page."""
+    try:
+        return front.chain.before(page)[0] is not None
+    except Exception:
+        log.exception("middleware failed on a remount of %s", page.path)
+        return True
+
+
 def _page_request(
     route: Route, claims: TokenClaims, here: str | None, headers: live.Headers
 ) -> Request:
@@ -599,12 +609,15 @@ def _page_request(
         )
     path, _, query = here.partition("?")
     pairs = [(bytes(k), bytes(v)) for k, v in headers]
+    origin = claims.data.get("origin")  # the page's, signed: its scheme is the page's
+    scheme = urlsplit(origin).scheme if isinstance(origin, str) else ""
+    scheme = scheme if scheme in ("http", "https") else "http"
     scope: Any = {
         "type": "http",
         "http_version": "1.1",
         "asgi": {"version": "3.0"},
         "method": "GET",
-        "scheme": "http",
+        "scheme": scheme,
         "path": path,
         "raw_path": path.encode(),
         "query_string": query.encode(),
@@ -616,7 +629,7 @@ def _page_request(
     }
     return Request(
         "GET",
-        "http",
+        scheme,
         path,
         query.encode(),
         Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]),

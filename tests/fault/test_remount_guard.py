@@ -69,3 +69,38 @@ async def test_a_remount_runs_the_middleware_a_page_load_runs(door: str) -> None
                 await user.synced()
                 assert user.text("#count") == "1"
             assert b.app.front.live_stats.remounts == 1
+
+
+class Picky(BaseMiddleware[Any, Response]):
+    """Raises on a request without the ``user`` cookie (a bug in the app's middleware), and
+    notes the scheme of each request it sees."""
+
+    def __init__(self) -> None:
+        self.schemes: list[str] = []
+
+    def before(self, request: Any) -> Response | None:
+        self.schemes.append(request.scheme)
+        if "user" not in request.cookies:
+            raise RuntimeError("no user")
+        return None
+
+
+async def test_a_middleware_that_raises_on_a_remount_refuses_it_with_a_reload() -> None:
+    # the error escaped the handshake: the socket ended as an internal failure (1011), and the
+    # client retried the same remount instead of reloading into the page's 500
+    picky = Picky()
+    with trio.fail_after(30):
+        async with (
+            running_app(middleware=[picky]) as a,
+            running_app(middleware=[picky], allowed_origins=(origin_of(a.base_url),)) as b,
+        ):
+            page = await http_get(a.base_url + "/counter", [("Cookie", "user=alice")])
+            shell = parse_shell(page.text)
+            async with open_live(b.base_url, shell, origin=origin_of(a.base_url)) as intruder:
+                await intruder.hello()
+                await intruder.wait_for(lambda: bool(intruder.of_type(Welcome) or intruder.reloads))
+                assert not intruder.of_type(Welcome)
+                assert (await intruder.wait_closed()).code == 4001
+            assert not b.manager.has(shell.session_id)
+            # the made-up GET has the page's scheme (http here), as the page's GET had
+            assert picky.schemes == ["http", "http"]
