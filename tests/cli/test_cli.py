@@ -396,6 +396,7 @@ def test_serve_and_dev_queue_as_many_connections_as_deploy_does() -> None:
     assert command[command.index("--backlog") + 1] == "4096"
     deploy = tomllib.loads((ROOT / "deploy" / "hypercorn.toml").read_text())
     assert deploy["backlog"] == 4096
+    assert "--backlog 4096" in (ROOT / "scripts" / "demo").read_text()  # the README's demo
 
 
 def test_serve_warns_when_workers_share_no_pub_sub() -> None:
