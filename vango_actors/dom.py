@@ -36,6 +36,11 @@ PROP_NAMES = ("value", "checked", "selected")
 VALID_NUMBER = re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")  # HTML's valid float
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _RAW_TEXT = frozenset({"script", "style"})
+# HTML elements whose text keeps a NUL as U+FFFD (RCDATA, RAWTEXT, script data); elsewhere in
+# HTML content the tree builder drops it, in SVG/MathML content it is U+FFFD.
+_NUL_KEEPING = frozenset(
+    "script style textarea title xmp iframe noembed noframes noscript plaintext".split()
+)
 _HID_RE = re.compile(r"^h(0|[1-9][0-9]*)$")
 #: Namespaces as a browser's parser assigns them (``DomElement.namespace``).
 HTML, SVG, MATHML = "html", "svg", "math"
@@ -177,7 +182,7 @@ class _TreeBuilder(HTMLParser):
             names = {"definitionurl": "definitionURL"}
         element = DomElement(
             tag,
-            {names.get(name, name): value or "" for name, value in attributes},
+            {names.get(name, name): _no_nul(value or "") for name, value in attributes},
             namespace=namespace,
         )
         _adopt(self.stack[-1], element)
@@ -203,6 +208,15 @@ class _TreeBuilder(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         parent = self.stack[-1]
+        if "\0" in data:  # a NUL the markup carries (a &#0; is already U+FFFD)
+            kept = (
+                parent.tag in _NUL_KEEPING
+                if parent.namespace == HTML
+                else _foreign_children(parent, "#text")
+            )
+            data = data.replace("\0", "\ufffd" if kept else "")
+            if not data:
+                return
         if self.just_opened is not None:
             if self.just_opened is parent and data.startswith("\n"):
                 data = data[1:]
@@ -229,6 +243,21 @@ def _foreign_children(parent: DomElement, tag: str) -> bool:
     return True
 
 
+def _no_nul(text: str) -> str:
+    return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+def as_parsed(markup_text: str) -> str:
+    """Text or an attribute value as a browser holds it after reading it from markup: the
+    HTML spec's input stream preprocessing (``\\r\\n`` and ``\\r`` become ``\\n``) and a
+    NUL as U+FFFD (as in an attribute value or ``<title>``)."""
+    return _no_nul(_newlines(markup_text))
+
+
+def _newlines(html: str) -> str:
+    return html.replace("\r\n", "\n").replace("\r", "\n") if "\r" in html else html
+
+
 def _adopt(parent: DomElement, node: DomNode) -> None:
     node.parent = parent
     parent.children.append(node)
@@ -238,7 +267,7 @@ def parse(html: str, context: DomElement | None = None) -> list[DomNode]:
     """Parse an HTML fragment into top-level nodes (parent None); ``context``: the element
     they will be children of (inside ``<svg>`` they are SVG elements, as in a browser)."""
     builder = _TreeBuilder(context)
-    builder.feed(html)
+    builder.feed(_newlines(html))  # the spec's input stream preprocessing; &#13; stays "\r"
     builder.close()
     nodes = builder.root.children
     for node in nodes:

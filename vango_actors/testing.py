@@ -42,7 +42,7 @@ import trio.testing
 
 from .component import Component, SessionInfo
 from .diff import ATTR_VALUE_TYPES, input_type
-from .dom import VALID_NUMBER, Document, DomElement
+from .dom import VALID_NUMBER, Document, DomElement, as_parsed
 from .errors import VangoError
 from .html import render
 from .mailbox import Mailbox
@@ -143,7 +143,7 @@ class LiveView:
         self.manager = manager
         self.session_id = session_id
         self.document = Document.from_html(html)
-        self.document.title = title
+        self.document.title = None if title is None else as_parsed(title)  # as in <title>
         self.document.url = url
         self.timeout = timeout
         self.harness = harness  # mounts the pages that full page loads lead to

@@ -31,6 +31,31 @@ def test_parse_drops_one_newline_after_pre_textarea_and_listing_like_a_browser()
     assert pre.to_html() == "<pre>\n\nx</pre>"
 
 
+def test_parse_reads_line_breaks_and_nul_as_chromium_does() -> None:
+    # Expected values are what Chromium's parser gives for the same markup: the input stream
+    # turns \r\n and \r into \n (a &#13; stays \r); a NUL is dropped from HTML text and is
+    # U+FFFD in attribute values, RCDATA/RAWTEXT (textarea, title, style) and SVG text.
+    div, area, style, svg, table = parse(
+        '<div title="x\0y\r\nz\rw&#13;q">a\0b\r\nc\rd&#13;e&#0;f</div>'
+        "<textarea>a\0b\r\nc</textarea>"
+        "<style>a\0b</style><svg><text>a\0b</text><desc>a\0b</desc></svg>"
+        "<table><tr><td>a\0b</td></tr></table>"
+    )
+    assert isinstance(div, DomElement) and div.text_content == "ab\nc\nd\re\ufffdf"
+    assert div.attrs["title"] == "x\ufffdy\nz\nw\rq"
+    assert isinstance(area, DomElement) and area.prop("value") == "a\ufffdb\nc"
+    assert isinstance(style, DomElement) and style.text_content == "a\ufffdb"
+    assert isinstance(svg, DomElement) and [c.text_content for c in svg.children] == [
+        "a\ufffdb",
+        "ab",
+    ]
+    assert isinstance(table, DomElement) and table.text_content == "ab"
+    document = Document.from_html('<p data-hid="h1">x</p>')
+    document.apply([[4, 1, 1, "<b>y\0\r\nz</b>"], [7, 1, '<p data-hid="h1">w\r</p>']])
+    assert document.to_html() == '<p data-hid="h1">w\n</p>'
+    assert document.by_hid(1).parent is document.root
+
+
 def test_checkbox_value_mirrors_its_attribute_across_type_changes() -> None:
     document = Document.from_html('<input data-hid="h1" type="text" value="a">')
     box = document.by_hid(1)
