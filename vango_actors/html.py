@@ -19,7 +19,10 @@ Rendering is XSS-safe by construction:
   ``<svg>`` or ``<math>`` these elements are not raw text and ``<img onerror=...>`` would be
   parsed as a tag (the renderer does not know an element's namespace). Trusted code goes
   through ``Raw``;
-- ``Raw`` is the only node rendered verbatim.
+- ``Raw`` is the only node rendered verbatim;
+- ``\\r`` is written as ``&#13;`` (a raw one would be read as ``\\n``, while patches keep it)
+  and NUL as U+FFFD (no markup keeps a NUL; a patch does, so a NUL sent later by SET_TEXT /
+  SET_ATTR stays a NUL in the browser, as in the reference Document).
 """
 
 from __future__ import annotations
@@ -110,15 +113,28 @@ _valid_tags: set[str] = set()
 
 
 def escape_text(text: str) -> str:
-    """Escape ``& < >`` for a text node."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape ``& < >`` for a text node (and ``\\r``/NUL, see :func:`_escape_controls`)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _escape_controls(text) if "\r" in text or "\0" in text else text
 
 
 def escape_attr(value: str) -> str:
-    """Escape ``& < > "`` for a double-quoted attribute value."""
-    return (
+    """Escape ``& < > "`` for a double-quoted attribute value (and ``\\r``/NUL)."""
+    value = (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+    return _escape_controls(value) if "\r" in value or "\0" in value else value
+
+
+def _control(text: str) -> bool:
+    return "\r" in text or "\0" in text
+
+
+def _escape_controls(text: str) -> str:
+    """``\\r`` as ``&#13;``: a browser's parser turns a raw one into ``\\n``, but SET_TEXT and
+    SET_ATTR keep it, so the first render and later patches would differ. NUL as U+FFFD: the
+    parser drops it from text and makes it U+FFFD elsewhere (no markup keeps a NUL)."""
+    return text.replace("\r", "&#13;").replace("\0", "\ufffd")
 
 
 def _attr_name_error(name: str) -> str | None:
@@ -305,7 +321,7 @@ def _render_element(node: Element, out: list[str]) -> None:
                     value = safe_url(name, value)
                 elif name[0] in "dD" and _is_js_name(name):
                     raise ValueError(_js_from_str(tag, name))
-                if "&" in value or "<" in value or ">" in value or '"' in value:
+                if "&" in value or "<" in value or ">" in value or '"' in value or _control(value):
                     value = escape_attr(value)
                 out.append(f' {name}="{value}"')
             elif value is True:
@@ -319,7 +335,7 @@ def _render_element(node: Element, out: list[str]) -> None:
         kind = type(child)
         if kind is Text:
             text = child.text  # type: ignore[union-attr]
-            if "&" in text or "<" in text or ">" in text:
+            if "&" in text or "<" in text or ">" in text or "\r" in text or "\0" in text:
                 text = escape_text(text)
             out.append(text)
         elif kind is Element:

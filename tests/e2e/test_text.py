@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import trio
 from playwright.sync_api import Page
 
 from tests.browser import console_errors
 from tests.e2e.test_browser import assert_not_reloaded, open_live, wait_synced
 from tests.servers import Server, fetch, hypercorn_server
+from vango_actors.testing import open_harness
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +72,25 @@ def test_pasting_text_above_the_str_limit_loses_that_event_only(page: Page, page
     assert page.input_value("#notes") == "short"
     assert any("server error 2 " in w and "max_str_len" in w for w in warnings), warnings
     assert_not_reloaded(page)
+
+
+def test_line_breaks_and_nul_show_the_same_in_the_first_render_patches_and_the_harness(
+    page: Page, pages: Server
+) -> None:
+    # A raw \r in markup became \n in the browser while SET_TEXT / SET_ATTR keep it, so the
+    # same text differed between the first render and a patch; a NUL was dropped from text
+    # (U+FFFD in the attribute). Now \r is written as &#13; and NUL as U+FFFD.
+    async def reference() -> tuple[str, str | None]:
+        async with open_harness("tests.e2e.text_pages") as vango:
+            view = await vango.mount("/controls")
+            first = view.document.select("#first")[0]
+            return first.text_content, first.attrs.get("title")
+
+    open_live(page, pages.url + "/controls")
+    first = (page.text_content("#first"), page.get_attribute("#first", "title"))
+    assert first == ("a\r\nb\rc\ufffdd",) * 2
+    assert trio.run(reference) == first
+    page.click("#show")
+    wait_synced(page)
+    later = (page.text_content("#later"), page.get_attribute("#later", "title"))
+    assert later == ("a\r\nb\rc\0d",) * 2  # patches carry the text as is
