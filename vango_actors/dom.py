@@ -30,6 +30,7 @@ from .html import (
     escape_attr,
     escape_text,
 )
+from .vdom import FOREIGN_BREAKOUT
 
 PROP_TAGS = frozenset({"input", "textarea", "select", "option"})
 PROP_NAMES = ("value", "checked", "selected")
@@ -47,12 +48,6 @@ HTML, SVG, MATHML = "html", "svg", "math"
 # Foreign elements whose children are HTML (the spec's HTML and MathML text integration points).
 _SVG_HTML_POINTS = frozenset({"foreignObject", "desc", "title"})
 _MATH_TEXT_POINTS = frozenset({"mi", "mo", "mn", "ms", "mtext"})
-# HTML start tags that close open SVG/MathML elements (the spec's foreign-content breakout).
-_BREAKOUT = frozenset(
-    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
-    "img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt "
-    "u ul var".split()
-)
 
 
 class PatchError(VangoError):
@@ -165,7 +160,7 @@ class _TreeBuilder(HTMLParser):
             parent = self.stack[-1]
             if not _foreign_children(parent, tag):
                 return SVG if tag == "svg" else MATHML if tag == "math" else HTML
-            if tag not in _BREAKOUT or len(self.stack) == 1:
+            if tag not in FOREIGN_BREAKOUT or len(self.stack) == 1:
                 return parent.namespace
             self.stack.pop()
 

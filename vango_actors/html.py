@@ -42,6 +42,7 @@ from .vdom import (
     Raw,
     Slot,
     Text,
+    check_foreign,
     render_lazy,
     with_chosen,
 )
@@ -98,7 +99,7 @@ _RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
 #: an extra "\n" so it survives (as browsers and React serialise them).
 NEWLINE_DROPPING_TAGS = frozenset({"pre", "textarea", "listing"})
 #: Tags whose content is not rendered as ordinary children.
-_SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | NEWLINE_DROPPING_TAGS
+_SPECIAL_TAGS = VOID_ELEMENTS | _RAW_TEXT_ELEMENTS | NEWLINE_DROPPING_TAGS | {"svg", "math"}
 
 _ATTR_NAME_RE = re.compile(ATTR_NAME_PATTERN)
 _TAG_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$")
@@ -299,10 +300,14 @@ def _render_other(node: object, out: list[str]) -> None:
         raise TypeError(f"cannot render {type(node).__name__}: expected a vdom node, got {node!r}")
 
 
-def _render_element(node: Element, out: list[str]) -> None:
+def _render_element(node: Element, out: list[str], checked: bool = False) -> None:
     tag = node.tag
-    if tag in _SPECIAL_TAGS:
-        _render_special(node, out)
+    if tag in _SPECIAL_TAGS and not checked:
+        if tag == "svg" or tag == "math":  # child components are known by now
+            check_foreign(tag, node.children)
+            _render_element(node, out, True)
+        else:
+            _render_special(node, out)
         return
     if tag == "select" and "value" in node.attrs:
         node = _select_with_value(node)

@@ -614,8 +614,11 @@ def _memoised(tag: str, children: tuple[str, ...], props: dict[str, Any]) -> Ele
 def _build(tag: str, children: tuple[Child, ...], props: dict[str, Any]) -> Element:
     """An element of a valid ``tag``, as ``h.<tag>(*children, **props)`` builds it."""
     kids = _normalise(tag, children) if children else ()
-    if tag == "template" and kids:
-        kids = (_template_content(kids),)
+    if tag in _CHECKED_TAGS and kids:
+        if tag == "template":
+            kids = (_template_content(kids),)
+        else:
+            check_foreign(tag, kids)
     if props:
         if tag == "select" and "value" in props:
             props = dict(props)
@@ -638,6 +641,55 @@ def _template_content(kids: tuple[Node, ...]) -> Raw:
                 f"inert in the browser; render the component outside the template"
             )
     return Raw("".join(render(kid) for kid in kids))
+
+
+_CHECKED_TAGS = frozenset({"template", "svg", "math"})
+#: HTML start tags that close open SVG/MathML elements in a browser's parser (the HTML spec's
+#: foreign-content breakout; ``font`` too when it has ``color``, ``face`` or ``size``).
+FOREIGN_BREAKOUT = frozenset(
+    "b big blockquote body br center code dd div dl dt em embed h1 h2 h3 h4 h5 h6 head hr i "
+    "img li listing menu meta nobr ol p pre ruby s small span strong strike sub sup table tt "
+    "u ul var".split()
+)
+# Foreign elements whose children are parsed as HTML (the spec's integration points; SVG's
+# <desc> and <title> are ones too, but the client parses an INSERT into them as SVG).
+_HTML_POINTS = frozenset({"foreignObject", "foreignobject"})
+_MATH_POINTS = frozenset({"mi", "mo", "mn", "ms", "mtext"})
+
+
+def check_foreign(root: str, kids: tuple[Node, ...]) -> None:
+    """Raise ``ValueError`` for an HTML element that a browser's parser would move out of
+    ``<svg>``/``<math>`` (``h.svg(h.div())``): the page would no longer have the children the
+    server's patches address by index. Inside ``<foreignObject>`` (MathML: ``<mi>``...,
+    ``<annotation-xml encoding="text/html">``) HTML is allowed; SVG ``<desc>``/``<title>``
+    take text only."""
+    for node in kids:
+        kid = node.tree if type(node) is Slot else node.rendered if type(node) is Lazy else node
+        if not isinstance(kid, Element):
+            continue
+        tag = kid.tag
+        if tag in FOREIGN_BREAKOUT or (
+            tag == "font" and any(a in kid.attrs for a in ("color", "face", "size"))
+        ):
+            raise ValueError(
+                f"<{tag}> inside <{root}>: a browser's parser moves it out of the {root} (an "
+                f"HTML element there ends the {root}), so later patches would miss it; put "
+                f"HTML in <{'foreignObject' if root == 'svg' else 'mtext'}> or use {root} elements"
+            )
+        if tag == "svg" or tag == "math" or not _foreign_kids(kid):
+            continue  # checked when built, or HTML content
+        check_foreign(root, kid.children)
+
+
+def _foreign_kids(element: Element) -> bool:
+    """True when ``element``'s children are parsed as SVG/MathML, not HTML."""
+    tag = element.tag
+    if tag in _HTML_POINTS or tag in _MATH_POINTS:
+        return False
+    if tag == "annotation-xml":
+        encoding = str(element.attrs.get("encoding", "")).lower()
+        return encoding not in ("text/html", "application/xhtml+xml")
+    return True
 
 
 def with_chosen(select: Element, value: object) -> Element:
@@ -730,7 +782,7 @@ class _Builder:
             def build(*children: Child, **props: Any) -> Element:
                 return _element(tag, children, props)  # raises the invalid tag's error
 
-        elif tag == "select" or tag == "template":  # ``value=``; inert content (``_build``)
+        elif tag in _CHECKED_TAGS or tag == "select":  # ``value=``; content (``_build``)
 
             def build(*children: Child, **props: Any) -> Element:
                 return _element(tag, children, props)

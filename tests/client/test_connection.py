@@ -365,9 +365,7 @@ def test_a_remount_holds_queued_clicks_of_a_page_that_never_applied_a_frame(
     assert _remount_after_offline_clicks(client, ROWS, REMOUNTED, applied=0) == []
     with_ids = ROWS.replace('<button data-hid="h7"', '<button id="del-c" data-hid="h7"')
     remounted = REMOUNTED.replace('<button data-hid="h4"', '<button id="del-c" data-hid="h4"')
-    assert _remount_after_offline_clicks(client, with_ids, remounted, applied=0) == [
-        [4, "click"]
-    ]
+    assert _remount_after_offline_clicks(client, with_ids, remounted, applied=0) == [[4, "click"]]
 
 
 CHOICES = (

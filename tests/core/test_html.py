@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from tests.core.strategies import TEXT_ALPHABET
 from vango_actors.commands import JS
-from vango_actors.dom import DomElement, parse
+from vango_actors.dom import Document, DomElement, parse
 from vango_actors.html import attr_value, render
-from vango_actors.vdom import ComponentNode, Element, Raw, Text, h
+from vango_actors.vdom import ComponentNode, Element, Raw, Slot, Text, h
 
 
 @pytest.mark.parametrize(
@@ -306,3 +306,43 @@ def test_client_commands_come_from_js_values_never_from_a_str(name: str) -> None
     assert render(Element("div", {"data-jsx": "x", "data-j": "y"})) == (
         '<div data-jsx="x" data-j="y"></div>'
     )
+
+
+@pytest.mark.parametrize(
+    ("build", "tag"),
+    [
+        (lambda: h.svg(h.g(h.div("x"))), "div"),
+        (lambda: h.svg(h.p()), "p"),
+        (lambda: h("svg", h.circle(), h.span("x")), "span"),
+        (lambda: h.svg(h.font("x", color="red")), "font"),
+        (lambda: h.math(h.mrow(h.b("x"))), "b"),
+        (lambda: h.svg(h.foreignObject(h.div(h.svg(h.g(h.img()))))), "img"),
+        (lambda: h.svg(h.desc(h.b("x"))), "b"),  # the client's INSERT parses it as SVG
+    ],
+)
+def test_html_inside_svg_or_math_is_refused_naming_the_tag(build: Any, tag: str) -> None:
+    # A browser's parser moves such an element out of the <svg>: the page then has other
+    # children than the server's tree, and later patches by index reach the wrong node
+    with pytest.raises(ValueError, match=f"<{tag}> inside <(svg|math)>"):
+        build()
+
+
+def test_html_is_allowed_where_svg_and_math_take_html() -> None:
+    tree = h.div(
+        h.svg(h.foreignObject(h.div(h.b("x"))), h.desc("d"), h("text", h.tspan("t"))),
+        h.math(h.mi(h.b("i")), h("annotation-xml", h.div("a"), encoding="text/html")),
+        h.svg(h.font("plain")),
+    )
+    page = render(tree)
+    assert Document.from_html(page).to_html() == page  # nothing moved by the parser
+
+
+def test_a_component_rendering_html_inside_svg_is_refused_at_render() -> None:
+    # h.svg(h(Shape)) cannot see Shape's tree when built: render checks the mounted Slot
+    class Shape:
+        tree = h.div("not svg")
+
+    with pytest.raises(ValueError, match="<div> inside <svg>"):
+        render(h.div(Element("svg", children=(Slot(Shape()),))))
+    Shape.tree = h.g(h.circle(), data_hid_like="x")
+    assert render(Element("svg", children=(Slot(Shape()),))).startswith("<svg><g")

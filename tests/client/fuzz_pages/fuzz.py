@@ -5,7 +5,7 @@ Each click on ``#step`` takes the model one step further (``advance``); a fresh 
 render of step N must show the same DOM. The model covers keyed and unkeyed child lists,
 components moving between parents, text next to elements, attributes of every kind, form
 controls set by the server, ``<select multiple>``, ``<textarea>``, SVG (camel-case names,
-``<foreignObject>``), tables, Raw blocks and ``h.lazy`` subtrees.
+``<foreignObject>``), MathML holding HTML, tables, Raw blocks and ``h.lazy`` subtrees.
 """
 
 from __future__ import annotations
@@ -240,10 +240,12 @@ class Fuzz(Component):
                 viewBox=f"0 0 {10 * len(m['svg'])} 10",
                 preserveAspectRatio="none" if m["check"] else None,
             ),
+            h.math(  # MathML takes HTML in its token elements (mi, mtext...)
+                h.mrow(h.mi(m["text"]), h.mtext([_mixed(item) for item in m["mixed"][:2]])),
+                h("annotation-xml", [_mixed(i) for i in m["mixed"][1:3]], encoding="text/html"),
+            ),
             h.table(
-                h.tbody(
-                    [h.tr([h.td(c) for c in row["cells"]], key=row["k"]) for row in m["rows"]]
-                )
+                h.tbody([h.tr([h.td(c) for c in row["cells"]], key=row["k"]) for row in m["rows"]])
             ),
             h.div(h.raw(m["raw"]), class_="raw"),
             h.lazy(_lazy_block, *m["lazy"]),
