@@ -51,6 +51,7 @@
     if (u.origin !== location.origin || (a.target && a.target !== '_self')) return;
     if (u.pathname + u.search === page() && u.hash) return; // a #fragment of this page: the browser's
     ev.preventDefault();
+    y = scrollY; // (the scroll event of a scroll just made may come after the answer)
     nav(u.pathname + u.search + u.hash, a.getAttribute('data-vango-nav') === 'replace' || u.href === location.href);
   });
   addEventListener('popstate', (ev) => {
