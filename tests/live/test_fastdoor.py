@@ -265,17 +265,24 @@ def _upgrade(server: Server, session_id: str) -> tuple[int, bytes]:
     return port, request
 
 
+async def _hello_sent(server: Server) -> trio.SocketStream:
+    """A raw socket to the fast door that sent a page's upgrade request and its HELLO, in one
+    segment (a client may send its first frame before the 101)."""
+    shell = await load_page(server.base_url, "/counter")
+    port, request = _upgrade(server, shell.session_id)
+    hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
+    return stream
+
+
 async def test_a_hello_sent_with_the_upgrade_request_is_not_lost() -> None:
     """A client may send its first frame right behind the upgrade request, in the same TCP
     segment, without waiting for the 101: the door must keep those bytes for the connection."""
     with trio.fail_after(TIMEOUT):
         async with running_app("fast") as server:
-            shell = await load_page(server.base_url, "/counter")
-            port, request = _upgrade(server, shell.session_id)
-            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            stream = await _hello_sent(server)
             async with stream:
-                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
                 received = b""
                 while b"\r\n\r\n" not in received:
                     received += await stream.receive_some(65536)
@@ -292,12 +299,8 @@ async def test_a_frame_begun_and_never_finished_does_not_keep_the_socket_alive()
     already read as bytes still waiting (a session held open for ever by 20 bytes)."""
     with trio.fail_after(TIMEOUT):
         async with running_app("fast", heartbeat_ms=500) as server:
-            shell = await load_page(server.base_url, "/counter")
-            port, request = _upgrade(server, shell.session_id)
-            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            stream = await _hello_sent(server)
             async with stream:
-                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
                 await stream.send_all(client_frame(OP_BINARY, b"x" * 50)[:20])
                 received = b""
                 with trio.move_on_after(6):  # 2.5 heartbeats are 1.25 s
@@ -314,12 +317,8 @@ async def test_websocket_pings_are_answered_at_the_event_rate_and_none_is_lost()
     one answered at once, a single socket taking most of the worker's CPU)."""
     with trio.fail_after(TIMEOUT):
         async with running_app("fast", event_rate=50, event_burst=20) as server:
-            shell = await load_page(server.base_url, "/counter")
-            port, request = _upgrade(server, shell.session_id)
-            hello = Hello(VERSION, shell.session_id, shell.token, 0, 0, "/counter")
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            stream = await _hello_sent(server)
             async with stream:
-                await stream.send_all(request + client_frame(OP_BINARY, encode(hello)))
                 received = b""
                 while b"\r\n\r\n" not in received:
                     received += await stream.receive_some(65536)
