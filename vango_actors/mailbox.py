@@ -98,12 +98,8 @@ class Mailbox(Generic[T]):
         """Queue ``value`` ahead of every queued value, even in a full mailbox (or hand it to
         the waiting receiver): for the runtime's own one-off message that must be handled
         next and must not be lost (a session's first claim). ClosedResourceError once closed."""
-        if self._closed:
-            raise trio.ClosedResourceError("the mailbox is closed: its session or connection ended")
-        receiver = self._receiver
-        if receiver is not None:
-            self._receiver = None
-            reschedule(receiver, outcome.Value(value))
+        if self._closed or self._receiver is not None:
+            self.send_nowait(value)  # ClosedResourceError, or handed to the waiting receiver
             return
         if self._items is None:
             self._items = deque((value,))

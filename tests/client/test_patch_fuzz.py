@@ -19,6 +19,7 @@ import trio
 from playwright.sync_api import Page
 
 from tests.browser import open_live, wait_synced
+from tests.client.test_applier import first_difference
 from tests.servers import Server, hypercorn_server
 from vango_actors.dom import DomElement, DomNode
 from vango_actors.testing import open_harness
@@ -64,14 +65,6 @@ def snap(node: DomNode) -> list[Any]:
     )
     kids = [] if node.tag == "textarea" else [snap(child) for child in node.children]
     return [tag, attrs, [node.prop(name) for name in live], kids]
-
-
-def first_difference(got: Any, expected: Any, path: tuple[int, ...] = ()) -> Any:
-    if isinstance(got, list) and isinstance(expected, list) and len(got) == len(expected):
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            if g != e:
-                return first_difference(g, e, (*path, i))
-    return (path, got, expected)
 
 
 def harness_snaps(seed: int) -> list[list[Any]]:

@@ -190,21 +190,24 @@ async def test_failing_background_work_restarts_the_component(
     assert b.text("#mounts") == "2"
 
 
+class Inbox(Component):
+    """Shows the items posted to it; registers itself in ``props["kept"]`` when it mounts."""
+
+    def mount(self, props: Mapping[str, Any]) -> None:
+        self.items: list[str] = []
+        props["kept"].append(self)
+
+    def receive(self, item: str) -> None:
+        self.items.append(item)
+
+    def render(self) -> Element:
+        return h.ul([h.li(i) for i in self.items], id="inbox")
+
+
 async def test_post_runs_a_call_in_the_session(rt: SessionManager) -> None:
-    class Inbox(Component):
-        def mount(self, props: Mapping[str, Any]) -> None:
-            self.items: list[str] = []
-            rt_hooks.append(self)
-
-        def receive(self, item: str) -> None:
-            self.items.append(item)
-
-        def render(self) -> Element:
-            return h.ul([h.li(i) for i in self.items], id="inbox")
-
-    rt_hooks: list[Inbox] = []
-    b = await Browser.open(rt, Inbox)
-    await rt_hooks[0].post(rt_hooks[0].receive, "hello")  # e.g. from a pub/sub task
+    kept: list[Inbox] = []
+    b = await Browser.open(rt, Inbox, {"kept": kept})
+    await kept[0].post(kept[0].receive, "hello")  # e.g. from a pub/sub task
     await b.settle()
     assert b.text("#inbox") == "hello"
 
@@ -215,17 +218,6 @@ async def test_a_post_to_a_component_that_left_or_whose_session_ended_is_dropped
     # A service or pub/sub task that keeps components cannot know one just left the page:
     # post raised VangoError ("not mounted in a session") in that task, though the message
     # was merely for an instance that is gone (timer ticks for it are dropped)
-    class Inbox(Component):
-        def mount(self, props: Mapping[str, Any]) -> None:
-            self.items: list[str] = []
-            kept.append(self)
-
-        def receive(self, item: str) -> None:
-            self.items.append(item)
-
-        def render(self) -> Element:
-            return h.ul([h.li(i) for i in self.items], id="inbox")
-
     class Holder(Component):
         def mount(self, props: Mapping[str, Any]) -> None:
             self.show = True
@@ -236,7 +228,8 @@ async def test_a_post_to_a_component_that_left_or_whose_session_ended_is_dropped
 
         def render(self) -> Element:
             return h.div(
-                h.button("hide", id="hide", on_click=self.hide), h(Inbox) if self.show else None
+                h.button("hide", id="hide", on_click=self.hide),
+                h(Inbox, kept=kept) if self.show else None,
             )
 
     kept: list[Component] = []
